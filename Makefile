@@ -1,0 +1,29 @@
+# `make run` and `make test` are the only commands a user needs on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the package metadata changes.
+$(STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/acset-s2r run
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --nbmake tests notebooks
+
+bench: $(STAMP)
+	$(PY) -m pip install -q -e ".[bench]"
+	$(PY) bench/engine.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .hypothesis
