@@ -1,0 +1,709 @@
+"""Columnar ACSets: one numpy column per hom and attribute, with preimage indexes.
+
+Part ids are 0-based ``int64``; an undefined hom value is ``-1`` (ACSets.jl writes 0
+in its 1-based JSON). Attribute types are bound per instance::
+
+    X = ACSet(SchWeightedGraph, Weight=float)     # float64 column, NaN = undefined
+    Y = ACSet(SchObs, Vec=(float, 4))             # 2-D column of width 4
+    Z = ACSet(SchLabelledPetriNet, Name=str)      # object column, None = undefined
+
+``int`` and ``bool`` columns keep a mask of which values are defined. Every mutation
+validates all its input before it touches anything, so a failed call leaves the
+ACSet as it was.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+
+from acset_s2r.errors import AttrTypeError, InstanceError, PathError
+from acset_s2r.schema import Schema
+
+_NO_PARTS = np.zeros(0, dtype=np.int64)
+_NO_PARTS.flags.writeable = False
+
+
+@attrs.frozen
+class AttrSpec:
+    """How one attribute type is stored: ``kind`` in float/int/bool/str/object, and a vector width."""
+
+    kind: str
+    width: int | None = None
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype({"float": np.float64, "int": np.int64, "bool": np.bool_}.get(self.kind, object))
+
+    @property
+    def fill(self) -> Any:
+        return {"float": np.nan, "int": 0, "bool": False}.get(self.kind)
+
+    @property
+    def masked(self) -> bool:
+        """int and bool columns have no spare value for 'undefined', so they keep a mask."""
+        return self.kind in ("int", "bool")
+
+    @property
+    def python_type(self) -> type:
+        return {"float": float, "int": int, "bool": bool, "str": str}.get(self.kind, object)
+
+    def __str__(self) -> str:
+        base = self.python_type.__name__
+        return f"({base}, {self.width})" if self.width else base
+
+
+def attr_spec(t: Any) -> AttrSpec:
+    """Read an AttrType binding: a Python type, a numpy dtype, or ``(type, width)``."""
+    if isinstance(t, AttrSpec):
+        return t
+    if isinstance(t, tuple):
+        if len(t) != 2 or not isinstance(t[1], int) or t[1] < 1:
+            raise AttrTypeError(f"vector attribute type must be (type, width>=1), got {t!r}")
+        base = attr_spec(t[0])
+        if base.kind not in ("float", "int", "bool"):
+            raise AttrTypeError(f"vector attributes must be numeric, got {t!r}")
+        return AttrSpec(base.kind, t[1])
+    if t is None or t is object or t is Any:
+        return AttrSpec("object")
+    if t is str:
+        return AttrSpec("str")
+    if t is bool:
+        return AttrSpec("bool")
+    try:
+        kind = np.dtype(t).kind
+    except TypeError:
+        raise AttrTypeError(f"cannot store attribute type {t!r}; use float, int, bool, str, object or (float, d)") from None
+    if kind == "f":
+        return AttrSpec("float")
+    if kind in "iu":
+        return AttrSpec("int")
+    if kind == "b":
+        return AttrSpec("bool")
+    if kind in "UO":
+        return AttrSpec("str" if kind == "U" else "object")
+    raise AttrTypeError(f"cannot store attribute type {t!r}")
+
+
+class PreimageIndex:
+    """The preimage of an integer column: value -> sorted row ids.
+
+    A CSR base (argsort + offsets) is built in numpy when first needed; later changes
+    go to a small overlay, and the base is rebuilt once the overlay outgrows a quarter
+    of it, so each change costs O(1) amortised and a clean lookup is one slice.
+    """
+
+    __slots__ = ("stale", "order", "starts", "nbase", "added", "removed", "pending")
+    REBUILD_MIN = 256
+
+    def __init__(self) -> None:
+        self.stale = True
+
+    def rebuild(self, col: np.ndarray) -> None:
+        order = np.argsort(col, kind="stable")
+        nundef = int(np.count_nonzero(col < 0))
+        order = order[nundef:]
+        order.flags.writeable = False
+        counts = np.bincount(col[order], minlength=0) if len(order) else np.zeros(0, np.int64)
+        starts = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=starts[1:])
+        self.order, self.starts, self.nbase = order, starts.tolist(), len(col)
+        self.added: dict[int, set[int]] = {}
+        self.removed: set[int] = set()
+        self.pending = 0
+        self.stale = False
+
+    def change(self, rows: Iterable[int], old: Iterable[int], new: Iterable[int]) -> None:
+        if self.stale:
+            return
+        for r, o, n in zip(rows, old, new):
+            if r < self.nbase and r not in self.removed:
+                self.removed.add(r)
+            elif o >= 0:
+                self.added[o].discard(r)
+            if n >= 0:
+                self.added.setdefault(n, set()).add(r)
+            self.pending += 1
+        if self.pending > max(self.REBUILD_MIN, self.nbase >> 2):
+            self.stale = True
+
+    def get(self, value: int) -> np.ndarray:
+        starts = self.starts
+        if 0 <= value < len(starts) - 1:
+            base = self.order[starts[value] : starts[value + 1]]
+        else:
+            base = _NO_PARTS
+        if not self.pending:
+            return base
+        extra = self.added.get(value)
+        if self.removed:
+            base = [r for r in base.tolist() if r not in self.removed]
+        if extra:
+            base = sorted(set(base).union(extra))
+        out = np.asarray(base, dtype=np.int64)
+        out.flags.writeable = False
+        return out
+
+
+class ValueIndex:
+    """The preimage of a hashable attribute column, as value -> set of rows."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, values: Iterable[Any]) -> None:
+        self.rows: dict[Any, set[int]] = {}
+        for r, v in enumerate(values):
+            if _is_defined_scalar(v):
+                self.rows.setdefault(v, set()).add(r)
+
+    def change(self, rows, old, new) -> None:
+        for r, o, n in zip(rows, old, new):
+            if _is_defined_scalar(o):
+                self.rows[o].discard(r)
+            if _is_defined_scalar(n):
+                self.rows.setdefault(n, set()).add(r)
+
+    def get(self, value: Any) -> np.ndarray:
+        return np.asarray(sorted(self.rows.get(value, ())), dtype=np.int64)
+
+
+def _is_defined_scalar(v: Any) -> bool:
+    return v is not None and v == v  # NaN is the float 'undefined'
+
+
+class ACSet:
+    """An instance of a :class:`Schema`: a set of parts per object, with columns.
+
+    See the module docstring for how attribute types are bound and stored.
+    """
+
+    def __init__(self, schema: Schema, /, **types: Any) -> None:
+        if not isinstance(schema, Schema):
+            raise InstanceError(f"ACSet needs a Schema, got {type(schema).__name__}")
+        unknown = set(types) - set(schema.attrtypes)
+        if unknown:
+            raise InstanceError(
+                f"{sorted(unknown)} are not attribute types of {schema.name}; it has {list(schema.attrtypes)}"
+            )
+        self.schema = schema
+        self.types: dict[str, AttrSpec] = {t: attr_spec(types.get(t, object)) for t in schema.attrtypes}
+        self._n = {ob: 0 for ob in schema.obs}
+        self._cap = {ob: 0 for ob in schema.obs}
+        self._dom = {h.name: h.dom for h in schema.homs} | {a.name: a.dom for a in schema.attrs}
+        self._spec = {a.name: self.types[a.codom] for a in schema.attrs}
+        self._cols: dict[str, np.ndarray] = {}
+        self._defined: dict[str, np.ndarray] = {}
+        for h in schema.homs:
+            self._cols[h.name] = np.full(0, -1, dtype=np.int64)
+        for name, spec in self._spec.items():
+            self._cols[name] = self._empty_attr(spec, 0)
+            if spec.masked:
+                self._defined[name] = np.zeros(0, dtype=bool)
+        self._hom_index = {h.name: PreimageIndex() for h in schema.homs}
+        self._attr_index: dict[str, ValueIndex] = {}
+
+    @staticmethod
+    def _empty_attr(spec: AttrSpec, n: int) -> np.ndarray:
+        shape = (n, spec.width) if spec.width else (n,)
+        return np.full(shape, spec.fill, dtype=spec.dtype)
+
+    # -- sizes -------------------------------------------------------------------
+    def _check_ob(self, ob: str) -> None:
+        if ob not in self._n:
+            raise InstanceError(f"{ob!r} is not an object of {self.schema.name}; objects: {list(self.schema.obs)}")
+
+    def nparts(self, ob: str) -> int:
+        self._check_ob(ob)
+        return self._n[ob]
+
+    def parts(self, ob: str) -> np.ndarray:
+        return np.arange(self.nparts(ob), dtype=np.int64)
+
+    def _grow(self, ob: str, need: int) -> None:
+        cap = self._cap[ob]
+        if need <= cap:
+            return
+        cap = max(need, 2 * cap, 16)
+        n = self._n[ob]
+        for name, dom in self._dom.items():
+            if dom != ob:
+                continue
+            old = self._cols[name]
+            spec = self._spec.get(name)
+            new = np.full(cap, -1, dtype=np.int64) if spec is None else self._empty_attr(spec, cap)
+            new[:n] = old[:n]
+            self._cols[name] = new
+            if name in self._defined:
+                mask = np.zeros(cap, dtype=bool)
+                mask[:n] = self._defined[name][:n]
+                self._defined[name] = mask
+        self._cap[ob] = cap
+
+    # -- validation ----------------------------------------------------------------
+    def _arrow_from(self, ob: str, name: str) -> str:
+        if name not in self._dom:
+            raise InstanceError(
+                f"{name!r} is not a hom or attribute of {self.schema.name}; "
+                f"{ob} has {[a for a, d in self._dom.items() if d == ob]}"
+            )
+        if self._dom[name] != ob:
+            raise InstanceError(f"{name!r} starts at {self._dom[name]}, not at {ob}")
+        return name
+
+    def _hom_values(self, name: str, values: Any, n: int, extra: int = 0) -> np.ndarray:
+        """Validate foreign keys; ``extra`` parts of the codomain are being added alongside."""
+        arr = np.asarray(values)
+        if arr.dtype == object or arr.dtype.kind not in "iu":
+            if arr.size and arr.dtype.kind == "f" and np.all(np.mod(arr, 1) == 0):
+                arr = arr.astype(np.int64)
+            elif arr.size:
+                raise InstanceError(f"hom {name}: foreign keys must be integers, got dtype {arr.dtype}")
+            else:
+                arr = arr.astype(np.int64)
+        arr = np.broadcast_to(arr.astype(np.int64, copy=False), (n,)) if arr.ndim == 0 else arr.astype(np.int64, copy=False)
+        if arr.shape != (n,):
+            raise InstanceError(f"hom {name}: expected {n} values, got shape {arr.shape}")
+        codom = self.schema.codom(name)
+        limit = self._n[codom] + extra
+        if n:
+            lo, hi = int(arr.min()), int(arr.max())
+            if lo < -1 or hi >= limit:
+                bad = int(np.flatnonzero((arr < -1) | (arr >= limit))[0])
+                raise InstanceError(
+                    f"hom {name}: value {int(arr[bad])} at position {bad} is a dangling foreign key; "
+                    f"{codom} has parts 0..{limit - 1} (-1 means undefined)"
+                )
+        return arr
+
+    def _attr_values(self, name: str, values: Any, n: int) -> tuple[np.ndarray, np.ndarray | None]:
+        spec = self._spec[name]
+        shape = (n, spec.width) if spec.width else (n,)
+        where = f"attribute {name} ({self.schema.codom(name)} bound to {spec})"
+        if spec.kind in ("str", "object"):
+            if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
+                values = [values] * n
+            arr = np.empty(n, dtype=object)
+            vals = list(values)
+            if len(vals) != n:
+                raise InstanceError(f"{where}: expected {n} values, got {len(vals)}")
+            arr[:] = vals if n else []
+            if spec.kind == "str":
+                for i, v in enumerate(vals):
+                    if v is not None and not isinstance(v, str):
+                        raise AttrTypeError(f"{where}: value {v!r} at position {i} is not a str")
+            return arr, None
+        raw = np.asarray(values)
+        if raw.dtype == object:
+            defined = np.array([v is not None for v in raw.ravel()]).reshape(raw.shape)
+            try:
+                raw = np.where(defined, raw, spec.fill).astype(spec.dtype)
+            except (TypeError, ValueError):
+                raise AttrTypeError(f"{where}: values {values!r} are not {spec.kind}s") from None
+        else:
+            defined = None
+        if raw.size and raw.dtype.kind not in "biuf":
+            raise AttrTypeError(f"{where}: values of dtype {raw.dtype} are not {spec.kind}s")
+        if spec.kind == "int" and raw.dtype.kind == "f":
+            if np.any(np.isfinite(raw) & (np.mod(raw, 1) != 0)) or not np.all(np.isfinite(raw)):
+                raise AttrTypeError(f"{where}: non-integer values")
+        if spec.kind == "bool" and raw.dtype.kind != "b" and raw.size:
+            if not np.all(np.isin(raw, (0, 1))):
+                raise AttrTypeError(f"{where}: values are not booleans")
+        try:
+            arr = np.broadcast_to(raw.astype(spec.dtype), shape)
+        except ValueError:
+            raise AttrTypeError(f"{where}: expected shape {shape}, got {raw.shape}") from None
+        mask = None
+        if spec.masked:
+            mask = np.ones(n, dtype=bool) if defined is None else np.broadcast_to(
+                defined if defined.ndim <= 1 else defined.all(axis=-1), (n,)
+            )
+        return arr, mask
+
+    # -- mutation -------------------------------------------------------------------
+    def add_parts(self, ob: str, n: int, **subparts: Any) -> np.ndarray:
+        """Add ``n`` parts to ``ob`` with optional columns of subpart values; return their ids."""
+        self._check_ob(ob)
+        n = operator.index(n)
+        if n < 0:
+            raise InstanceError(f"cannot add {n} parts to {ob}")
+        checked = {}
+        for name, values in subparts.items():
+            self._arrow_from(ob, name)
+            if name in self._spec:
+                checked[name] = self._attr_values(name, values, n)
+            else:
+                extra = n if self.schema.codom(name) == ob else 0
+                checked[name] = (self._hom_values(name, values, n, extra), None)
+        start = self._n[ob]
+        self._grow(ob, start + n)
+        stop = start + n
+        for name, (arr, mask) in checked.items():
+            self._cols[name][start:stop] = arr
+            if mask is not None:
+                self._defined[name][start:stop] = mask
+        self._n[ob] = stop
+        rows = range(start, stop)
+        for name, (arr, _) in checked.items():
+            ix = self._hom_index.get(name)
+            if ix is not None and not ix.stale:
+                if n > 64:
+                    ix.stale = True
+                else:
+                    ix.change(rows, [-1] * n, arr.tolist())
+            elif name in self._attr_index:
+                self._attr_index[name].change(rows, [None] * n, self._plain(name, np.arange(start, stop)))
+        return np.arange(start, stop, dtype=np.int64)
+
+    def add_part(self, ob: str, **subparts: Any) -> int:
+        """Add one part; keyword arguments give its subparts."""
+        wrapped = {k: [v] if self._spec_width(k) is None else np.asarray(v)[None] for k, v in subparts.items()}
+        return int(self.add_parts(ob, 1, **wrapped)[0])
+
+    def _spec_width(self, name: str) -> int | None:
+        spec = self._spec.get(name)
+        return None if spec is None else spec.width
+
+    def _ids(self, ob: str, ids: Any) -> np.ndarray:
+        arr = np.asarray(ids)
+        if arr.dtype.kind not in "iu":
+            if arr.size == 0:
+                return arr.astype(np.int64).ravel()
+            raise InstanceError(f"part ids of {ob} must be integers, got {ids!r}")
+        arr = arr.astype(np.int64, copy=False).ravel()
+        n = self._n[ob]
+        if arr.size and (arr.min() < 0 or arr.max() >= n):
+            bad = int(arr[(arr < 0) | (arr >= n)][0])
+            raise InstanceError(f"{ob} has no part {bad} (it has parts 0..{n - 1})")
+        return arr
+
+    def set_subpart(self, ids: Any, name: str, values: Any) -> None:
+        """Set ``name`` on the given parts (an id or an array of ids)."""
+        if name not in self._dom:
+            self.schema.arrow(name)
+        ob = self._dom[name]
+        scalar = np.ndim(ids) == 0
+        rows = self._ids(ob, ids)
+        if scalar and self._spec_width(name) is None:
+            values = [values]
+        elif scalar:
+            values = np.asarray(values)[None]
+        if name in self._spec:
+            arr, mask = self._attr_values(name, values, len(rows))
+        else:
+            arr, mask = self._hom_values(name, values, len(rows)), None
+        col = self._cols[name]
+        ix = self._hom_index.get(name) or self._attr_index.get(name)
+        old = self._plain(name, rows) if ix is not None else None
+        col[rows] = arr
+        if mask is not None:
+            self._defined[name][rows] = mask
+        if ix is not None:
+            ix.change(rows.tolist(), old, self._plain(name, rows))
+
+    def clear_subpart(self, ids: Any, name: str) -> None:
+        """Make ``name`` undefined on the given parts."""
+        ob = self._dom.get(name) or self.schema.arrow(name).dom
+        rows = self._ids(ob, ids)
+        spec = self._spec.get(name)
+        if spec is None:
+            self.set_subpart(rows, name, np.full(len(rows), -1))
+            return
+        old = self._plain(name, rows) if name in self._attr_index else None
+        self._cols[name][rows] = spec.fill
+        if spec.masked:
+            self._defined[name][rows] = False
+        if old is not None:
+            self._attr_index[name].change(rows.tolist(), old, [None] * len(rows))
+
+    # -- reading --------------------------------------------------------------------
+    def subpart(self, *args: Any) -> Any:
+        """``subpart(name)`` for all parts, or ``subpart(ids, name)``; ``name`` may be a path.
+
+        One id gives a scalar, an array of ids an array. Undefined values propagate
+        along a path as -1 (homs), NaN (float) or None (object).
+        """
+        if len(args) == 1:
+            ids, path = None, args[0]
+        elif len(args) == 2:
+            ids, path = args
+        else:
+            raise InstanceError("subpart takes (name) or (ids, name)")
+        if isinstance(path, str):
+            path = (path,)
+        path = tuple(path)
+        if not path:
+            raise PathError("subpart needs a non-empty path")
+        start = self.schema.arrow(path[0]).dom
+        self.schema.path_codom(start, path)
+        n = self._n[start]
+        if ids is None:
+            vals = np.arange(n, dtype=np.int64) if len(path) > 1 else None
+        else:
+            vals = self._ids(start, ids)
+        for step, name in enumerate(path):
+            m = self._n[self._dom[name]]
+            col = self._cols[name]
+            if vals is None:
+                out = col[:m].view()
+                out.flags.writeable = False
+                return out
+            if step == 0:
+                out = col[vals]
+            else:
+                ok = vals >= 0
+                spec = self._spec.get(name)
+                out = np.full((len(vals), spec.width) if spec and spec.width else len(vals),
+                              -1 if spec is None else spec.fill, dtype=col.dtype)
+                out[ok] = col[vals[ok]]
+            vals = out
+        if ids is not None and np.ndim(ids) == 0:
+            v = vals[0]
+            return v.item() if isinstance(v, np.generic) else v
+        return vals
+
+    def is_defined(self, name: str, ids: Any = None) -> np.ndarray:
+        """Boolean mask of parts where ``name`` has a value."""
+        ob = self.schema.arrow(name).dom
+        rows = slice(0, self._n[ob]) if ids is None else self._ids(ob, ids)
+        col = self._cols[name][rows]
+        if name in self._defined:
+            return self._defined[name][rows].copy()
+        spec = self._spec.get(name)
+        if spec is None:
+            return col >= 0
+        if spec.kind == "float":
+            nan = np.isnan(col)
+            return ~(nan.any(axis=-1) if spec.width else nan)
+        return np.array([v is not None for v in col], dtype=bool)
+
+    def incident(self, value: Any, path: str | Sequence[str]) -> np.ndarray:
+        """Sorted ids of the parts that ``path`` sends to ``value``, from the indexes."""
+        if path.__class__ is str:
+            ix = self._hom_index.get(path)
+            if ix is not None:
+                if ix.stale:
+                    ix.rebuild(self._cols[path][: self._n[self._dom[path]]])
+                try:
+                    return ix.get(operator.index(value))
+                except TypeError:
+                    raise InstanceError(f"incident on hom {path} needs an integer part id, got {value!r}") from None
+            path = (path,)
+        path = tuple(path)
+        if not path:
+            raise PathError("incident needs a non-empty path")
+        start = self.schema.arrow(path[0]).dom
+        self.schema.path_codom(start, path)
+        rows = self._incident_one(value, path[-1])
+        for name in reversed(path[:-1]):
+            rows = self.incident_many(rows, name)
+        return rows
+
+    def _incident_one(self, value: Any, name: str) -> np.ndarray:
+        if name in self._hom_index:
+            return self.incident(value, name)
+        spec = self._spec[name]
+        if spec.width:
+            raise PathError(f"attribute {name} is vector-valued; incident cannot invert it")
+        ix = self._attr_index.get(name)
+        if ix is None:
+            ix = self._attr_index[name] = ValueIndex(self._plain(name, self.parts(self._dom[name])))
+        return ix.get(value)
+
+    def _plain(self, name: str, rows: np.ndarray) -> list:
+        """Values as Python scalars, None where undefined (what the value indexes hold)."""
+        vals = self._cols[name][rows].tolist()
+        if name in self._defined:
+            mask = self._defined[name][rows]
+            vals = [v if ok else None for v, ok in zip(vals, mask)]
+        return vals
+
+    def incident_many(self, values: Iterable[int], name: str) -> np.ndarray:
+        """Sorted union of ``incident(v, name)`` over ``values``."""
+        chunks = [self._incident_one(v, name) for v in np.asarray(values).tolist()]
+        if not chunks:
+            return _NO_PARTS
+        return np.unique(np.concatenate(chunks)).astype(np.int64)
+
+    def column(self, name: str) -> np.ndarray:
+        """A read-only view of the live column of ``name``."""
+        return self.subpart(name)
+
+    # -- deletion -------------------------------------------------------------------
+    def rem_parts(self, ob: str, ids: Any) -> np.ndarray:
+        """Delete parts by pop-and-swap, as ACSets.jl does; return the old -> new id map (-1 = deleted).
+
+        Subparts that pointed at a deleted part become undefined (-1), as in ACSets.jl.
+        """
+        self._check_ob(ob)
+        rows = np.unique(self._ids(ob, ids))
+        n_old = self._n[ob]
+        source = np.arange(n_old, dtype=np.int64)
+        n = n_old
+        for i in rows[::-1].tolist():
+            n -= 1
+            source[i] = source[n]
+        source = source[:n]
+        old_to_new = np.full(n_old, -1, dtype=np.int64)
+        old_to_new[source] = np.arange(n, dtype=np.int64)
+        self._n[ob] = n
+        for name, dom in self._dom.items():
+            if dom == ob:
+                self._permute_rows(name, source, n_old)
+        for h in self.schema.homs_in(ob):
+            m = self._n[h.dom]
+            col = self._cols[h.name]
+            old = col[:m].copy()
+            new = np.where(old >= 0, old_to_new[np.maximum(old, 0)], -1)
+            self._replace(h.name, old, new)
+        return old_to_new
+
+    def _permute_rows(self, name: str, source: np.ndarray, n_old: int) -> None:
+        col = self._cols[name]
+        n = len(source)
+        old = col[:n_old].copy()
+        col[:n] = old[source]
+        spec = self._spec.get(name)
+        col[n:n_old] = -1 if spec is None else spec.fill
+        if name in self._defined:
+            mask = self._defined[name]
+            mask[:n] = mask[:n_old][source]
+            mask[n:n_old] = False
+        new = col[:n_old]
+        if name in self._hom_index:
+            self._replace(name, old, new.copy(), written=True)
+        elif name in self._attr_index:
+            # Rebuilt lazily: a pop-and-swap moves few rows but tracking masks here is not worth it.
+            del self._attr_index[name]
+
+    def _replace(self, name: str, old: np.ndarray, new: np.ndarray, written: bool = False) -> None:
+        changed = np.flatnonzero(old != new)
+        if not written:
+            self._cols[name][changed] = new[changed]
+        ix = self._hom_index[name]
+        if len(changed) > 64:
+            ix.stale = True
+        else:
+            ix.change(changed.tolist(), old[changed].tolist(), new[changed].tolist())
+
+    def rem_part(self, ob: str, part: int) -> np.ndarray:
+        """Delete one part by pop-and-swap; return the old -> new id map."""
+        return self.rem_parts(ob, [operator.index(part)])
+
+    def cascading_rem_parts(self, ob: str, ids: Any) -> dict[str, np.ndarray]:
+        """Delete parts and, recursively, every part whose homs point at a deleted part.
+
+        Returns the old -> new id map of every object (identity maps included).
+        """
+        self._check_ob(ob)
+        doomed = {o: set() for o in self.schema.obs}
+        todo = [(ob, int(i)) for i in self._ids(ob, ids)]
+        while todo:
+            o, i = todo.pop()
+            if i in doomed[o]:
+                continue
+            doomed[o].add(i)
+            for h in self.schema.homs_in(o):
+                todo.extend((h.dom, int(j)) for j in self.incident(i, h.name))
+        return {
+            o: self.rem_parts(o, sorted(doomed[o])) if doomed[o] else np.arange(self._n[o], dtype=np.int64)
+            for o in self.schema.obs
+        }
+
+    # -- copies, equality, display -------------------------------------------------------
+    def copy(self) -> ACSet:
+        out = ACSet.__new__(ACSet)
+        out.schema, out.types = self.schema, dict(self.types)
+        out._n, out._cap = dict(self._n), dict(self._n)
+        out._dom, out._spec = self._dom, self._spec
+        out._cols = {k: v[: self._n[self._dom[k]]].copy() for k, v in self._cols.items()}
+        out._defined = {k: v[: self._n[self._dom[k]]].copy() for k, v in self._defined.items()}
+        out._hom_index = {h: PreimageIndex() for h in self._hom_index}
+        out._attr_index = {}
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ACSet):
+            return NotImplemented
+        if self.schema != other.schema or self._n != other._n:
+            return False
+        for name in self._cols:
+            a, b = self.subpart(name), other.subpart(name)
+            spec = self._spec.get(name)
+            if spec is not None and spec.kind == "float" and b.dtype.kind == "f":
+                if not np.array_equal(a, b, equal_nan=True):
+                    return False
+            elif spec is not None and spec.masked:
+                da, db = self.is_defined(name), other.is_defined(name)
+                if not (np.array_equal(da, db) and np.array_equal(a[da], b[db])):
+                    return False
+            elif not np.array_equal(a, b):
+                return False
+        return True
+
+    __hash__ = None  # mutable
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{ob}={n}" for ob, n in self._n.items())
+        return f"ACSet({self.schema.name}: {sizes})"
+
+    def _table(self, ob: str) -> tuple[list[str], list[list[str]]]:
+        names = [a for a, d in self._dom.items() if d == ob]
+        rows = []
+        cols = [self.subpart(name) for name in names]
+        defined = [self.is_defined(name) for name in names]
+        for i in range(self._n[ob]):
+            row = [str(i)]
+            for name, col, ok in zip(names, cols, defined):
+                v = col[i]
+                row.append("-" if not ok[i] else (np.array2string(v, precision=3) if np.ndim(v) else str(v)))
+            rows.append(row)
+        return [ob] + names, rows
+
+    def __str__(self) -> str:
+        out = [repr(self)]
+        for ob in self.schema.obs:
+            header, rows = self._table(ob)
+            if len(rows) > 20:
+                rows = rows[:10] + [["⋮"] * len(header)] + rows[-5:]
+            widths = [max(len(r[j]) for r in [header] + rows) for j in range(len(header))]
+            fmt = lambda r: "│ " + " │ ".join(c.rjust(w) for c, w in zip(r, widths)) + " │"  # noqa: E731
+            out += [fmt(header), "├" + "┼".join("─" * (w + 2) for w in widths) + "┤"]
+            out += [fmt(r) for r in rows]
+        return "\n".join(out)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        parts = [f"<p><b>{html.escape(repr(self))}</b></p>"]
+        for ob in self.schema.obs:
+            header, rows = self._table(ob)
+            if len(rows) > 20:
+                rows = rows[:10] + [["⋮"] * len(header)] + rows[-5:]
+            head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+            body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        return "".join(parts)
+
+    def to_dataframes(self) -> dict[str, Any]:
+        """One pandas DataFrame per object, indexed by part id (needs the pandas extra)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_dataframes needs pandas: pip install 'acset_s2r[pandas]'") from None
+        frames = {}
+        for ob in self.schema.obs:
+            data = {}
+            for name in (a for a, d in self._dom.items() if d == ob):
+                col = self.subpart(name)
+                data[name] = list(col) if col.ndim > 1 else col
+            frames[ob] = pd.DataFrame(data, index=pd.RangeIndex(self._n[ob], name=ob))
+        return frames
+
+    def size(self) -> Mapping[str, int]:
+        """Number of parts of each object."""
+        return dict(self._n)

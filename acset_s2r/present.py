@@ -1,0 +1,201 @@
+"""Reading Catlab ``@present`` blocks into :class:`~acset_s2r.schema.Schema`.
+
+Accepted, one statement per line::
+
+    @present SchWeightedGraph <: SchGraph begin     # or Name(FreeSchema)
+      (V, E)::Ob
+      (src, tgt)::Hom(E, V)
+      Weight::AttrType
+      weight::Attr(E, Weight)
+      compose(inv, src) == tgt                      # also inv ⋅ src, src ∘ inv, id(E)
+    end
+
+Anything that is not a C-set schema (a product ``Hom(A × B, C)``, a ``::Type``
+declaration, a name used before it is declared) is rejected with its line number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from acset_s2r.errors import PresentSyntaxError, SchemaError
+from acset_s2r.schema import Attr, Equation, Hom, Schema
+
+_NAME = r"[A-Za-z_\u00C0-\uFFFF][\w!\u00C0-\uFFFF]*"
+_HEADER = re.compile(
+    rf"@present\s+(?P<name>{_NAME})\s*(?:\(\s*(?P<theory>{_NAME})\s*\))?\s*(?:<:\s*(?P<parent>{_NAME}))?\s*begin\b(?P<rest>.*)$"
+)
+_DECL = re.compile(rf"^(?P<lhs>\(?[^:]*?\)?)\s*::\s*(?P<kind>{_NAME})\s*(?:\((?P<args>.*)\))?\s*$")
+_SCHEMA_THEORIES = {"FreeSchema", "FreeSchemaCategory", "TheorySchema", "SchemaDesc"}
+
+
+def present_blocks(text: str) -> list[tuple[int, str]]:
+    """Every ``@present ... begin ... end`` block in ``text`` with its 1-based start line."""
+    lines = text.splitlines()
+    blocks, i = [], 0
+    while i < len(lines):
+        if "@present" in _strip_comment(lines[i]):
+            j = i
+            while j < len(lines) and _strip_comment(lines[j]).strip() != "end":
+                j += 1
+            blocks.append((i + 1, "\n".join(lines[i : j + 1])))
+            i = j
+        i += 1
+    return blocks
+
+
+def _strip_comment(line: str) -> str:
+    return line.split("#", 1)[0]
+
+
+def _builtin_schemas() -> dict[str, Schema]:
+    from acset_s2r import catalog
+
+    return dict(catalog.BUILTIN_SCHEMAS)
+
+
+def parse_present(text: str, known: Mapping[str, Schema] | None = None, first_line: int = 1) -> Schema:
+    """Parse exactly one ``@present`` block; see the module docstring for the grammar."""
+    lines = text.splitlines()
+    start = next((i for i, l in enumerate(lines) if "@present" in _strip_comment(l)), None)
+    if start is None:
+        raise PresentSyntaxError("no @present block found")
+    lineno = lambda i: first_line + i  # noqa: E731 - 1-based line in the caller's file
+    header = _HEADER.search(_strip_comment(lines[start]).strip())
+    if header is None:
+        raise PresentSyntaxError(
+            "expected '@present Name(FreeSchema) begin' or '@present Name <: Parent begin'",
+            lineno(start),
+            lines[start],
+        )
+    theory = header["theory"]
+    if theory is not None and theory not in _SCHEMA_THEORIES:
+        raise PresentSyntaxError(
+            f"presentation of theory {theory} is not a C-set schema (expected FreeSchema)",
+            lineno(start),
+            lines[start],
+        )
+    name = header["name"]
+    obs: list[str] = []
+    homs: list[Hom] = []
+    attrtypes: list[str] = []
+    attrs: list[Attr] = []
+    eqs: list[Equation] = []
+    parent = None
+    if header["parent"]:
+        registry = _builtin_schemas() | dict(known or {})
+        parent = registry.get(header["parent"])
+        if parent is None:
+            raise PresentSyntaxError(
+                f"unknown parent schema {header['parent']}; known: {sorted(registry)}",
+                lineno(start),
+                lines[start],
+            )
+        obs, homs = list(parent.obs), list(parent.homs)
+        attrtypes, attrs, eqs = list(parent.attrtypes), list(parent.attrs), list(parent.equations)
+
+    body = [(start, header["rest"])] + list(enumerate(lines[start + 1 :], start + 1))
+    closed = False
+    for i, raw in body:
+        line = _strip_comment(raw).strip().rstrip(";").strip()
+        if not line:
+            continue
+        if line == "end":
+            closed = True
+            break
+        where = (lineno(i), raw)
+        if "==" in line:
+            eqs.append(_equation(line, obs, homs, attrs, where))
+            continue
+        m = _DECL.match(line)
+        if m is None:
+            raise PresentSyntaxError("not a declaration 'name::Ob|Hom|AttrType|Attr' nor an equation", *where)
+        names = [n.strip() for n in m["lhs"].strip().strip("()").split(",") if n.strip()]
+        for n in names:
+            if not re.fullmatch(_NAME, n):
+                raise PresentSyntaxError(f"{n!r} is not a valid name", *where)
+        kind, args = m["kind"], m["args"]
+        if kind in ("Ob", "AttrType"):
+            if args is not None:
+                raise PresentSyntaxError(f"{kind} takes no arguments", *where)
+            (obs if kind == "Ob" else attrtypes).extend(names)
+        elif kind in ("Hom", "Attr"):
+            ends = _endpoints(args, kind, where)
+            dom, codom = ends
+            if dom not in obs:
+                raise PresentSyntaxError(f"{kind} {','.join(names)}: domain {dom} is used before it is declared as an Ob", *where)
+            if kind == "Hom" and codom not in obs:
+                why = "an AttrType; use Attr" if codom in attrtypes else "used before it is declared as an Ob"
+                raise PresentSyntaxError(f"Hom {','.join(names)}: codomain {codom} is {why}", *where)
+            if kind == "Attr" and codom not in attrtypes:
+                why = "an Ob; use Hom" if codom in obs else "used before it is declared as an AttrType"
+                raise PresentSyntaxError(f"Attr {','.join(names)}: codomain {codom} is {why}", *where)
+            cls = Hom if kind == "Hom" else Attr
+            (homs if kind == "Hom" else attrs).extend(cls(n, dom, codom) for n in names)
+        else:
+            raise PresentSyntaxError(
+                f"'::{kind}' is not part of a C-set schema (only Ob, Hom, AttrType, Attr)", *where
+            )
+    if not closed:
+        raise PresentSyntaxError("@present block has no closing 'end'", lineno(start), lines[start])
+    try:
+        return Schema(name, obs, homs, attrtypes, attrs, eqs)
+    except SchemaError as err:
+        raise PresentSyntaxError(str(err), lineno(start), lines[start]) from None
+
+
+def _endpoints(args: str | None, kind: str, where) -> tuple[str, str]:
+    if args is None:
+        raise PresentSyntaxError(f"{kind} needs a domain and a codomain, as {kind}(X, Y)", *where)
+    if any(sym in args for sym in ("×", "⊗", "*", "otimes", "(")):
+        raise PresentSyntaxError(
+            f"{kind}({args}) has a product or compound domain; a C-set schema's "
+            f"{kind.lower()}s go from one object to one {'object' if kind == 'Hom' else 'type'}",
+            *where,
+        )
+    parts = [p.strip() for p in args.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise PresentSyntaxError(f"{kind}({args}) must have exactly a domain and a codomain", *where)
+    return parts[0], parts[1]
+
+
+def _equation(line: str, obs, homs, attrs, where) -> Equation:
+    arrows = {h.name: h for h in homs} | {a.name: a for a in attrs}
+    sides = [s.strip() for s in line.split("==")]
+    if len(sides) != 2:
+        raise PresentSyntaxError("an equation has exactly one '=='", *where)
+    paths, ids = [], []
+    for side in sides:
+        path, ob = _path(side, where)
+        for p in path:
+            if p not in arrows:
+                raise PresentSyntaxError(f"equation uses {p!r}, which is not a declared hom", *where)
+        paths.append(path)
+        ids.append(ob)
+    dom = next((arrows[p[0]].dom for p in paths if p), None) or next(o for o in ids if o)
+    if dom not in obs:
+        raise PresentSyntaxError(f"equation starts at {dom}, which is not a declared Ob", *where)
+    end = arrows[paths[0][-1]].codom if paths[0] else dom
+    return Equation(None, dom, end, paths[0], paths[1])
+
+
+def _path(expr: str, where) -> tuple[tuple[str, ...], str | None]:
+    """A path term in diagrammatic order, and the object of an ``id(X)``."""
+    expr = expr.strip()
+    m = re.fullmatch(rf"id\(\s*({_NAME})\s*\)", expr)
+    if m:
+        return (), m[1]
+    m = re.fullmatch(r"compose\((.*)\)", expr)
+    if m:
+        parts = [p.strip() for p in m[1].split(",")]
+    elif "⋅" in expr or "·" in expr:
+        parts = [p.strip() for p in re.split("[⋅·]", expr)]
+    elif "∘" in expr:
+        parts = [p.strip() for p in reversed(expr.split("∘"))]
+    else:
+        parts = [expr]
+    for p in parts:
+        if not re.fullmatch(_NAME, p):
+            raise PresentSyntaxError(f"cannot read path term {expr!r}", *where)
+    return tuple(parts), None

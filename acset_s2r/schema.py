@@ -1,0 +1,365 @@
+"""Schemas: finitely presented categories with attributes (Catlab's ``BasicSchema``).
+
+A schema has objects (tables), homs between objects (foreign keys), attribute
+types, attributes from objects to attribute types, and path equations. Paths are
+written left to right (diagrammatic order): ``["deploy", "observe_real"]`` means
+first ``deploy`` then ``observe_real``, which Catlab writes ``deploy ⋅ observe_real``.
+
+Schemas are immutable values: declare them with :meth:`Schema.build`, extend them
+with :meth:`Schema.extend`, read them from Catlab ``@present`` blocks with
+:meth:`Schema.from_present`, and move them through ACSets.jl JSON with
+:meth:`Schema.to_json` / :meth:`Schema.from_json`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from attrs import field, frozen
+import networkx as nx
+
+from acset_s2r.errors import PathError, PresentSyntaxError, SchemaError
+
+ACSETS_JL_VERSION = "0.2.27"
+SCHEMA_FORMAT_VERSION = "0.0.1"
+
+
+@frozen
+class Hom:
+    """A foreign key ``name: dom -> codom`` between two objects."""
+
+    name: str
+    dom: str
+    codom: str
+
+
+@frozen
+class Attr:
+    """An attribute ``name: dom -> codom`` from an object to an attribute type."""
+
+    name: str
+    dom: str
+    codom: str
+
+
+@frozen
+class Equation:
+    """A path equation ``lhs == rhs``, both paths from ``dom`` to ``codom``."""
+
+    name: str | None
+    dom: str
+    codom: str
+    lhs: tuple[str, ...] = field(converter=tuple)
+    rhs: tuple[str, ...] = field(converter=tuple)
+
+
+def _tuple_of(cls, items) -> tuple:
+    return tuple(item if isinstance(item, cls) else cls(*item) for item in items)
+
+
+@frozen(repr=False)
+class Schema:
+    """An immutable C-set schema, validated when built.
+
+    >>> SchGraph = Schema.build("SchGraph", obs=["V", "E"],
+    ...                         homs=[("src", "E", "V"), ("tgt", "E", "V")])
+    >>> SchGraph.codom("src")
+    'V'
+    """
+
+    name: str
+    obs: tuple[str, ...] = field(converter=tuple)
+    homs: tuple[Hom, ...] = field(converter=lambda xs: _tuple_of(Hom, xs))
+    attrtypes: tuple[str, ...] = field(converter=tuple, default=())
+    attrs: tuple[Attr, ...] = field(converter=lambda xs: _tuple_of(Attr, xs), default=())
+    equations: tuple[Equation, ...] = field(
+        converter=lambda xs: _tuple_of(Equation, xs), default=()
+    )
+    _arrows: dict = field(init=False, eq=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        seen: dict[str, str] = {}
+        for kind, names in (
+            ("object", self.obs),
+            ("hom", [h.name for h in self.homs]),
+            ("attribute type", self.attrtypes),
+            ("attribute", [a.name for a in self.attrs]),
+        ):
+            for n in names:
+                if not isinstance(n, str) or not n:
+                    raise SchemaError(f"schema {self.name}: {kind} name {n!r} must be a non-empty string")
+                if n in seen:
+                    raise SchemaError(
+                        f"schema {self.name}: duplicate name {n!r} (declared as {seen[n]} and as {kind})"
+                    )
+                seen[n] = kind
+        obs, types = set(self.obs), set(self.attrtypes)
+        for h in self.homs:
+            for end, ob in (("domain", h.dom), ("codomain", h.codom)):
+                if ob not in obs:
+                    raise SchemaError(
+                        f"schema {self.name}: hom {h.name} has {end} {ob!r}, which is not an object"
+                    )
+        for a in self.attrs:
+            if a.dom not in obs:
+                raise SchemaError(
+                    f"schema {self.name}: attribute {a.name} has domain {a.dom!r}, which is not an object"
+                )
+            if a.codom not in types:
+                raise SchemaError(
+                    f"schema {self.name}: attribute {a.name} has codomain {a.codom!r}, "
+                    "which is not an attribute type"
+                )
+        arrows = {h.name: h for h in self.homs} | {a.name: a for a in self.attrs}
+        object.__setattr__(self, "_arrows", arrows)
+        for eq in self.equations:
+            for side in (eq.lhs, eq.rhs):
+                try:
+                    end = self.path_codom(eq.dom, side)
+                except PathError as err:
+                    raise SchemaError(f"schema {self.name}: equation {eq.name or ''} {err}") from None
+                if end != eq.codom:
+                    raise SchemaError(
+                        f"schema {self.name}: equation {eq.name or ''}: path {list(side)} ends at "
+                        f"{end}, not at {eq.codom}; both sides must run {eq.dom} -> {eq.codom}"
+                    )
+
+    # -- construction ---------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        name: str,
+        obs: Iterable[str] = (),
+        homs: Iterable[tuple[str, str, str] | Hom] = (),
+        attrtypes: Iterable[str] = (),
+        attrs: Iterable[tuple[str, str, str] | Attr] = (),
+        equations: Iterable[Any] = (),
+    ) -> Schema:
+        """Declare a schema. Equations are ``(name, lhs, rhs)`` with paths as lists of names."""
+        obs, homs, attrs = list(obs), _tuple_of(Hom, homs), _tuple_of(Attr, attrs)
+        return cls(name, obs, homs, attrtypes, attrs, _equations(name, obs, homs, attrs, equations))
+
+    def extend(
+        self,
+        name: str,
+        obs: Iterable[str] = (),
+        homs: Iterable[Any] = (),
+        attrtypes: Iterable[str] = (),
+        attrs: Iterable[Any] = (),
+        equations: Iterable[Any] = (),
+    ) -> Schema:
+        """A child schema with this one as a sub-schema, as Catlab's ``<:``."""
+        all_obs = self.obs + tuple(obs)
+        all_homs = self.homs + _tuple_of(Hom, homs)
+        all_attrs = self.attrs + _tuple_of(Attr, attrs)
+        new_eqs = _equations(name, all_obs, all_homs, all_attrs, equations)
+        return Schema(
+            name, all_obs, all_homs, self.attrtypes + tuple(attrtypes), all_attrs, self.equations + new_eqs
+        )
+
+    # -- queries ---------------------------------------------------------------
+    def __repr__(self) -> str:
+        return (
+            f"Schema({self.name}: {len(self.obs)} obs, {len(self.homs)} homs, "
+            f"{len(self.attrtypes)} attrtypes, {len(self.attrs)} attrs, {len(self.equations)} equations)"
+        )
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._arrows or name in self.obs or name in self.attrtypes
+
+    @property
+    def hom_names(self) -> tuple[str, ...]:
+        return tuple(h.name for h in self.homs)
+
+    @property
+    def attr_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.attrs)
+
+    def arrow(self, name: str) -> Hom | Attr:
+        """The hom or attribute called ``name``."""
+        try:
+            return self._arrows[name]
+        except KeyError:
+            raise PathError(
+                f"schema {self.name} has no hom or attribute {name!r}; "
+                f"homs: {list(self.hom_names)}, attributes: {list(self.attr_names)}"
+            ) from None
+
+    def is_hom(self, name: str) -> bool:
+        return isinstance(self._arrows.get(name), Hom)
+
+    def is_attr(self, name: str) -> bool:
+        return isinstance(self._arrows.get(name), Attr)
+
+    def dom(self, name: str) -> str:
+        return self.arrow(name).dom
+
+    def codom(self, name: str) -> str:
+        return self.arrow(name).codom
+
+    def homs_out(self, ob: str) -> tuple[Hom, ...]:
+        return tuple(h for h in self.homs if h.dom == ob)
+
+    def homs_in(self, ob: str) -> tuple[Hom, ...]:
+        return tuple(h for h in self.homs if h.codom == ob)
+
+    def attrs_of(self, ob: str) -> tuple[Attr, ...]:
+        return tuple(a for a in self.attrs if a.dom == ob)
+
+    def path_codom(self, dom: str, path: Sequence[str]) -> str:
+        """Typecheck a functional path from ``dom``; return where it ends."""
+        here = dom
+        for i, name in enumerate(path):
+            arrow = self.arrow(name)
+            if here in self.attrtypes:
+                raise PathError(
+                    f"path {list(path)} continues after attribute {path[i - 1]!r}, "
+                    f"which ends at attribute type {here}"
+                )
+            if arrow.dom != here:
+                hint = ""
+                if arrow.codom == here:
+                    hint = f"; did you mean the converse of {name!r}? (acset_s2r.paths.Converse)"
+                raise PathError(
+                    f"ill-typed path {list(path)}: step {i} {name!r} runs {arrow.dom} -> "
+                    f"{arrow.codom} but the path is at {here}{hint}"
+                )
+            here = arrow.codom
+        return here
+
+    def is_subschema_of(self, other: Schema) -> bool:
+        return (
+            set(self.obs) <= set(other.obs)
+            and set(self.homs) <= set(other.homs)
+            and set(self.attrtypes) <= set(other.attrtypes)
+            and set(self.attrs) <= set(other.attrs)
+        )
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """Objects and attribute types as nodes, homs and attributes as keyed edges."""
+        g = nx.MultiDiGraph(name=self.name)
+        g.add_nodes_from(self.obs, kind="Ob")
+        g.add_nodes_from(self.attrtypes, kind="AttrType")
+        for h in self.homs:
+            g.add_edge(h.dom, h.codom, key=h.name, kind="Hom")
+        for a in self.attrs:
+            g.add_edge(a.dom, a.codom, key=a.name, kind="Attr")
+        return g
+
+    def paths(self, src: str, tgt: str, max_length: int | None = None) -> list[tuple[str, ...]]:
+        """Simple paths of homs (and a final attribute) from ``src`` to ``tgt``.
+
+        The identity path ``()`` is included when ``src == tgt``.
+        """
+        found = [()] if src == tgt else []
+        for edge_path in nx.all_simple_edge_paths(self.graph, src, tgt, cutoff=max_length):
+            found.append(tuple(key for _, _, key in edge_path))
+        return found
+
+    # -- JSON (ACSets.jl layout) ----------------------------------------------
+    def to_json(self) -> dict:
+        return {
+            "version": {"ACSetSchema": SCHEMA_FORMAT_VERSION, "ACSets": ACSETS_JL_VERSION},
+            "Ob": [{"name": o} for o in self.obs],
+            "Hom": [{"name": h.name, "dom": h.dom, "codom": h.codom} for h in self.homs],
+            "AttrType": [{"name": t} for t in self.attrtypes],
+            "Attr": [{"name": a.name, "dom": a.dom, "codom": a.codom} for a in self.attrs],
+            "equations": [
+                {"name": e.name, "dom": e.dom, "codom": e.codom, "paths": [list(e.lhs), list(e.rhs)]}
+                for e in self.equations
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping | str, name: str = "Schema") -> Schema:
+        """Read ACSets.jl schema JSON, including Catlab-era and py-acsets variants."""
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except json.JSONDecodeError as err:
+                raise SchemaError(f"schema JSON is malformed: {err}") from None
+        if not isinstance(data, Mapping):
+            raise SchemaError("schema JSON must be an object with keys Ob, Hom, AttrType, Attr")
+        missing = [k for k in ("Ob", "Hom") if k not in data]
+        if missing:
+            raise SchemaError(f"schema JSON lacks required keys {missing}")
+
+        def entries(key: str, fields: tuple[str, ...]) -> list[tuple]:
+            rows = data.get(key, [])
+            if not isinstance(rows, list):
+                raise SchemaError(f"schema JSON: {key} must be a list")
+            out = []
+            for i, row in enumerate(rows):
+                if not isinstance(row, Mapping) or any(f not in row for f in fields):
+                    raise SchemaError(f"schema JSON: {key}[{i}] must have keys {list(fields)}: {row!r}")
+                out.append(tuple(row[f] for f in fields))
+            return out
+
+        eqs = []
+        for i, e in enumerate(data.get("equations") or []):
+            paths = e.get("paths") if isinstance(e, Mapping) else None
+            if not isinstance(paths, list) or len(paths) != 2:
+                raise SchemaError(f"schema JSON: equations[{i}] needs 'paths' with two paths")
+            eqs.append(Equation(e.get("name"), e["dom"], e["codom"], paths[0], paths[1]))
+        return cls(
+            data.get("name", name) if isinstance(data.get("name"), str) else name,
+            [o for (o,) in entries("Ob", ("name",))],
+            entries("Hom", ("name", "dom", "codom")),
+            [t for (t,) in entries("AttrType", ("name",))],
+            entries("Attr", ("name", "dom", "codom")),
+            eqs,
+        )
+
+    @classmethod
+    def read_json(cls, path: str | Path, name: str | None = None) -> Schema:
+        path = Path(path)
+        try:
+            text = path.read_text()
+        except OSError as err:
+            raise SchemaError(f"cannot read schema file {path}: {err}") from None
+        try:
+            return cls.from_json(text, name=name or path.stem)
+        except SchemaError as err:
+            raise SchemaError(f"{path}: {err}") from None
+
+    def write_json(self, path: str | Path) -> None:
+        from acset_s2r.serialization import atomic_write_text
+
+        atomic_write_text(path, json.dumps(self.to_json(), indent=2) + "\n")
+
+    # -- Catlab @present -----------------------------------------------------
+    @classmethod
+    def from_present(cls, text: str, known: Mapping[str, Schema] | None = None) -> Schema:
+        """Parse one Catlab ``@present Name(FreeSchema) begin ... end`` block.
+
+        ``<: Parent`` is resolved against ``known`` and the built-in schemas.
+        """
+        from acset_s2r.present import parse_present
+
+        return parse_present(text, known)
+
+
+def _equations(name, obs, homs, attrs, equations) -> tuple[Equation, ...]:
+    arrows = {h.name: h for h in homs} | {a.name: a for a in attrs}
+    out = []
+    for eq in equations:
+        if isinstance(eq, Equation):
+            out.append(eq)
+            continue
+        eq_name, lhs, rhs = eq
+        lhs, rhs = tuple(lhs), tuple(rhs)
+        start = next((arrows[p].dom for p in itertools.chain(lhs, rhs) if p in arrows), None)
+        if start is None:
+            raise SchemaError(f"schema {name}: equation {eq_name} must name at least one hom")
+        for p in itertools.chain(lhs, rhs):
+            if p not in arrows:
+                raise SchemaError(f"schema {name}: equation {eq_name} uses unknown hom {p!r}")
+        end = arrows[(lhs or rhs)[-1]].codom
+        out.append(Equation(eq_name, start, end, lhs, rhs))
+    return tuple(out)
+
