@@ -1,0 +1,69 @@
+"""Schemas of sim2real experiments.
+
+``SchSim2RealTransfer`` is the seed's schema verbatim (see ``acset_s2r.catalog``).
+``SchSim2RealTrajectory`` extends it with the data behind every part, keeping the
+seed's morphisms' meaning:
+
+- an ``Observation`` is one observation stream: one rollout's recorded sensor data;
+- a ``Step`` points to its stream and carries the observation (as the policy saw it,
+  noise included), the action applied, the time, the reward, and the true next state
+  (qpos, qvel) needed for dynamics checks; ``next_step`` links a stream's steps in order;
+- ``SimEnv`` and ``RealEnv`` carry their physical parameters;
+- ``Policy`` carries its parameters, its action noise (the entropy of Q) and its
+  returns in sim and in real.
+
+So "what did π see in the real world" is ``deploy ⋅ observe_real`` followed by the
+converse of ``stream``, and "what did it see in training" is the converse of
+``train`` followed by ``observe_sim`` and the converse of ``stream``.
+"""
+
+from __future__ import annotations
+
+from acset_s2r.catalog import SchSim2RealTransfer
+
+SchSim2RealTrajectory = SchSim2RealTransfer.extend(
+    "SchSim2RealTrajectory",
+    obs=["Step"],
+    homs=[("stream", "Step", "Observation"), ("next_step", "Step", "Step")],
+    attrtypes=["ObsVec", "ActVec", "StateVec", "Params", "PolicyVec", "Real", "Count", "Label"],
+    attrs=[
+        # Step: one control step of one stream
+        ("obs", "Step", "ObsVec"),
+        ("action", "Step", "ActVec"),
+        ("time", "Step", "Real"),
+        ("reward", "Step", "Real"),
+        ("next_state", "Step", "StateVec"),
+        ("t_index", "Step", "Count"),
+        # Observation: one stream
+        ("domain", "Observation", "Label"),
+        ("episode_return", "Observation", "Real"),
+        # environments
+        ("sim_params", "SimEnv", "Params"),
+        ("sim_seed", "SimEnv", "Count"),
+        ("randomization_level", "SimEnv", "Real"),
+        ("real_params", "RealEnv", "Params"),
+        ("obs_noise_std", "RealEnv", "Real"),
+        ("latency_steps", "RealEnv", "Count"),
+        # Policy: Q, the recognition model
+        ("policy_name", "Policy", "Label"),
+        ("policy_params", "Policy", "PolicyVec"),
+        ("action_noise", "Policy", "Real"),
+        ("sim_return", "Policy", "Real"),
+        ("real_return", "Policy", "Real"),
+    ],
+)
+
+
+def trajectory_types(obs_dim: int, act_dim: int, state_dim: int, n_params: int, policy_dim: int) -> dict:
+    """Attribute-type bindings for an experiment with these widths."""
+    return {
+        "TransferGap": float,
+        "ObsVec": (float, obs_dim),
+        "ActVec": (float, act_dim),
+        "StateVec": (float, state_dim),
+        "Params": (float, n_params),
+        "PolicyVec": (float, policy_dim),
+        "Real": float,
+        "Count": int,
+        "Label": str,
+    }
