@@ -297,6 +297,8 @@ class ACSet:
                         raise AttrTypeError(f"{where}: value {v!r} at position {i} is not a str")
             return arr, None
         raw = np.asarray(values)
+        if n == 0 and raw.size == 0:
+            raw = raw.astype(spec.dtype).reshape(shape)  # [] has shape (0,) even for vectors
         if raw.dtype == object:
             defined = np.array([v is not None for v in raw.ravel()]).reshape(raw.shape)
             try:
