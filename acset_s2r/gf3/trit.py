@@ -21,6 +21,7 @@ __all__ = [
     "ERGODIC",
     "PLUS",
     "parse_trit",
+    "parse_trit_value",
     "trit_sum",
     "is_balanced",
     "balancing_trit",
@@ -149,6 +150,37 @@ def parse_trit(text: str) -> Trit:
     if value is None:
         raise SkillParseError(f"not a trit: {text!r} (expected -1, 0, +1, PLUS, ERGODIC or MINUS)")
     return Trit(value)
+
+
+_VALUE = re.compile(
+    rf"""^[*`"']*(?P<tok>[+{_MINUS_SIGNS}]?[01](?![\d.])|[A-Za-z]+|⊕|⊖)[*`"']*"""
+    r"\s*(?:\((?P<note>[^)]*)\))?"
+)
+_NOTE_WORD = re.compile(rf"^\s*(?:[+{_MINUS_SIGNS}]?[01](?![\d.])|[A-Za-z]+|⊕|⊖)")
+
+
+def parse_trit_value(text: str) -> Trit:
+    """Read the value part of a declaration, such as ``+1 (PLUS)`` or ``MINUS (-1)``.
+
+    The first token is the trit; text after it is allowed. When a parenthesised note
+    starts with a trit word or number (``(Generator - produces ...)``) it must agree with
+    the first token: ``+1 (MINUS)`` is an error, not a guess.
+    """
+    m = _VALUE.match(text.strip())
+    if not m:
+        raise SkillParseError(f"no trit at the start of {text.strip()!r}")
+    value = parse_trit(m["tok"])
+    note = m["note"]
+    if note:
+        w = _NOTE_WORD.match(note)
+        if w:
+            try:
+                noted = parse_trit(w.group(0))
+            except SkillParseError:
+                return value  # a note like "(Layer 4)" says nothing about the trit
+            if noted != value:
+                raise SkillParseError(f"{text.strip()!r} writes {value} but annotates it as {noted.name}")
+    return value
 
 
 def trit_sum(trits: Iterable[Trit | int]) -> Trit:

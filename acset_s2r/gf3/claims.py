@@ -1,0 +1,222 @@
+"""Reading one balance claim, or one listing entry, from the text of a line.
+
+A claim is a group of terms and a verdict. The terms are ``name (t)``, ``(t)``, a bare
+``t`` or a weighted ``5(+1)``, where t is a trit. They are joined by ``⊗``, ``→`` or ``+``,
+or written as a tuple ``(t, t, t)``. The verdict is ``= 0 ✓``, ``≡ 0 (mod 3)``,
+``= 2 ✗``, ``≠ 0`` or "needs ...". A claim may also be a bare ``Σ = 0 ✓``; that one takes
+its members from the listing next to it (see ``acset_s2r.gf3.parse``).
+
+These are plain functions over strings; ``parse.py`` supplies the line context.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from acset_s2r.errors import SkillParseError
+from acset_s2r.gf3.trit import Trit, parse_trit
+
+__all__ = [
+    "Term",
+    "Claim",
+    "is_claim_candidate",
+    "is_balance_statement",
+    "parse_claim",
+    "parse_entry",
+    "clean_content",
+    "has_term",
+    "ends_open",
+    "starts_open",
+    "term_spans",
+]
+
+_TRIT_TOKEN = r"[+\-]?[01](?![\d.])|PLUS|MINUS|ERGODIC|⊕|⊖"
+_PAREN_TRIT = re.compile(rf"\(\s*(?:{_TRIT_TOKEN})\s*\)")
+_TERM = re.compile(
+    # name (optional), weight (optional), then a parenthesised trit, possibly after a role
+    rf"(?:(?P<name>(?!\d+\s*[×x*·]?\s*\()[^\s()⊗→=≡≠,+\-][^()⊗→=≡≠,+]*?)\s*)?"
+    rf"(?:(?<![\w-])(?P<weight>\d+)\s*[×x*·]?\s*)?"
+    rf"\((?:[^(),]*,\s*)?(?P<trit>{_TRIT_TOKEN})\s*\)"
+    rf"|(?P<bare>(?<![\w.])[+\-]?[01](?![\w.]))"
+)
+_TRIT_PLUS = re.compile(  # two trits added: "(-1) + (0)", "+1 + 0"
+    rf"(?:\(\s*(?:{_TRIT_TOKEN})\s*\)|(?<![\w.])(?:{_TRIT_TOKEN}))\s*\+\s*(?:\(\s*(?:{_TRIT_TOKEN})\s*\)|(?:{_TRIT_TOKEN}))"
+)
+_GAP = re.compile(r"^[\s⊗→+⊕,·]*$")
+_TUPLE = re.compile(rf"^\((?P<items>\s*(?:{_TRIT_TOKEN})(?:\s*,\s*(?:{_TRIT_TOKEN}))+\s*)\)\s*(?P<rest>(?:→|=|≡).*)$")
+_SUM_PREFIX = re.compile(r"^(?:Σ|∑|Sum|Conservation|Total)\s*[:=≡]\s*")
+_RELATION = re.compile(r"≡|≠|(?<![<>!=])=(?!=)|\bneeds?\b")
+_NUMBER_AFTER = re.compile(r"^(?:→|=|≡)?\s*([+\-]?\d+)(?![\d.])")
+_TRAILING_GF3 = re.compile(r"(?:→\s*)?(?:GF\(3\)|Σ)\s*$")
+_OK = "✓✔✅"
+_BAD = "✗✘❌"
+_NUMBER_RELATION = re.compile(r"[=≡]\s*[+\-]?\d")
+_BALANCE_STATEMENT = re.compile(r"(?:\bsum\b|Σ)\s*[≡=]\s*0\b", re.IGNORECASE)
+_BOX = "│║┃┆┊"
+_LEAD = re.compile(r"^(?:[-*]\s+|\d+\.\s+|>\s*|#+\s*|//+\s*|;+\s*|--\s*|%\s*)+")
+_MINUS_LIKE = re.compile(r"[−–](?=\s*[01]\b)")
+_ENTRY_PAREN = re.compile(
+    rf"^(?P<name>[^()⊗→=≡|:]{{1,40}}?)\s*\((?:[^(),]*,\s*)?(?P<trit>{_TRIT_TOKEN})\)\s*(?:[-:–—].*)?$"
+)
+_ENTRY_ASSIGN = re.compile(  # a number only when quoted: "depth: 1" is not a listing
+    r"""^(?P<name>[\w.-]+)\s*[=:]\s*(?:(?P<q>["'])(?P<trit>PLUS|MINUS|ERGODIC|[+\-]?[01])(?P=q)"""
+    r"""|(?P<word>PLUS|MINUS|ERGODIC))\s*(?:#.*)?$"""
+)
+
+
+@attrs.frozen
+class Term:
+    name: str | None
+    trit: Trit
+    weight: int = 1
+
+
+@attrs.frozen
+class Claim:
+    """A parsed claim line: its terms (may be empty for ``Σ = 0 ✓``) and verdict."""
+
+    terms: tuple[Term, ...]
+    claimed_balanced: bool
+    written_sum: int | None
+    form: str
+
+
+def clean_content(line: str) -> str:
+    """The text of a line without box drawing, list, quote and comment markers or emphasis."""
+    s = line.strip().strip(_BOX).strip()
+    s = _LEAD.sub("", s)
+    s = s.replace("**", "").replace("`", "")
+    s = _MINUS_LIKE.sub("-", s)
+    return s.strip().rstrip(_BOX).strip()
+
+
+def has_term(content: str) -> bool:
+    return bool(_PAREN_TRIT.search(content))
+
+
+def ends_open(content: str) -> bool:
+    """A line whose chain continues on the next line (``a (+1) ⊗``)."""
+    return has_term(content) and content.rstrip().endswith(("⊗", "→", "+"))
+
+
+def starts_open(content: str) -> bool:
+    return content.lstrip().startswith(("⊗", "→"))
+
+
+def is_claim_candidate(content: str) -> bool:
+    """Whether a line reads as a balance claim and so must be parsed or reported."""
+    mark = any(c in content for c in _OK + _BAD)
+    number_rel = bool(_NUMBER_RELATION.search(content))
+    term = has_term(content)
+    if term and _needs(content):
+        return True
+    if term and ("⊗" in content or "→" in content) and (number_rel or mark or "≠" in content or "≡" in content):
+        return True
+    if _SUM_PREFIX.match(content) and (mark or number_rel):
+        return True
+    if number_rel and _TRIT_PLUS.search(content):
+        return True
+    return mark and (number_rel or term or bool(_TUPLE.match(content)))
+
+
+def is_balance_statement(content: str) -> bool:
+    """A termless ``sum ≡ 0 (mod 3)`` that claims balance for an adjacent listing, if any."""
+    return bool(_BALANCE_STATEMENT.search(content)) and not has_term(content)
+
+
+def _needs(content: str) -> bool:
+    return bool(re.search(r"\bneeds?\b", content))
+
+
+def parse_entry(content: str) -> tuple[str, Trit] | None:
+    """A listing line ``World-Hopping (+1)  - explore`` or ``claude = "PLUS"``, or None."""
+    for pattern in (_ENTRY_PAREN, _ENTRY_ASSIGN):
+        m = pattern.match(content)
+        if m:
+            name = m["name"].strip().strip("*`").strip()
+            if not name:
+                return None
+            try:
+                return name, parse_trit(m["trit"] or m.groupdict().get("word"))
+            except SkillParseError:
+                return None
+    return None
+
+
+def parse_claim(content: str) -> Claim:
+    """Parse a claim candidate (already cleaned); raise SkillParseError saying why not."""
+    ok = any(c in content for c in _OK)
+    bad = any(c in content for c in _BAD) or "≠" in content or _needs(content)
+    if ok and bad:
+        raise SkillParseError("the line marks the claim both balanced and unbalanced")
+
+    m = _TUPLE.match(content)
+    if m:
+        terms = tuple(Term(None, parse_trit(t)) for t in m["items"].split(","))
+        written = _written_sum(m["rest"])
+        return Claim(terms, _verdict(ok, bad, written, content), written, "tuple")
+
+    text = content
+    prefixed = _SUM_PREFIX.match(text)
+    if prefixed:
+        text = text[prefixed.end():]
+    rel = _RELATION.search(text)
+    mark = re.search(f"[{_OK}{_BAD}]", text)
+    if rel is None and prefixed:
+        lhs, rest = "", text  # "Σ = 0 ✓": what follows the prefix is the sum itself
+    elif rel is None and mark is not None:
+        lhs, rest = text[: mark.start()], text[mark.start():]  # "a (+1) ⊗ b (+1) ✗"
+    elif rel is None:
+        raise SkillParseError("no '=', '≡', '≠', 'needs', ✓ or ✗ after the terms")
+    else:
+        lhs, rest = text[: rel.start()], text[rel.start():]
+    lhs = _TRAILING_GF3.sub("", lhs.rstrip()).rstrip()
+    lhs = re.sub(r"^[^()⊗→=≡:]{1,60}:\s+(?=\S)", "", lhs) if not prefixed else lhs
+    terms = _terms(lhs)
+    written = None if rest.lstrip().startswith(("≠", "need")) else _written_sum(rest)
+    form = "arrow" if "→" in lhs else "chain" if "⊗" in lhs else "sum"
+    if not terms and not prefixed:
+        raise SkillParseError("no terms such as 'name (+1)' before the verdict")
+    return Claim(terms, _verdict(ok, bad, written, content), written, form)
+
+
+def term_spans(content: str) -> list[tuple[int, int]]:
+    """Where the terms of a line are (used to give each term of a multi-line chain its line)."""
+    return [m.span() for m in _TERM.finditer(content)]
+
+
+def _terms(lhs: str) -> tuple[Term, ...]:
+    terms = []
+    pos = 0
+    for m in _TERM.finditer(lhs):
+        gap = lhs[pos: m.start()]
+        if not _GAP.match(gap):
+            raise SkillParseError(f"unexpected text {gap.strip()!r} between terms")
+        pos = m.end()
+        if m["bare"] is not None:
+            terms.append(Term(None, parse_trit(m["bare"])))
+            continue
+        name = m["name"].strip().strip("*`").strip() if m["name"] else None
+        weight = int(m["weight"]) if m["weight"] else 1
+        terms.append(Term(name or None, parse_trit(m["trit"]), weight))
+    tail = lhs[pos:]
+    if not _GAP.match(tail):
+        raise SkillParseError(f"unexpected text {tail.strip()!r} after the terms")
+    return tuple(terms)
+
+
+def _written_sum(rest: str) -> int | None:
+    m = _NUMBER_AFTER.match(rest.strip())
+    return int(m.group(1)) if m else None
+
+
+def _verdict(ok: bool, bad: bool, written: int | None, content: str) -> bool:
+    if bad:
+        return False
+    if ok:
+        return True
+    if written is not None:
+        return written % 3 == 0
+    raise SkillParseError("cannot tell whether the line claims balance (no sum, no ✓ or ✗)")
