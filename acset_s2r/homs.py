@@ -14,7 +14,8 @@ candidate sets read off the preimage indexes of ``Y`` (see :class:`_Search`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -25,9 +26,13 @@ from acset_s2r.errors import TransformationError
 __all__ = [
     "ACSetTransformation",
     "compose",
+    "count_homomorphisms",
+    "homomorphism",
+    "homomorphisms",
     "identity",
     "is_epic",
     "is_iso",
+    "is_isomorphic",
     "is_monic",
 ]
 
@@ -248,3 +253,348 @@ def is_iso(f: ACSetTransformation) -> bool:
     return all(
         len(c) == f.codom.nparts(ob) and len(np.unique(c)) == len(c) for ob, c in f.components.items()
     )
+
+
+# -- homomorphism search ----------------------------------------------------------------
+def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection of two sorted id arrays, O(small · log large)."""
+    if len(a) < len(b):
+        a, b = b, a
+    if not len(b) or not len(a):
+        return b[:0]
+    idx = a.searchsorted(b)
+    idx[idx == len(a)] = 0
+    return b[a[idx] == b]
+
+
+def _attr_key(X: ACSet, name: str, col: np.ndarray, defined: np.ndarray, x: int) -> Any:
+    """A hashable stand-in for X's value of ``name`` at ``x`` (None if undefined)."""
+    if not defined[x]:
+        return None
+    v = col[x]
+    if isinstance(v, np.ndarray):
+        return ("vector", tuple(v.tolist()))
+    v = v.item() if isinstance(v, np.generic) else v
+    try:
+        hash(v)
+    except TypeError:
+        return ("unhashable", x)
+    return ("value", v)
+
+
+def _obs_arg(X: ACSet, arg: Any, what: str) -> set[str]:
+    if arg is True:
+        return set(X.schema.obs)
+    if arg is False or arg is None:
+        return set()
+    obs = {arg} if isinstance(arg, str) else set(arg)
+    unknown = obs - set(X.schema.obs)
+    if unknown:
+        raise TransformationError(f"{what}: {sorted(unknown)} are not objects of {X.schema.name}")
+    return obs
+
+
+class _Search:
+    """Backtracking over the variables (ob, part) of X with forward checking.
+
+    Each free variable keeps a sorted array of candidates in Y. Assigning ``x -> y``
+    narrows its neighbours through the indexes: for ``f: a -> b`` the variable
+    ``X.f(x)`` is forced to ``Y.f(y)``, and every ``w`` with ``X.f(w) = x`` keeps only
+    ``Y.incident(y, f)``. An empty set backtracks at once; the next variable is the
+    free one with the fewest candidates. Static candidates (undefined homs, attribute
+    values, non-empty preimages) are computed once per kind of part, so no node
+    scans all of Y.
+    """
+
+    BIG = 1 << 62
+
+    def __init__(self, X: ACSet, Y: ACSet, monic: set[str], initial: Mapping[str, Any] | None) -> None:
+        schema = X.schema
+        self.obs = schema.obs
+        offset, n = {}, 0
+        for ob in schema.obs:
+            offset[ob] = n
+            n += X.nparts(ob)
+        self.n = n
+        self.offset = offset
+        self.var_ob = np.repeat(np.arange(len(schema.obs)), [X.nparts(o) for o in schema.obs]).tolist()
+        self.monic_ob = [ob in monic for ob in schema.obs]
+        self.Y = Y
+        ycols = {h.name: Y.subpart(h.name).tolist() for h in schema.homs}
+        self.out_links: list[list[tuple[list, int]]] = [[] for _ in range(n)]
+        self.in_links: list[list[tuple[str, int]]] = [[] for _ in range(n)]
+        for h in schema.homs:
+            col = X.subpart(h.name).tolist()
+            a, b = offset[h.dom], offset[h.codom]
+            for x, z in enumerate(col):
+                if z >= 0:
+                    self.out_links[a + x].append((ycols[h.name], b + z))
+                    self.in_links[b + z].append((h.name, a + x))
+        self.cands = self._static(X, Y, monic)
+        if initial:
+            self._fix(X, Y, initial)
+        self.size = [len(c) for c in self.cands]
+        self.assigned = [-1] * n
+        self.trail: list[tuple[int, np.ndarray, int]] = []
+        self.used = [set() for _ in schema.obs]
+
+    def _static(self, X: ACSet, Y: ACSet, monic: set[str]) -> list[np.ndarray]:
+        schema = X.schema
+        cands: list[np.ndarray] = []
+        for ob in schema.obs:
+            nx_, ny = X.nparts(ob), Y.nparts(ob)
+            if not nx_:
+                continue
+            outs, ins, attrs = schema.homs_out(ob), schema.homs_in(ob), schema.attrs_of(ob)
+            xundef = [X.subpart(h.name) < 0 for h in outs]
+            yundef = [Y.subpart(h.name) < 0 for h in outs]
+
+            def degrees(Z: ACSet, h, m: int) -> np.ndarray:
+                col = Z.subpart(h.name)
+                return np.bincount(col[col >= 0], minlength=m)
+
+            xdeg = [degrees(X, h, nx_) for h in ins]
+            ydeg = [degrees(Y, h, ny) for h in ins]
+            xattr = [(a.name, X.subpart(a.name), X.is_defined(a.name)) for a in attrs]
+            # preimage sizes must grow only where the preimage's object is mapped injectively
+            strict = [h.dom in monic for h in ins]
+            memo: dict[tuple, np.ndarray] = {}
+            for x in range(nx_):
+                key = (
+                    tuple(bool(u[x]) for u in xundef),
+                    tuple(int(d[x]) if st else min(int(d[x]), 1) for d, st in zip(xdeg, strict)),
+                    tuple(_attr_key(X, name, col, ok, x) for name, col, ok in xattr),
+                )
+                found = memo.get(key)
+                if found is None:
+                    mask = np.ones(ny, dtype=bool)
+                    for u, yu in zip(key[0], yundef):
+                        mask &= yu == u
+                    for d, yd in zip(key[1], ydeg):
+                        if d:
+                            mask &= yd >= d
+                    for (name, _, _), k in zip(xattr, key[2]):
+                        if k is not None and k[0] == "value":
+                            try:
+                                hit = np.zeros(ny, dtype=bool)
+                                hit[Y.incident(k[1], name)] = True
+                                mask &= hit & _values_equal(X, name, np.full(ny, x), Y, Y.parts(ob))
+                                continue
+                            except Exception:  # an attribute the index cannot invert
+                                pass
+                        mask &= _values_equal(X, name, np.full(ny, x), Y, Y.parts(ob))
+                    found = memo[key] = np.flatnonzero(mask).astype(np.int64)
+                cands.append(found)
+        return cands
+
+    def _fix(self, X: ACSet, Y: ACSet, initial: Mapping[str, Any]) -> None:
+        if not isinstance(initial, Mapping):
+            raise TransformationError("initial must map object names to {part: image} mappings")
+        for ob, fixed in initial.items():
+            if ob not in self.offset:
+                raise TransformationError(f"initial: {ob!r} is not an object of {X.schema.name}")
+            pairs = fixed.items() if isinstance(fixed, Mapping) else enumerate(fixed)
+            for x, y in pairs:
+                x, y = int(x), int(y)
+                if not 0 <= x < X.nparts(ob):
+                    raise TransformationError(f"initial: dom has no {ob} part {x} (it has {X.nparts(ob)})")
+                if not 0 <= y < Y.nparts(ob):
+                    raise TransformationError(f"initial: codom has no {ob} part {y} (it has {Y.nparts(ob)})")
+                i = self.offset[ob] + x
+                self.cands[i] = _intersect(self.cands[i], np.array([y], dtype=np.int64))
+
+    def _assign(self, i: int, y: int) -> bool:
+        """Assign variable i to y and narrow its neighbours; False if one runs empty."""
+        cands, size, assigned, trail = self.cands, self.size, self.assigned, self.trail
+        assigned[i] = y
+        trail.append((i, cands[i], size[i]))
+        size[i] = self.BIG
+        for ycol, j in self.out_links[i]:
+            if assigned[j] >= 0:
+                # constraints with earlier variables were applied when those were set
+                if j == i and ycol[y] != y:
+                    return False
+                continue
+            z = ycol[y]
+            c = cands[j]
+            if z < 0:
+                return False
+            k = int(c.searchsorted(z))
+            if k == len(c) or c[k] != z:
+                return False
+            if len(c) > 1:
+                trail.append((j, c, size[j]))
+                cands[j] = c[k : k + 1]
+                size[j] = 1
+        incident = self.Y.incident
+        for name, w in self.in_links[i]:
+            if assigned[w] >= 0:
+                continue
+            c = cands[w]
+            new = _intersect(c, incident(y, name))
+            if not len(new):
+                return False
+            if len(new) != len(c):
+                trail.append((w, c, size[w]))
+                cands[w] = new
+                size[w] = len(new)
+        return True
+
+    def _undo(self, mark: int) -> None:
+        trail, cands, size = self.trail, self.cands, self.size
+        while len(trail) > mark:
+            j, c, s = trail.pop()
+            cands[j] = c
+            size[j] = s
+
+    def run(self, bulk: bool = False) -> Iterator[tuple[int, list[int] | None]]:
+        """Yield ``(1, assignment)`` per homomorphism, or with ``bulk`` also ``(k, None)``
+        for k completions of the last free variable. Iterative: X may be large."""
+        n, size, cands, assigned, used, var_ob = self.n, self.size, self.cands, self.assigned, self.used, self.var_ob
+        monic_ob = self.monic_ob
+        nfree = n
+        frames: list[list] = []  # [var, candidates, next position, trail mark, current image]
+        descend = True
+        while True:
+            if descend:
+                descend = False
+                if nfree == 0:
+                    yield 1, assigned
+                else:
+                    i = min(range(n), key=size.__getitem__)
+                    if bulk and nfree == 1:
+                        if monic_ob[var_ob[i]]:
+                            u = used[var_ob[i]]
+                            k = sum(1 for y in cands[i].tolist() if y not in u)
+                        else:
+                            k = size[i]
+                        if k:
+                            yield k, None
+                    elif size[i]:
+                        frames.append([i, cands[i].tolist(), 0, len(self.trail), -1])
+            if not frames:
+                return
+            frame = frames[-1]
+            i, ys, pos, mark, cur = frame
+            u = used[var_ob[i]] if monic_ob[var_ob[i]] else None
+            if cur >= 0:
+                self._undo(mark)
+                assigned[i] = -1
+                nfree += 1
+                if u is not None:
+                    u.discard(cur)
+            while pos < len(ys):
+                y = ys[pos]
+                pos += 1
+                if u is not None and y in u:
+                    continue
+                if self._assign(i, y):
+                    frame[2], frame[4] = pos, y
+                    nfree -= 1
+                    if u is not None:
+                        u.add(y)
+                    descend = True
+                    break
+                self._undo(mark)
+                assigned[i] = -1
+            else:
+                frames.pop()
+
+    def transformation(self, X: ACSet, Y: ACSet, assignment: list[int]) -> ACSetTransformation:
+        comps = {}
+        flat = np.asarray(assignment, dtype=np.int64)
+        for ob in self.obs:
+            start = self.offset[ob]
+            comps[ob] = flat[start : start + X.nparts(ob)]
+        return ACSetTransformation(comps, X, Y, check=False)
+
+
+def _prepare(X: ACSet, Y: ACSet, monic: Any, iso: Any, initial: Any) -> _Search | None:
+    if not isinstance(X, ACSet) or not isinstance(Y, ACSet):
+        raise TransformationError("homomorphism search needs two ACSets")
+    if X.schema != Y.schema:
+        raise TransformationError(f"dom has schema {X.schema.name} but codom has schema {Y.schema.name}")
+    iso_obs = _obs_arg(X, iso, "iso")
+    monic_obs = _obs_arg(X, monic, "monic") | iso_obs
+    search = _Search(X, Y, monic_obs, initial)
+    if any(X.nparts(ob) != Y.nparts(ob) for ob in iso_obs):
+        return None
+    if any(X.nparts(ob) > Y.nparts(ob) for ob in monic_obs):
+        return None
+    return search
+
+
+def homomorphisms(
+    X: ACSet,
+    Y: ACSet,
+    *,
+    monic: bool | Iterable[str] = False,
+    iso: bool | Iterable[str] = False,
+    initial: Mapping[str, Mapping[int, int]] | None = None,
+    limit: int | None = None,
+) -> Iterator[ACSetTransformation]:
+    """Lazily enumerate the homomorphisms ``X -> Y``.
+
+    ``monic`` / ``iso`` ask for maps injective / bijective on every object (``True``) or
+    on the listed objects. ``initial`` fixes part of the map, ``{ob: {part: image}}``.
+    ``limit`` stops after that many. Arguments are checked before the first ``next``.
+    """
+    search = _prepare(X, Y, monic, iso, initial)
+    if limit is not None and limit < 0:
+        raise TransformationError(f"limit must be >= 0, got {limit}")
+
+    def gen() -> Iterator[ACSetTransformation]:
+        if search is None or limit == 0:
+            return
+        for k, (_, assignment) in enumerate(search.run(), 1):
+            yield search.transformation(X, Y, assignment)
+            if limit is not None and k >= limit:
+                return
+
+    return gen()
+
+
+def homomorphism(X: ACSet, Y: ACSet, **kwargs: Any) -> ACSetTransformation | None:
+    """The first homomorphism ``X -> Y`` found, or None (same options as :func:`homomorphisms`)."""
+    return next(homomorphisms(X, Y, limit=1, **kwargs), None)
+
+
+def count_homomorphisms(
+    X: ACSet,
+    Y: ACSet,
+    *,
+    monic: bool | Iterable[str] = False,
+    iso: bool | Iterable[str] = False,
+    initial: Mapping[str, Mapping[int, int]] | None = None,
+) -> int:
+    """How many homomorphisms ``X -> Y`` there are; the last free part is counted, not enumerated."""
+    search = _prepare(X, Y, monic, iso, initial)
+    if search is None:
+        return 0
+    return sum(k for k, _ in search.run(bulk=True))
+
+
+def _invariants(X: ACSet) -> tuple:
+    schema = X.schema
+    out: list[Any] = [tuple(X.nparts(ob) for ob in schema.obs)]
+    for h in schema.homs:
+        col = X.subpart(h.name)
+        indeg = np.bincount(col[col >= 0], minlength=X.nparts(h.codom))
+        out.append((h.name, int(np.count_nonzero(col < 0)), tuple(np.sort(indeg).tolist())))
+    for a in schema.attrs:
+        col, ok = X.subpart(a.name), X.is_defined(a.name)
+        keys = Counter(
+            ("repr", repr(col[x])) if k is not None and k[0] == "unhashable" else k
+            for x, k in ((x, _attr_key(X, a.name, col, ok, x)) for x in range(X.nparts(a.dom)))
+        )
+        out.append((a.name, sorted(keys.items(), key=repr)))
+    return tuple(out)
+
+
+def is_isomorphic(X: ACSet, Y: ACSet) -> bool:
+    """Whether ``X ≅ Y``: part counts, degree profiles and attribute multisets first, then search."""
+    if X.schema != Y.schema:
+        return False
+    if _invariants(X) != _invariants(Y):
+        return False
+    return homomorphism(X, Y, iso=True) is not None
