@@ -1,0 +1,138 @@
+"""The ``acset-s2r`` command.
+
+    acset-s2r run [--model cartpole] [--n-sim 8] [--level 1.0] ...   the default sim2real experiment
+    acset-s2r skills audit DIR [--json FILE]                          GF(3) audit of a SKILL.md corpus
+    acset-s2r schemas extract DIR                                     @present blocks in SKILL.md files
+    acset-s2r schema show FILE_OR_NAME [--no-attributes]              a schema as Mermaid text
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from acset_s2r.errors import AcsetS2RError
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not in [0, 1]")
+    return value
+
+
+def _nonneg_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0.0:
+        raise argparse.ArgumentTypeError(f"{text} must be a number >= 0")
+    return value
+
+
+def _count(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text} must be at least {minimum}")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="acset-s2r", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="train, deploy and record the default sim2real experiment")
+    run.add_argument("--model", default="cartpole", help="embedded model name or an MJCF path (default: cartpole)")
+    run.add_argument("--n-sim", type=_count(2), default=8, help="domain-randomised sim environments per policy")
+    run.add_argument("--level", type=_fraction, default=1.0, help="randomisation curriculum level in [0, 1]")
+    run.add_argument("--noise", type=_nonneg_float, default=None, help="real sensor noise std (default: model's)")
+    run.add_argument("--latency", type=_count(0), default=None, help="real action latency in control steps")
+    run.add_argument("--steps", type=_count(10), default=None, help="control steps per rollout")
+    run.add_argument("--iterations", type=_count(1), default=None, help="training iterations per policy")
+    run.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
+    run.add_argument("--name", default="default", help="run name: results go to OUT/NAME")
+    run.add_argument("--out", default="runs", help="output folder (default runs/)")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    skills = sub.add_parser("skills", help="GF(3) skill-balance tools").add_subparsers(dest="action", required=True)
+    audit = skills.add_parser("audit", help="audit the trits and balance claims of a SKILL.md corpus")
+    audit.add_argument("directory")
+    audit.add_argument("--json", dest="json_out", default=None, help="also write the JSON report here")
+
+    schemas = sub.add_parser("schemas", help="schemas found in SKILL.md files").add_subparsers(dest="action", required=True)
+    extract = schemas.add_parser("extract", help="parse every @present block and say which are C-set schemas")
+    extract.add_argument("directory")
+
+    schema = sub.add_parser("schema", help="one schema").add_subparsers(dest="action", required=True)
+    show = schema.add_parser("show", help="print a schema as Mermaid text")
+    show.add_argument("schema", help="a built-in schema name (SchGraph, ...) or a schema JSON file")
+    show.add_argument("--no-attributes", action="store_true")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from acset_s2r.sim2real.experiment import ExperimentConfig, run_experiment
+
+    overrides = {
+        k: v
+        for k, v in dict(
+            model=args.model,
+            n_sim=args.n_sim,
+            level=args.level,
+            real_noise=args.noise,
+            real_latency=args.latency,
+            steps=args.steps,
+            iterations=args.iterations,
+            seed=args.seed,
+        ).items()
+        if v is not None
+    }
+    config = ExperimentConfig.for_model(**overrides)
+    result = run_experiment(config, out_dir=f"{args.out}/{args.name}", progress=not args.quiet)
+    print(result.report())
+    return 0
+
+
+def _show_schema(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from acset_s2r.catalog import BUILTIN_SCHEMAS
+    from acset_s2r.draw import to_mermaid
+    from acset_s2r.schema import Schema
+
+    if args.schema in BUILTIN_SCHEMAS:
+        schema = BUILTIN_SCHEMAS[args.schema]
+    elif Path(args.schema).exists():
+        schema = Schema.read_json(args.schema)
+    else:
+        raise AcsetS2RError(f"{args.schema!r} is neither a built-in schema ({sorted(BUILTIN_SCHEMAS)}) nor a file")
+    print(to_mermaid(schema, attributes=not args.no_attributes))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "skills":
+            from acset_s2r.gf3.audit import audit_main
+
+            return audit_main(args.directory, json_out=args.json_out)
+        if args.command == "schemas":
+            from acset_s2r.gf3.audit import extract_main
+
+            return extract_main(args.directory)
+        return _show_schema(args)
+    except AcsetS2RError as err:
+        print(f"acset-s2r: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
