@@ -544,6 +544,8 @@ class ACSet:
         self._check_ob(ob)
         rows = np.unique(self._ids(ob, ids))
         n_old = self._n[ob]
+        if not rows.size:
+            return np.arange(n_old, dtype=np.int64)
         source = np.arange(n_old, dtype=np.int64)
         n = n_old
         for i in rows[::-1].tolist():
