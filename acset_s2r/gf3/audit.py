@@ -58,6 +58,9 @@ from acset_s2r.gf3.records import Declaration, Group, Member, SkillCorpus, looks
 from acset_s2r.gf3.trit import Trit, trit_sum
 from acset_s2r.serialization import atomic_write_text
 
+# The CLI imports extract_main from here; it lives in acset_s2r.gf3.extract.
+from acset_s2r.gf3.extract import extract_main  # noqa: E402,F401
+
 __all__ = [
     "Finding",
     "AuditReport",

@@ -64,7 +64,7 @@ from acset_s2r.gf3.records import (
 )
 from acset_s2r.gf3.trit import Trit, parse_trit_value
 
-__all__ = ["load_skills", "parse_skill_text", "ParsedSkill", "skill_files"]
+__all__ = ["load_skills", "parse_skill_text", "ParsedSkill", "skill_files", "text_segments"]
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
@@ -219,6 +219,22 @@ def _scan(text: str) -> list[_Line]:
             ln.table = raw.lstrip().startswith("|")
         lines.append(ln)
     return lines
+
+
+def text_segments(text: str) -> list[tuple[int, str]]:
+    """The text split at code fences: each fenced block's body, and each stretch between
+    fences, with its first 1-based line. Lets a block finder stop at a closing fence."""
+    segments: list[tuple[int, list[str]]] = []
+    key = object()
+    for ln in _scan(text):
+        if ln.fence:
+            key = object()  # a fence line belongs to no segment
+            continue
+        k = ("code", ln.block) if ln.in_code else ("text", key)
+        if not segments or segments[-1][0] != k:
+            segments.append((k, [ln.no, []]))
+        segments[-1][1][1].append(ln.raw)
+    return [(first, "\n".join(lines)) for _, (first, lines) in segments]
 
 
 def _cells(raw: str) -> list[str]:
