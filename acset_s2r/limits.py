@@ -156,16 +156,25 @@ def finset_pullback(f: Any, g: Any) -> tuple[np.ndarray, np.ndarray]:
 
     Returns ``(i, j)`` listing every pair with ``f[i] == g[j]`` in lexicographic order.
     """
-    f, g = np.asarray(f, dtype=np.int64), np.asarray(g, dtype=np.int64)
-    order = np.argsort(g, kind="stable")
-    sorted_g = g[order]
-    lo = np.searchsorted(sorted_g, f, side="left")
-    hi = np.searchsorted(sorted_g, f, side="right")
-    counts = hi - lo
+    f, g = np.asarray(f, dtype=np.int64).ravel(), np.asarray(g, dtype=np.int64).ravel()
+    if not len(f) or not len(g):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.argsort(g, kind="stable")  # stable: j ascending within each run
+    lo_v, hi_v = int(min(f.min(), g.min())), int(max(f.max(), g.max()))
+    if hi_v - lo_v <= 4 * (len(f) + len(g)):
+        # small key range: run starts and lengths by counting, no binary search
+        counts_g = np.bincount(g - lo_v, minlength=hi_v - lo_v + 1)
+        starts = np.concatenate(([0], np.cumsum(counts_g)[:-1]))
+        lo, counts = starts[f - lo_v], counts_g[f - lo_v]
+    else:
+        sorted_g = g[order]
+        lo = np.searchsorted(sorted_g, f, side="left")
+        counts = np.searchsorted(sorted_g, f, side="right") - lo
+    total = int(counts.sum())
     i = np.repeat(np.arange(len(f), dtype=np.int64), counts)
-    # position inside each run: global index minus the run's start in the output
-    run_start = np.repeat(np.cumsum(counts) - counts, counts)
-    j = order[np.repeat(lo, counts) + np.arange(len(i), dtype=np.int64) - run_start]
+    # j = order[lo_i + (k - first output position of i)] for output position k
+    shift = np.repeat(lo - (np.cumsum(counts) - counts), counts)
+    j = order[shift + np.arange(total, dtype=np.int64)]
     return i, j
 
 
@@ -272,7 +281,7 @@ def _limit(kind: str, S: Schema, factors: Sequence[ACSet], tuples: dict[str, np.
             if not np.array_equal(ok, keep[h.dom]):
                 keep[h.dom], changed = ok, True
     newid = {ob: np.cumsum(k) - 1 for ob, k in keep.items()}
-    kept = {ob: tuples[ob][keep[ob]] for ob in S.obs}
+    kept = {ob: tuples[ob] if keep[ob].all() else tuples[ob][keep[ob]] for ob in S.obs}
     homs = {}
     for h in S.homs:
         idx, _ = images[h.name]
@@ -333,13 +342,14 @@ def pullback(*maps: ACSetTransformation) -> Limit:
     S = _check_same_schema("pullback", Xs)
     tuples = {}
     for ob in S.obs:
-        t = np.arange(Xs[0].nparts(ob), dtype=np.int64)[:, None]
+        cols = [np.arange(Xs[0].nparts(ob), dtype=np.int64)]
         key = maps[0][ob]
         for f in maps[1:]:
             i, j = finset_pullback(key, f[ob])
-            t = np.concatenate([t[i], j[:, None]], axis=1)
+            cols = [c[i] for c in cols] + [j]
             key = key[i]
-        tuples[ob] = t  # lexicographic: the join keeps the left order and sorts right ids in runs
+        # lexicographic: the join keeps the left order and sorts right ids within runs
+        tuples[ob] = np.stack(cols, axis=1)
     return _limit("pullback", S, Xs, tuples, check_attrs=True)
 
 

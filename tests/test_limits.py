@@ -55,9 +55,11 @@ def _same(f: ACSetTransformation, g: ACSetTransformation) -> bool:
 
 
 # -- finite sets ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("spread", [1, 10**9], ids=["counting", "binary-search"])
 @SETTINGS
 @given(st.lists(st.integers(0, 4), max_size=12), st.lists(st.integers(0, 4), max_size=12))
-def test_finset_pullback_is_the_set_of_matching_pairs(f, g):
+def test_finset_pullback_is_the_set_of_matching_pairs(spread, f, g):
+    f, g = [v * spread for v in f], [v * spread for v in g]
     i, j = finset_pullback(f, g)
     want = [(a, b) for a in range(len(f)) for b in range(len(g)) if f[a] == g[b]]
     assert list(zip(i.tolist(), j.tolist())) == want
