@@ -52,6 +52,7 @@ _NUMBER_AFTER = re.compile(r"^(?:→|=|≡)?\s*([+\-]?\d+)(?![\d.])")
 _TRAILING_GF3 = re.compile(r"(?:→\s*)?(?:GF\(3\)|Σ)\s*$")
 _OK = "✓✔✅"
 _BAD = "✗✘❌"
+_ANY_VERDICT = re.compile(f"[=≡≠{_OK}{_BAD}]|need")
 _NUMBER_RELATION = re.compile(r"[=≡]\s*[+\-]?\d")
 _BALANCE_STATEMENT = re.compile(r"(?:\bsum\b|Σ)\s*[≡=]\s*0\b", re.IGNORECASE)
 _BOX = "│║┃┆┊"
@@ -107,6 +108,8 @@ def starts_open(content: str) -> bool:
 
 def is_claim_candidate(content: str) -> bool:
     """Whether a line reads as a balance claim and so must be parsed or reported."""
+    if not _ANY_VERDICT.search(content):
+        return False  # every rule below needs a relation, a mark or "needs"; most lines have none
     mark = any(c in content for c in _OK + _BAD)
     number_rel = bool(_NUMBER_RELATION.search(content))
     term = has_term(content)
@@ -156,7 +159,7 @@ def parse_claim(content: str) -> Claim:
     if m:
         terms = tuple(Term(None, parse_trit(t)) for t in m["items"].split(","))
         written = _written_sum(m["rest"])
-        return Claim(terms, _verdict(ok, bad, written, content), written, "tuple")
+        return Claim(terms, _verdict(ok, bad, written), written, "tuple")
 
     text = content
     prefixed = _SUM_PREFIX.match(text)
@@ -179,7 +182,7 @@ def parse_claim(content: str) -> Claim:
     form = "arrow" if "→" in lhs else "chain" if "⊗" in lhs else "sum"
     if not terms and not prefixed:
         raise SkillParseError("no terms such as 'name (+1)' before the verdict")
-    return Claim(terms, _verdict(ok, bad, written, content), written, form)
+    return Claim(terms, _verdict(ok, bad, written), written, form)
 
 
 def term_spans(content: str) -> list[tuple[int, int]]:
@@ -212,7 +215,7 @@ def _written_sum(rest: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _verdict(ok: bool, bad: bool, written: int | None, content: str) -> bool:
+def _verdict(ok: bool, bad: bool, written: int | None) -> bool:
     if bad:
         return False
     if ok:

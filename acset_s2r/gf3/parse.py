@@ -521,7 +521,6 @@ class _FileParser:
                 break
             run.append(j)
             j += step
-            # table rows of one table are adjacent; a separator row never is an entry
         if not run:
             return None
         return run if forward else run[::-1]
