@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit = skills.add_parser("audit", help="audit the trits and balance claims of a SKILL.md corpus")
     audit.add_argument("directory")
     audit.add_argument("--json", dest="json_out", default=None, help="also write the JSON report here")
+    audit.add_argument("--strict", action="store_true", help="members naming no skill in DIR also fail the audit")
 
     schemas = sub.add_parser("schemas", help="schemas found in SKILL.md files").add_subparsers(dest="action", required=True)
     extract = schemas.add_parser("extract", help="parse every @present block and say which are C-set schemas")
@@ -123,9 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "skills":
             from acset_s2r.gf3.audit import audit_main
 
-            return audit_main(args.directory, json_out=args.json_out)
+            return audit_main(args.directory, json_out=args.json_out, strict=args.strict)
         if args.command == "schemas":
-            from acset_s2r.gf3.audit import extract_main
+            from acset_s2r.gf3.extract import extract_main
 
             return extract_main(args.directory)
         return _show_schema(args)
