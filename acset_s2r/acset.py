@@ -400,12 +400,14 @@ class ACSet:
             arr, mask = self._hom_values(name, values, len(rows)), None
         col = self._cols[name]
         ix = self._hom_index.get(name) or self._attr_index.get(name)
-        old = self._plain(name, rows) if ix is not None else None
+        # The index sees each row once, with its value before and after (repeated ids: last wins).
+        touched = np.unique(rows) if ix is not None else None
+        old = self._plain(name, touched) if ix is not None else None
         col[rows] = arr
         if mask is not None:
             self._defined[name][rows] = mask
         if ix is not None:
-            ix.change(rows.tolist(), old, self._plain(name, rows))
+            ix.change(touched.tolist(), old, self._plain(name, touched))
 
     def clear_subpart(self, ids: Any, name: str) -> None:
         """Make ``name`` undefined on the given parts."""
@@ -415,6 +417,7 @@ class ACSet:
         if spec is None:
             self.set_subpart(rows, name, np.full(len(rows), -1))
             return
+        rows = np.unique(rows)
         old = self._plain(name, rows) if name in self._attr_index else None
         self._cols[name][rows] = spec.fill
         if spec.masked:

@@ -1,0 +1,291 @@
+"""Random mutation sequences on an ACSet against a naive reference model.
+
+The model keeps each table as a Python list of row dicts, answers every query by a
+linear scan, and deletes by literal one-at-a-time pop-and-swap (largest id first),
+so it shares no code or idea with the columns and indexes it checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from acset_s2r import ACSet, AcsetS2RError, Schema
+from acset_s2r.acset import PreimageIndex
+
+SCH = Schema.build(
+    "SchStateful",
+    obs=["A", "B"],
+    homs=[("next", "A", "A"), ("owner", "B", "A")],
+    attrtypes=["Label", "Count"],
+    attrs=[("label", "A", "Label"), ("count", "B", "Count")],
+)
+HOMS = {"next": ("A", "A"), "owner": ("B", "A")}
+ATTRS = {"label": "A", "count": "B"}
+NAMES = {"A": ["next", "label"], "B": ["owner", "count"]}
+LABELS = st.one_of(st.none(), st.sampled_from(["x", "y", "", "zz"]))
+COUNTS = st.one_of(st.none(), st.integers(-2, 2))
+VALUES = {"label": LABELS, "count": COUNTS}
+
+
+class Model:
+    """Tables as lists of ``{name: value}`` rows; None is undefined."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[dict]] = {"A": [], "B": []}
+
+    def copy(self) -> Model:
+        out = Model()
+        out.rows = {ob: [dict(r) for r in rows] for ob, rows in self.rows.items()}
+        return out
+
+    def rem_one(self, ob: str, i: int) -> None:
+        rows = self.rows[ob]
+        last = len(rows) - 1
+        rows[i] = rows[last]
+        rows.pop()
+        for name, (dom, codom) in HOMS.items():
+            if codom != ob:
+                continue
+            for row in self.rows[dom]:
+                if row[name] == i:
+                    row[name] = None
+                elif row[name] == last:
+                    row[name] = i
+
+    def rem_many(self, ob: str, ids) -> list[int | None]:
+        """Delete; return the old -> new map worked out by following each row."""
+        tags = list(range(len(self.rows[ob])))
+        for i in sorted(set(ids), reverse=True):
+            tags[i] = tags[-1]
+            tags.pop()
+            self.rem_one(ob, i)
+        new = [None] * (len(tags) + len(set(ids)))
+        for pos, old in enumerate(tags):
+            new[old] = pos
+        return new
+
+
+class ACSetMachine(RuleBasedStateMachine):
+    threshold = PreimageIndex.REBUILD_MIN
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saved_threshold = PreimageIndex.REBUILD_MIN
+        PreimageIndex.REBUILD_MIN = self.threshold
+        self.X = ACSet(SCH, Label=str, Count=int)
+        self.M = Model()
+
+    def teardown(self) -> None:
+        PreimageIndex.REBUILD_MIN = self.saved_threshold
+
+    # -- helpers -------------------------------------------------------------------
+    def n(self, ob: str) -> int:
+        return len(self.M.rows[ob])
+
+    def draw_ids(self, data, ob: str, max_size: int = 4) -> list[int]:
+        if not self.n(ob):
+            return []
+        return data.draw(st.lists(st.integers(0, self.n(ob) - 1), max_size=max_size), label=f"{ob} ids")
+
+    def draw_value(self, data, name: str):
+        if name in HOMS:
+            m = self.n(HOMS[name][1])
+            return data.draw(st.one_of(st.none(), st.integers(0, m - 1)) if m else st.none(), label=name)
+        return data.draw(VALUES[name], label=name)
+
+    @staticmethod
+    def to_engine(name: str, vals: list) -> list:
+        return [-1 if v is None else v for v in vals] if name in HOMS else vals
+
+    def expect_failure(self, call) -> None:
+        before = self.X.copy()
+        with pytest.raises(AcsetS2RError):
+            call()
+        assert self.X == before
+
+    # -- mutations -----------------------------------------------------------------
+    @initialize(a=st.integers(0, 3), b=st.integers(0, 3))
+    def start(self, a, b):
+        self.X.add_parts("A", a)
+        self.X.add_parts("B", b)
+        self.M.rows["A"] += [{"next": None, "label": None} for _ in range(a)]
+        self.M.rows["B"] += [{"owner": None, "count": None} for _ in range(b)]
+
+    @rule(ob=st.sampled_from(["A", "B"]), data=st.data())
+    def add_part(self, ob, data):
+        row = {}
+        for name in NAMES[ob]:
+            if name in HOMS:
+                m = self.n(HOMS[name][1]) + (1 if HOMS[name][1] == ob else 0)
+                row[name] = data.draw(st.one_of(st.none(), st.integers(0, m - 1)) if m else st.none(), label=name)
+            else:
+                row[name] = self.draw_value(data, name)
+        given = {k: v for k, v in row.items() if v is not None or data.draw(st.booleans(), label="pass None")}
+        kwargs = {k: (-1 if v is None and k in HOMS else v) for k, v in given.items()}
+        i = self.X.add_part(ob, **kwargs)
+        assert i == self.n(ob)
+        self.M.rows[ob].append(row)
+
+    @rule(ob=st.sampled_from(["A", "B"]), data=st.data(), bulk=st.sampled_from([0, 1, 3, 5, 70]))
+    def add_parts(self, ob, data, bulk):
+        rows = [{} for _ in range(bulk)]
+        kwargs = {}
+        for name in NAMES[ob]:
+            if not data.draw(st.booleans(), label=f"give {name}"):
+                for r in rows:
+                    r[name] = None
+                continue
+            if name in HOMS:
+                m = self.n(HOMS[name][1]) + (bulk if HOMS[name][1] == ob else 0)
+                vals = data.draw(st.lists(st.one_of(st.none(), st.integers(0, m - 1)) if m else st.none(),
+                                          min_size=bulk, max_size=bulk), label=name)
+            else:
+                vals = data.draw(st.lists(VALUES[name], min_size=bulk, max_size=bulk), label=name)
+            for r, v in zip(rows, vals):
+                r[name] = v
+            kwargs[name] = np.asarray(self.to_engine(name, vals), dtype=np.int64) if name in HOMS else vals
+        ids = self.X.add_parts(ob, bulk, **kwargs)
+        assert ids.tolist() == list(range(self.n(ob), self.n(ob) + bulk))
+        self.M.rows[ob] += rows
+
+    @rule(name=st.sampled_from(sorted(HOMS) + sorted(ATTRS)), data=st.data())
+    def set_subpart(self, name, data):
+        ob = HOMS[name][0] if name in HOMS else ATTRS[name]
+        ids = self.draw_ids(data, ob)
+        if data.draw(st.booleans(), label="one id") and ids:
+            v = self.draw_value(data, name)
+            self.X.set_subpart(ids[0], name, self.to_engine(name, [v])[0])
+            self.M.rows[ob][ids[0]][name] = v
+            return
+        vals = [self.draw_value(data, name) for _ in ids]
+        self.X.set_subpart(np.asarray(ids, dtype=np.int64), name, self.to_engine(name, vals))
+        for i, v in zip(ids, vals):  # the last write to a repeated id wins, as in numpy
+            self.M.rows[ob][i][name] = v
+
+    @rule(name=st.sampled_from(sorted(HOMS) + sorted(ATTRS)), data=st.data())
+    def clear_subpart(self, name, data):
+        ob = HOMS[name][0] if name in HOMS else ATTRS[name]
+        ids = self.draw_ids(data, ob)
+        self.X.clear_subpart(ids, name)
+        for i in ids:
+            self.M.rows[ob][i][name] = None
+
+    @precondition(lambda self: self.n("A") + self.n("B") > 0)
+    @rule(data=st.data())
+    def rem_part(self, data):
+        ob = data.draw(st.sampled_from([o for o in "AB" if self.n(o)]), label="ob")
+        i = data.draw(st.integers(0, self.n(ob) - 1), label="id")
+        got = self.X.rem_part(ob, i)
+        want = self.M.rem_many(ob, [i])
+        assert got.tolist() == [-1 if v is None else v for v in want]
+
+    @rule(ob=st.sampled_from(["A", "B"]), data=st.data())
+    def rem_parts(self, ob, data):
+        ids = self.draw_ids(data, ob, max_size=6)
+        got = self.X.rem_parts(ob, ids)
+        want = self.M.rem_many(ob, ids)
+        assert got.tolist() == [-1 if v is None else v for v in want]
+
+    @rule(ob=st.sampled_from(["A", "B"]), data=st.data())
+    def cascading_rem_parts(self, ob, data):
+        ids = self.draw_ids(data, ob, max_size=3)
+        doomed = {"A": set(), "B": set()}
+        todo = [(ob, i) for i in ids]
+        while todo:  # closure over incoming homs, by scanning every row
+            o, i = todo.pop()
+            if i in doomed[o]:
+                continue
+            doomed[o].add(i)
+            for name, (dom, codom) in HOMS.items():
+                if codom == o:
+                    todo += [(dom, j) for j, r in enumerate(self.M.rows[dom]) if r[name] == i]
+        sizes = {o: self.n(o) for o in "AB"}
+        got = self.X.cascading_rem_parts(ob, ids)
+        for o in SCH.obs:  # the engine deletes in schema order; so does the model
+            want = self.M.rem_many(o, doomed[o]) if doomed[o] else list(range(sizes[o]))
+            assert got[o].tolist() == [-1 if v is None else v for v in want]
+
+    @rule()
+    def copy(self):
+        self.X = self.X.copy()
+
+    # -- failures change nothing -------------------------------------------------
+    @rule(data=st.data())
+    def bad_set_dangling(self, data):
+        ids = self.draw_ids(data, "B") or [0]
+        bad = data.draw(st.sampled_from([self.n("A"), self.n("A") + 5, -2]), label="bad key")
+        if not self.n("B"):
+            self.expect_failure(lambda: self.X.set_subpart(ids, "owner", [bad] * len(ids)))
+            return
+        vals = [bad] + [-1] * (len(ids) - 1)
+        self.expect_failure(lambda: self.X.set_subpart(ids, "owner", vals))
+
+    @rule(data=st.data())
+    def bad_add_parts(self, data):
+        bad = data.draw(st.sampled_from(["dangling", "type", "length", "name"]), label="bad")
+        kwargs = {
+            "dangling": {"owner": [self.n("A")] * 2},
+            "type": {"count": ["three", 1]},
+            "length": {"count": [1, 2, 3]},
+            "name": {"label": ["x", "y"]},
+        }[bad]
+        self.expect_failure(lambda: self.X.add_parts("B", 2, **kwargs))
+
+    @rule()
+    def bad_label_type(self):
+        if self.n("A"):
+            self.expect_failure(lambda: self.X.set_subpart([0], "label", [3]))
+
+    # -- the check after every step ---------------------------------------------------
+    @invariant()
+    def agrees_with_model(self):
+        X, M = self.X, self.M
+        for ob in SCH.obs:
+            assert X.nparts(ob) == self.n(ob)
+        for name, (dom, codom) in HOMS.items():
+            want = [-1 if r[name] is None else r[name] for r in M.rows[dom]]
+            assert X.subpart(name).tolist() == want
+            for i, w in enumerate(want):
+                assert X.subpart(i, name) == w
+            for v in range(-1, self.n(codom) + 1):
+                expected = [i for i, r in enumerate(M.rows[dom]) if r[name] == v]
+                assert X.incident(v, name).tolist() == expected, (name, v)
+        for name, dom in ATTRS.items():
+            want = [r[name] for r in M.rows[dom]]
+            assert X.is_defined(name).tolist() == [w is not None for w in want]
+            col = X.subpart(name)
+            assert [c if w is not None else None for c, w in zip(col.tolist(), want)] == want
+            for v in {w for w in want if w is not None} | {"x", 0, 7}:
+                expected = [i for i, w in enumerate(want) if w is not None and w == v and type(w) is type(v)]
+                assert X.incident(v, name).tolist() == expected, (name, v)
+
+    @invariant()
+    def paths_agree(self):
+        X, rows = self.X, self.M.rows
+        owner_label = [None if r["owner"] is None else rows["A"][r["owner"]]["label"] for r in rows["B"]]
+        assert X.subpart(X.parts("B"), ["owner", "label"]).tolist() == owner_label
+        nn = [None if r["next"] is None else rows["A"][r["next"]]["next"] for r in rows["A"]]
+        assert X.subpart(X.parts("A"), ["next", "next"]).tolist() == [-1 if v is None else v for v in nn]
+        for v in ("x", ""):
+            assert X.incident(v, ["owner", "label"]).tolist() == [i for i, w in enumerate(owner_label) if w == v]
+        for a in range(self.n("A")):
+            assert X.incident(a, ["next", "next"]).tolist() == [i for i, w in enumerate(nn) if w == a]
+
+
+class ACSetMachineEagerRebuild(ACSetMachine):
+    """The same with a rebuild threshold of one change, so the CSR rebuild path runs constantly."""
+
+    threshold = 1
+
+
+_SETTINGS = settings(
+    max_examples=60, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+TestACSetOverlay = ACSetMachine.TestCase
+TestACSetOverlay.settings = _SETTINGS
+TestACSetRebuild = ACSetMachineEagerRebuild.TestCase
+TestACSetRebuild.settings = _SETTINGS
