@@ -359,19 +359,20 @@ def _attr_along(Y: ACSet, ob: str, path: Sequence[str]) -> list | np.ndarray:
     """Values of a hom path ending in an attribute, in a form ``add_parts`` accepts."""
     rows = _follow(Y, ob, Y.parts(ob), path[:-1])
     name = path[-1]
-    n = Y.nparts(Y.schema.dom(name))
+    spec = Y.types[Y.schema.codom(name)]
     col, defined = Y.subpart(name), Y.is_defined(name)
     ok = rows >= 0
     ok[ok] = defined[rows[ok]]
-    spec = Y.types[Y.schema.codom(name)]
-    safe = np.where(ok, rows, 0) if n else rows
     if spec.kind in ("str", "object") or spec.masked:
-        vals = col[safe].tolist() if n else []
-        return [v if good else None for v, good in zip(vals, ok.tolist())]
+        vals = col[rows[ok]].tolist()
+        out: list = [None] * len(rows)
+        for i, v in zip(np.flatnonzero(ok).tolist(), vals):
+            out[i] = v
+        return out
     shape = (len(rows), spec.width) if spec.width else (len(rows),)
-    out = np.full(shape, spec.fill, dtype=spec.dtype)
-    out[ok] = col[rows[ok]]
-    return out
+    arr = np.full(shape, spec.fill, dtype=spec.dtype)
+    arr[ok] = col[rows[ok]]
+    return arr
 
 
 def delta(F: SchemaFunctor, Y: ACSet) -> ACSet:

@@ -216,3 +216,19 @@ def test_delta_pi_adjunction_counts(F, data):
     X = data.draw(small(F.dom, 2))
     Y = _codom_instance(F, data)
     assert count_homomorphisms(delta(F, Y), X) == count_homomorphisms(Y, pi(F, X))
+
+
+def test_delta_reads_attributes_along_hom_paths():
+    from acset_s2r.catalog import SchLabelledPetriNet
+
+    SchInputs = Schema.build("SchInputs", obs=["I"], attrtypes=["Name"], attrs=[("species", "I", "Name")])
+    F = SchemaFunctor(SchInputs, SchLabelledPetriNet, attrs={"species": ["is", "sname"]})
+    N = ACSet(SchLabelledPetriNet, Name=str)
+    N.add_parts("S", 3, sname=["S", None, "R"])
+    N.add_parts("T", 1, tname=["infect"])
+    N.add_parts("I", 4, it=[0, 0, 0, 0], **{"is": [0, 1, 2, -1]})
+    X = delta(F, N)
+    assert X.types["Name"] == N.types["Name"]
+    assert X.subpart("species").tolist() == ["S", None, "R", None]
+    with pytest.raises(MigrationError, match="attribute species must go to a path of homs ending in one attribute"):
+        SchemaFunctor(SchInputs, SchLabelledPetriNet, attrs={"species": ["is"]})
