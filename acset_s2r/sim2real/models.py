@@ -1,0 +1,43 @@
+"""The MJCF models shipped with the package, and loading a model by name or path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mujoco
+
+from acset_s2r.errors import SimulationError
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+def model_names() -> tuple[str, ...]:
+    """Names of the shipped models (``cartpole``, ``hopper``)."""
+    return tuple(sorted(p.stem for p in MODELS_DIR.glob("*.xml")))
+
+
+def model_path(name: str) -> Path:
+    """Path of a shipped model's MJCF file."""
+    path = MODELS_DIR / f"{name}.xml"
+    if not path.is_file():
+        raise SimulationError(
+            f"no shipped model named {name!r}; shipped models are {', '.join(model_names())}"
+        )
+    return path
+
+
+def load_model(name_or_path: str | Path = "cartpole") -> mujoco.MjModel:
+    """Compile a shipped model by name, or any MJCF file by path.
+
+    A name without a path separator or ``.xml`` suffix is looked up among the
+    shipped models; anything else is read as a file.
+    """
+    text = str(name_or_path)
+    looks_like_path = isinstance(name_or_path, Path) or text.endswith(".xml") or "/" in text
+    path = Path(text) if looks_like_path else model_path(text)
+    if not path.is_file():
+        raise SimulationError(f"model file {str(path)!r} does not exist")
+    try:
+        return mujoco.MjModel.from_xml_path(str(path))
+    except ValueError as exc:
+        raise SimulationError(f"MuJoCo could not compile {str(path)!r}: {exc}") from exc

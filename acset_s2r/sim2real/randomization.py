@@ -1,0 +1,440 @@
+"""Domain randomisation of physical parameters, as MuJoCo Playground and ksim do it.
+
+A :class:`RandomizationConfig` is a list of uniform :class:`Range` terms over six
+model fields. Each term multiplies (``scale``), offsets (``add``) or replaces
+(``set``) the nominal value of some elements. A curriculum ``level`` in [0, 1]
+shrinks every range towards the nominal value, so level 0 reproduces the base
+model exactly. Parameters are named ``"<field>/<element>"`` (for example
+``"body_mass/pole"``) and recorded as absolute values, so that the sim ensemble
+and the hidden real plant can be compared column by column.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Sequence
+
+import attrs
+import mujoco
+import numpy as np
+
+from acset_s2r.errors import SimulationError
+
+FIELDS = (
+    "body_mass",
+    "geom_friction",
+    "dof_damping",
+    "dof_armature",
+    "dof_frictionloss",
+    "actuator_gain",
+)
+MODES = ("scale", "add", "set")
+
+
+def _check_field(instance, attribute, value):
+    if value not in FIELDS:
+        raise SimulationError(f"unknown randomised field {value!r}; fields are {', '.join(FIELDS)}")
+
+
+def _check_mode(instance, attribute, value):
+    if value not in MODES:
+        raise SimulationError(f"unknown randomisation mode {value!r}; modes are {', '.join(MODES)}")
+
+
+def _to_targets(value):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+@attrs.frozen
+class Range:
+    """One uniform randomisation term: ``field`` of ``targets`` drawn from U(low, high).
+
+    ``mode`` is ``scale`` (value × draw), ``add`` (value + draw) or ``set``
+    (value = draw). ``targets`` names the elements (bodies, geoms, joints or
+    actuators); ``None`` means all of them (bodies with mass, geoms that collide,
+    every dof, every actuator). ``shared`` draws one value for all targets of an
+    environment instead of one each.
+    """
+
+    field: str = attrs.field(validator=_check_field)
+    low: float = attrs.field(converter=float)
+    high: float = attrs.field(converter=float)
+    mode: str = attrs.field(default="scale", validator=_check_mode)
+    targets: tuple[str, ...] | None = attrs.field(default=None, converter=_to_targets)
+    shared: bool = False
+
+    def __attrs_post_init__(self):
+        if not (np.isfinite(self.low) and np.isfinite(self.high)) or self.low > self.high:
+            raise SimulationError(
+                f"range for {self.field}: need finite low <= high, got [{self.low}, {self.high}]"
+            )
+        if self.mode in ("scale", "set") and self.low < 0:
+            raise SimulationError(
+                f"range for {self.field} ({self.mode}): a negative bound {self.low} "
+                "would give a negative physical value"
+            )
+
+
+@attrs.frozen
+class RandomizationConfig:
+    """Randomisation terms applied in order, and the curriculum level scaling them all."""
+
+    ranges: tuple[Range, ...] = attrs.field(converter=tuple)
+    level: float = attrs.field(default=1.0, converter=float)
+
+    def __attrs_post_init__(self):
+        if not 0.0 <= self.level <= 1.0:
+            raise SimulationError(f"curriculum level must lie in [0, 1], got {self.level}")
+        for r in self.ranges:
+            if not isinstance(r, Range):
+                raise SimulationError(f"randomisation terms must be Range, got {type(r).__name__}")
+
+    def at_level(self, level: float) -> "RandomizationConfig":
+        return attrs.evolve(self, level=level)
+
+
+@attrs.frozen
+class PhysicsParams:
+    """Physical parameters of n models: ``values[i, j]`` is parameter ``names[j]`` of model i."""
+
+    names: tuple[str, ...] = attrs.field(converter=tuple)
+    values: np.ndarray = attrs.field(converter=lambda v: np.atleast_2d(np.asarray(v, float)))
+
+    def __attrs_post_init__(self):
+        if self.values.shape[1] != len(self.names):
+            raise SimulationError(
+                f"PhysicsParams: {len(self.names)} names but values of shape {self.values.shape}"
+            )
+
+    def __len__(self) -> int:
+        return self.values.shape[0]
+
+    def column(self, name: str) -> np.ndarray:
+        try:
+            return self.values[:, self.names.index(name)]
+        except ValueError:
+            raise SimulationError(f"no physical parameter {name!r}") from None
+
+    def structured(self) -> np.ndarray:
+        """The same table as a numpy structured array of shape (n,), one field per name."""
+        out = np.zeros(len(self), dtype=[(n, float) for n in self.names])
+        for j, n in enumerate(self.names):
+            out[n] = self.values[:, j]
+        return out
+
+
+# --- elements of a model that each field addresses -------------------------------------
+
+
+def _name(model: mujoco.MjModel, obj: mujoco.mjtObj, i: int, prefix: str) -> str:
+    return mujoco.mj_id2name(model, obj, i) or f"{prefix}{i}"
+
+
+def _dof_names(model: mujoco.MjModel) -> list[str]:
+    names = []
+    for i in range(model.nv):
+        j = int(model.dof_jntid[i])
+        base = _name(model, mujoco.mjtObj.mjOBJ_JOINT, j, "joint")
+        ndof = int(np.sum(model.dof_jntid == j))
+        names.append(base if ndof == 1 else f"{base}:{i - int(model.jnt_dofadr[j])}")
+    return names
+
+
+def elements(model: mujoco.MjModel, field: str) -> dict[str, int]:
+    """Element name -> index for a randomisable field (geoms and bodies by name, dofs by joint)."""
+    _check_field(None, None, field)
+    if field == "body_mass":
+        return {_name(model, mujoco.mjtObj.mjOBJ_BODY, i, "body"): i for i in range(1, model.nbody)}
+    if field == "geom_friction":
+        return {_name(model, mujoco.mjtObj.mjOBJ_GEOM, i, "geom"): i for i in range(model.ngeom)}
+    if field.startswith("dof_"):
+        return {n: i for i, n in enumerate(_dof_names(model))}
+    return {_name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, i, "actuator"): i for i in range(model.nu)}
+
+
+def _default_targets(model: mujoco.MjModel, field: str) -> list[str]:
+    els = elements(model, field)
+    if field == "body_mass":
+        return [n for n, i in els.items() if model.body_mass[i] > 0]
+    if field == "geom_friction":
+        return [
+            n for n, i in els.items() if model.geom_contype[i] or model.geom_conaffinity[i]
+        ]
+    return list(els)
+
+
+def _get(model: mujoco.MjModel, field: str, i: int) -> float:
+    if field == "geom_friction":
+        return float(model.geom_friction[i, 0])
+    if field == "actuator_gain":
+        return float(model.actuator_gainprm[i, 0])
+    return float(getattr(model, field)[i])
+
+
+def _resolve(model: mujoco.MjModel, names: Sequence[str]) -> list[tuple[str, int]]:
+    """(field, element index) of each parameter name."""
+    out = []
+    cache: dict[str, dict[str, int]] = {}
+    for name in names:
+        field, element = _split(name)
+        els = cache.setdefault(field, elements(model, field))
+        if element not in els:
+            raise SimulationError(
+                f"parameter {name!r}: the model has no {field} element {element!r}; "
+                f"it has {', '.join(els) or 'none'}"
+            )
+        out.append((field, els[element]))
+    return out
+
+
+def _check_values(names: Sequence[str], values: np.ndarray) -> None:
+    for j, name in enumerate(names):
+        col = values[:, j]
+        bad = ~np.isfinite(col) | (col <= 0 if name.startswith("body_mass/") else col < 0)
+        if bad.any():
+            i = int(np.nonzero(bad)[0][0])
+            raise SimulationError(
+                f"model {i}: parameter {name!r} would be {col[i]}, which is not physical"
+            )
+
+
+def parameter_fields(
+    base: mujoco.MjModel, names: Sequence[str], values: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The MjModel fields that n parameter vectors change, each with a leading axis n.
+
+    ``values`` is (n, len(names)) of absolute values. A mass also rescales its
+    body's inertia (fixed shape); a gain also moves a position servo's -kp bias.
+    Friction edits the sliding column only. Derived constants are not included:
+    run ``mj_setConst`` (or ``Batch.set_const``) after writing these.
+    """
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    if values.shape[1] != len(names):
+        raise SimulationError(f"{len(names)} parameter names but values of shape {values.shape}")
+    _check_values(names, values)
+    n = values.shape[0]
+    fields: dict[str, np.ndarray] = {}
+
+    def field(name: str) -> np.ndarray:
+        if name not in fields:
+            fields[name] = np.repeat(getattr(base, name)[None].copy(), n, axis=0)
+        return fields[name]
+
+    for (kind, i), col in zip(_resolve(base, names), values.T):
+        if kind == "body_mass":
+            field("body_inertia")[:, i] = base.body_inertia[i] * (col / base.body_mass[i])[:, None]
+            field("body_mass")[:, i] = col
+        elif kind == "geom_friction":
+            field("geom_friction")[:, i, 0] = col
+        elif kind == "actuator_gain":
+            old = base.actuator_gainprm[i, 0]
+            field("actuator_gainprm")[:, i, 0] = col
+            if (
+                base.actuator_biastype[i] == mujoco.mjtBias.mjBIAS_AFFINE
+                and old != 0
+                and base.actuator_biasprm[i, 1] == -old
+            ):
+                field("actuator_biasprm")[:, i, 1] = -col
+        else:
+            field(kind)[:, i] = col
+    return fields
+
+
+def parameter_names(model: mujoco.MjModel, config: RandomizationConfig) -> tuple[str, ...]:
+    """The names of the parameters ``config`` randomises, in first-touched order."""
+    names: dict[str, None] = {}
+    for r in config.ranges:
+        for target in _resolve_targets(model, r):
+            names[f"{r.field}/{target}"] = None
+    return tuple(names)
+
+
+def _resolve_targets(model: mujoco.MjModel, r: Range) -> list[str]:
+    if r.targets is None:
+        return _default_targets(model, r.field)
+    els = elements(model, r.field)
+    for t in r.targets:
+        if t not in els:
+            raise SimulationError(
+                f"randomisation of {r.field}: the model has no element {t!r}; "
+                f"it has {', '.join(els) or 'none'}"
+            )
+    return list(r.targets)
+
+
+def _split(name: str) -> tuple[str, str]:
+    field, sep, element = name.partition("/")
+    if not sep or field not in FIELDS:
+        raise SimulationError(
+            f"bad physical parameter name {name!r}: expected '<field>/<element>' "
+            f"with field one of {', '.join(FIELDS)}"
+        )
+    return field, element
+
+
+def physics_parameters(model: mujoco.MjModel, names: Sequence[str]) -> np.ndarray:
+    """Current absolute values of named parameters of one model, shape (len(names),)."""
+    return np.array([_get(model, f, i) for f, i in _resolve(model, names)], dtype=float)
+
+
+def apply_parameters(
+    base: mujoco.MjModel, names: Sequence[str], values: np.ndarray
+) -> mujoco.MjModel:
+    """A copy of ``base`` with the named parameters set to absolute ``values``.
+
+    Masses rescale their body's inertia, and ``mj_setConst`` refreshes the derived
+    constants. ``base`` is never modified.
+    """
+    values = np.asarray(values, float)
+    if values.shape != (len(names),):
+        raise SimulationError(f"{len(names)} parameter names but values of shape {values.shape}")
+    fields = parameter_fields(base, names, values[None])
+    model = copy.deepcopy(base)
+    for name, arr in fields.items():
+        getattr(model, name)[...] = arr[0]
+    mujoco.mj_setConst(model, mujoco.MjData(model))
+    return model
+
+
+@attrs.frozen(eq=False)
+class Ensemble:
+    """A base model and one parameter row per member: a randomised ensemble, unmaterialised.
+
+    Rollouts give each environment its member's parameters through
+    ``Batch.expand``, which is markedly faster than one MjModel per environment.
+    """
+
+    base: mujoco.MjModel
+    params: PhysicsParams
+
+    def __attrs_post_init__(self):
+        _resolve(self.base, self.params.names)
+        _check_values(self.params.names, self.params.values)
+
+    def __len__(self) -> int:
+        return len(self.params)
+
+    def take(self, indices) -> "Ensemble":
+        """The members at ``indices`` (repeats allowed), e.g. one per environment."""
+        idx = np.asarray(indices, dtype=np.intp)
+        return Ensemble(self.base, PhysicsParams(self.params.names, self.params.values[idx]))
+
+    def fields(self) -> dict[str, np.ndarray]:
+        return parameter_fields(self.base, self.params.names, self.params.values)
+
+    def model(self, i: int) -> mujoco.MjModel:
+        return apply_parameters(self.base, self.params.names, self.params.values[i])
+
+    def models(self) -> list[mujoco.MjModel]:
+        return [self.model(i) for i in range(len(self))]
+
+
+def _term_bounds(r: Range, level: float, v0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of a term's draw at a curriculum level, shrunk towards its identity."""
+    if r.mode == "scale":
+        lo, hi = 1.0 + level * (r.low - 1.0), 1.0 + level * (r.high - 1.0)
+    elif r.mode == "add":
+        lo, hi = level * r.low, level * r.high
+    else:
+        lo, hi = v0 + level * (r.low - v0), v0 + level * (r.high - v0)
+    return np.broadcast_to(lo, v0.shape), np.broadcast_to(hi, v0.shape)
+
+
+def _combine(mode: str, v0: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    if mode == "scale":
+        return v0 * draw
+    if mode == "add":
+        return v0 + draw
+    return draw
+
+
+def draw_parameters(
+    base: mujoco.MjModel, config: RandomizationConfig, n: int, rng: np.random.Generator
+) -> PhysicsParams:
+    """Draw n parameter vectors from ``config`` at its level, as absolute values."""
+    if n < 0:
+        raise SimulationError(f"number of models must be >= 0, got {n}")
+    names = parameter_names(base, config)
+    nominal = physics_parameters(base, names)
+    current = {name: np.full(n, v) for name, v in zip(names, nominal)}
+    for r in config.ranges:
+        targets = _resolve_targets(base, r)
+        if not targets:
+            continue
+        u = rng.uniform(0.0, 1.0, (n, 1 if r.shared else len(targets)))
+        for k, target in enumerate(targets):
+            name = f"{r.field}/{target}"
+            v0 = current[name]
+            lo, hi = _term_bounds(r, config.level, v0)
+            current[name] = _combine(r.mode, v0, lo + u[:, 0 if r.shared else k] * (hi - lo))
+    values = np.stack([current[name] for name in names], axis=1) if names else np.zeros((n, 0))
+    return PhysicsParams(names, values)
+
+
+def support_bounds(
+    base: mujoco.MjModel, config: RandomizationConfig
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """(names, low, high): the interval each randomised parameter can take under ``config``.
+
+    Use it to place a real plant inside or outside the randomised support.
+    """
+    names = parameter_names(base, config)
+    nominal = physics_parameters(base, names)
+    low = dict(zip(names, nominal))
+    high = dict(zip(names, nominal))
+    for r in config.ranges:
+        for target in _resolve_targets(base, r):
+            name = f"{r.field}/{target}"
+            a, b = np.asarray(low[name]), np.asarray(high[name])
+            # every mode is monotone in both the old value and the draw (scale factors >= 0)
+            lo_a, _ = _term_bounds(r, config.level, a)
+            _, hi_b = _term_bounds(r, config.level, b)
+            low[name] = float(_combine(r.mode, a, lo_a))
+            high[name] = float(_combine(r.mode, b, hi_b))
+    return names, np.array([low[k] for k in names]), np.array([high[k] for k in names])
+
+
+def sample_ensemble(
+    base: mujoco.MjModel, config: RandomizationConfig, n: int, rng: np.random.Generator
+) -> Ensemble:
+    """n randomised members of ``base``, as parameters (see :class:`Ensemble`)."""
+    return Ensemble(base, draw_parameters(base, config, n, rng))
+
+
+def sample_models(
+    base: mujoco.MjModel, config: RandomizationConfig, n: int, rng: np.random.Generator
+) -> tuple[list[mujoco.MjModel], PhysicsParams]:
+    """n randomised copies of ``base`` and the parameters drawn for each.
+
+    Returns ``(models, params)`` with ``params.values`` of shape (n, p). Raises
+    SimulationError naming the model and parameter if a draw is unphysical (for
+    example an additive mass offset that makes a mass non-positive).
+    """
+    ensemble = sample_ensemble(base, config, n, rng)
+    return ensemble.models(), ensemble.params
+
+
+def playground_defaults(model: mujoco.MjModel, level: float = 1.0) -> RandomizationConfig:
+    """The ranges MuJoCo Playground (and ksim, for damping) use, for this model.
+
+    Link masses ×U(0.9, 1.1); a body named ``torso`` also +U(-1, 1) kg; friction of
+    colliding geoms set to one shared U(0.4, 1.0) (skipped if nothing collides, as
+    in the cartpole); joint damping ×U(0.5, 2.5); armature ×U(1.0, 1.05);
+    frictionloss ×U(0.5, 2.0); actuator gain ×U(0.8, 1.2).
+    """
+    ranges = [Range("body_mass", 0.9, 1.1)]
+    if "torso" in elements(model, "body_mass"):
+        ranges.append(Range("body_mass", -1.0, 1.0, mode="add", targets=("torso",)))
+    if _default_targets(model, "geom_friction"):
+        ranges.append(Range("geom_friction", 0.4, 1.0, mode="set", shared=True))
+    ranges += [
+        Range("dof_damping", 0.5, 2.5),
+        Range("dof_armature", 1.0, 1.05),
+        Range("dof_frictionloss", 0.5, 2.0),
+        Range("actuator_gain", 0.8, 1.2),
+    ]
+    return RandomizationConfig(tuple(ranges), level=level)

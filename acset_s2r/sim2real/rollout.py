@@ -1,0 +1,394 @@
+"""Batched closed-loop rollouts of an ensemble, recorded step by step into numpy arrays.
+
+Each environment has its own MjModel (its own physics) and, optionally, its own
+linear-Gaussian policy; all are stepped together by ``mujoco.batch.Batch`` on a
+thread pool. Everything random (initial states, observation noise and bias,
+latencies, action noise) is drawn up front from one generator, so a rollout is
+a pure function of its inputs and seed, and the loop only does array arithmetic.
+
+Observations are the sensors at the state the policy acts in (not the one-step
+stale ``sensordata`` that ``mj_step`` leaves behind). When every sensor is a
+scalar jointpos/jointvel sensor they are gathered from the state directly;
+otherwise the batch computes the position and velocity stages after each step.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Sequence
+
+import attrs
+import mujoco
+import mujoco.batch
+import numpy as np
+
+from acset_s2r.errors import SimulationError
+from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
+from acset_s2r.sim2real.policy import LinearGaussianPolicy
+from acset_s2r.sim2real.randomization import Ensemble
+from acset_s2r.sim2real.tasks import Task
+
+# Magnitude past which a state counts as diverged; MuJoCo itself only objects
+# past 1e10, and a huge timestep can grow the state without tripping that.
+MAX_ABS_STATE = 1e6
+
+_recent_warnings: collections.deque[str] = collections.deque(maxlen=32)
+_handler_installed = False
+
+
+def _on_mujoco_warning(message: str) -> None:
+    _recent_warnings.append(message)
+
+
+def install_warning_handler() -> None:
+    """Route MuJoCo warnings into this module, so none is written to MUJOCO_LOG.TXT.
+
+    Rollouts call it; it replaces any handler set with ``mujoco.set_mju_user_warning``.
+    """
+    global _handler_installed
+    if not _handler_installed:
+        mujoco.set_mju_user_warning(_on_mujoco_warning)
+        _handler_installed = True
+
+
+def recent_mujoco_warnings() -> list[str]:
+    """The last MuJoCo warning messages seen (at most 32)."""
+    return list(_recent_warnings)
+
+
+def _env_major(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.swapaxes(a, 0, 1))
+
+
+@attrs.frozen(eq=False)
+class RolloutBatch:
+    """N episodes of T control steps. Per step t:
+
+    - ``obs`` (N, T, nobs): the observation the policy saw (noise and bias included);
+    - ``obs_clean`` (N, T, nobs): the same sensors without noise;
+    - ``action`` (N, T, nu): the action the policy commanded (clipped to ctrlrange);
+    - ``ctrl`` (N, T, nu): the control the plant received during step t (after latency);
+    - ``time`` (N, T): simulation time at the observation;
+    - ``qpos`` (N, T+1, nq), ``qvel`` (N, T+1, nv): state at step t, and after it at t+1;
+    - ``reward`` (N, T): reward of the transition t -> t+1;
+    - ``terminated`` (N, T): the transition that ended the episode (state left the healthy set);
+    - ``alive`` (N, T): the step is part of the episode (up to and including termination).
+
+    Per episode: ``obs_bias`` (N, nobs), ``latency`` (N,) in control steps, and
+    ``control_dt`` (N,) seconds per control step. Steps after termination are still
+    simulated and recorded (the arrays stay rectangular) but have ``alive`` False
+    and count for nothing in ``returns``.
+    """
+
+    obs: np.ndarray
+    obs_clean: np.ndarray
+    action: np.ndarray
+    ctrl: np.ndarray
+    time: np.ndarray
+    qpos: np.ndarray
+    qvel: np.ndarray
+    reward: np.ndarray
+    terminated: np.ndarray
+    alive: np.ndarray
+    obs_bias: np.ndarray
+    latency: np.ndarray
+    control_dt: np.ndarray
+
+    @property
+    def n_envs(self) -> int:
+        return self.obs.shape[0]
+
+    @property
+    def horizon(self) -> int:
+        return self.obs.shape[1]
+
+    @property
+    def next_qpos(self) -> np.ndarray:
+        """(N, T, nq): the state each step led to."""
+        return self.qpos[:, 1:]
+
+    @property
+    def next_qvel(self) -> np.ndarray:
+        return self.qvel[:, 1:]
+
+    @property
+    def truncated(self) -> np.ndarray:
+        """(N, T): the last step of an episode that ran out of horizon without terminating."""
+        out = np.zeros_like(self.alive)
+        out[:, -1] = self.alive[:, -1] & ~self.terminated[:, -1]
+        return out
+
+    @property
+    def done(self) -> np.ndarray:
+        return self.terminated | self.truncated
+
+    @property
+    def returns(self) -> np.ndarray:
+        """(N,) undiscounted sum of rewards over each episode's live steps."""
+        return np.where(self.alive, self.reward, 0.0).sum(axis=1)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """(N,) number of live steps per episode."""
+        return self.alive.sum(axis=1)
+
+
+def _as_list(x, n: int | None, what: str) -> list:
+    if isinstance(x, (mujoco.MjModel, LinearGaussianPolicy)):
+        return [x] * (1 if n is None else n)
+    items = list(x)
+    if n is not None and len(items) != n:
+        raise SimulationError(f"{what}: expected {n} entries (one per env), got {len(items)}")
+    return items
+
+
+def _state_gather(model: mujoco.MjModel) -> np.ndarray | None:
+    """Indices into [qpos, qvel] that reproduce sensordata, or None if not all sensors allow it."""
+    idx = []
+    delay = getattr(model, "sensor_delay", np.zeros(model.nsensor))
+    for s in range(model.nsensor):
+        kind = model.sensor_type[s]
+        if model.sensor_dim[s] != 1 or model.sensor_cutoff[s] > 0 or delay[s] != 0:
+            return None
+        if model.sensor_objtype[s] != mujoco.mjtObj.mjOBJ_JOINT:
+            return None
+        j = model.sensor_objid[s]
+        if kind == mujoco.mjtSensor.mjSENS_JOINTPOS:
+            idx.append(model.jnt_qposadr[j])
+        elif kind == mujoco.mjtSensor.mjSENS_JOINTVEL:
+            idx.append(model.nq + model.jnt_dofadr[j])
+        else:
+            return None
+    return np.asarray(idx, dtype=np.intp)
+
+
+def _check_layout(models: list[mujoco.MjModel]) -> None:
+    m0 = models[0]
+    for i, m in enumerate(models):
+        for field in ("nq", "nv", "nu", "na", "nsensordata"):
+            if getattr(m, field) != getattr(m0, field):
+                raise SimulationError(
+                    f"env {i}: model has {field}={getattr(m, field)} but env 0 has "
+                    f"{getattr(m0, field)}; an ensemble needs models of one layout"
+                )
+
+
+def _policy_arrays(policies: list[LinearGaussianPolicy], model: mujoco.MjModel):
+    p0 = policies[0]
+    for i, p in enumerate(policies):
+        if p.gain.shape != (model.nu, model.nsensordata):
+            raise SimulationError(
+                f"env {i}: policy gain has shape {p.gain.shape} but the model has "
+                f"nu={model.nu} actuators and {model.nsensordata} sensor values"
+            )
+    shared = all(p is p0 for p in policies)
+    if shared:
+        gain = p0.gain
+        offset = p0.bias - p0.gain @ p0.obs_ref  # K(o - o_ref) + b = K o + offset
+        return shared, gain, offset[None], p0.sigma[None], p0.ctrl_low, p0.ctrl_high
+    gain = np.stack([p.gain for p in policies])
+    offset = np.stack([p.bias - p.gain @ p.obs_ref for p in policies])
+    sigma = np.stack([p.sigma for p in policies])
+    low = np.stack([p.ctrl_low for p in policies])
+    high = np.stack([p.ctrl_high for p in policies])
+    return shared, gain, offset, sigma, low, high
+
+
+def _first(mask: np.ndarray) -> tuple[int, int]:
+    """(env, step) where an (N, T) mask first holds: earliest step, then lowest env."""
+    envs, steps = np.nonzero(mask)
+    k = np.lexsort((envs, steps))[0]
+    return int(envs[k]), int(steps[k])
+
+
+def rollout(
+    models: Ensemble | mujoco.MjModel | Sequence[mujoco.MjModel],
+    policy: LinearGaussianPolicy | Sequence[LinearGaussianPolicy],
+    task: Task,
+    rng: np.random.Generator,
+    *,
+    n_envs: int | None = None,
+    horizon: int | None = None,
+    obs_noise: ObservationNoise | None = None,
+    latency: ActionLatency | int | np.ndarray = 0,
+    substeps: int | None = None,
+    initial_state: tuple[np.ndarray, np.ndarray] | None = None,
+    nthread: int = 0,
+    max_abs_state: float = MAX_ABS_STATE,
+) -> RolloutBatch:
+    """Roll out N environments in closed loop and record every control step.
+
+    ``models`` is an :class:`Ensemble` with one member per env (the fast path:
+    per-env parameters go through ``Batch.expand``), one MjModel per env, or one
+    model shared by ``n_envs`` envs. ``policy`` is one
+    policy for all envs or one per env. ``horizon`` and ``substeps`` default to
+    the task's. ``latency`` is an ActionLatency drawn per env, a fixed number of
+    control steps, or an (N,) array. ``initial_state`` overrides the task's reset
+    draw with (qpos (N, nq), qvel (N, nv)). ``nthread=0`` uses every core.
+
+    Raises SimulationError naming the env and step if MuJoCo warns (a bad
+    acceleration, say), a state turns non-finite or exceeds ``max_abs_state``.
+    """
+    install_warning_handler()
+    ensemble = None
+    if isinstance(models, Ensemble):
+        ensemble = models
+        if n_envs is not None and n_envs != len(ensemble):
+            raise SimulationError(
+                f"n_envs={n_envs} but the ensemble has {len(ensemble)} members (one per env)"
+            )
+        models = [ensemble.base] * len(ensemble)
+    models = _as_list(models, n_envs, "models")
+    n = len(models)
+    if n == 0:
+        raise SimulationError("rollout needs at least one environment")
+    _check_layout(models)
+    base = models[0]
+    policies = _as_list(policy, n, "policy")
+    shared, gain, offset, sigma, low, high = _policy_arrays(policies, base)
+    horizon = task.horizon if horizon is None else int(horizon)
+    substeps = task.substeps if substeps is None else int(substeps)
+    if horizon < 1 or substeps < 1:
+        raise SimulationError(f"horizon and substeps must be >= 1, got {horizon}, {substeps}")
+    nq, nv, nu, nobs = base.nq, base.nv, base.nu, base.nsensordata
+
+    # --- everything random, drawn up front in a fixed order ---------------------------
+    if initial_state is None:
+        qpos0, qvel0 = task.initial_state(base, n, rng)
+    else:
+        qpos0, qvel0 = (np.asarray(a, float) for a in initial_state)
+        if qpos0.shape != (n, nq) or qvel0.shape != (n, nv):
+            raise SimulationError(
+                f"initial_state must be qpos ({n}, {nq}) and qvel ({n}, {nv}), "
+                f"got {qpos0.shape} and {qvel0.shape}"
+            )
+    obs_noise = obs_noise or ObservationNoise()
+    noise, bias = obs_noise.sample(rng, horizon, n, nobs)
+    if isinstance(latency, ActionLatency):
+        delays = latency.sample(rng, n)
+    else:
+        delays = np.broadcast_to(np.asarray(latency), (n,)).astype(np.int64)
+        if np.any(delays < 0):
+            raise SimulationError(f"action latency must be >= 0 steps, got {latency}")
+    action_noise = rng.standard_normal((horizon, n, nu)) * sigma[None]
+    drive = action_noise + offset[None]  # (T, N, nu): everything in the action but K·o
+
+    # --- buffers, time-major so each step writes contiguous rows -----------------------
+    dmax = int(delays.max())
+    uniform_delay = bool(np.all(delays == dmax))
+    # rows [0, dmax) hold the zero commands issued "before" the episode; the delay line is
+    # the action record itself, read dmax - delay rows behind the write position
+    act_buf = np.zeros((dmax + horizon, n, nu))
+    obs_buf = np.empty((horizon, n, nobs))
+    clean_buf = np.empty((horizon + 1, n, nobs))
+    qpos_buf = np.empty((horizon + 1, n, nq))
+    qvel_buf = np.empty((horizon + 1, n, nv))
+    time_buf = np.empty((horizon, n))
+    envs = np.arange(n)
+    read_rows = dmax - delays  # row offset of the applied command, per env
+
+    gather = _state_gather(base)
+    batch = mujoco.batch.Batch(base, n, nthread=nthread, persistent=gather is None)
+    if ensemble is not None and ensemble.params.names:
+        for name, values in ensemble.fields().items():
+            batch.expand(name)[...] = values
+        try:
+            batch.set_const()
+        except mujoco.batch.SimulationError as exc:
+            raise SimulationError(f"mj_setConst failed in env {int(exc.ids[0])}: {exc}") from exc
+    elif any(m is not base for m in models):
+        batch.set_models(models)
+    b_qpos, b_qvel, b_ctrl = batch.bind("qpos"), batch.bind("qvel"), batch.bind("ctrl")
+    b_time = batch.bind("time")
+    b_sensor = None if gather is not None else batch.bind("sensordata")
+    warn = batch.warning[:, :, 1]
+    stage = mujoco.mjtStage.mjSTAGE_NONE if gather is not None else mujoco.mjtStage.mjSTAGE_VEL
+
+    _recent_warnings.clear()
+    try:
+        batch.reset(stage=mujoco.mjtStage.mjSTAGE_NONE)
+        b_qpos[...] = qpos0
+        b_qvel[...] = qvel0
+        batch.forward(stage=mujoco.mjtStage.mjSTAGE_VEL)
+    except mujoco.batch.SimulationError as exc:
+        raise SimulationError(f"MuJoCo failed at reset in env {exc.ids[0]}: {exc}") from exc
+    qpos_buf[0] = b_qpos
+    qvel_buf[0] = b_qvel
+    state = np.empty((n, nq + nv))
+    if gather is not None:
+        np.concatenate((qpos_buf[0], qvel_buf[0]), axis=1, out=state)
+        np.take(state, gather, axis=1, out=clean_buf[0])
+    else:
+        clean_buf[0] = b_sensor
+
+    for t in range(horizon):
+        o = obs_buf[t]
+        np.add(clean_buf[t], noise[t], out=o)
+        a = act_buf[dmax + t]
+        if shared:
+            np.matmul(o, gain.T, out=a)
+        else:
+            np.matmul(gain, o[:, :, None], out=a[:, :, None])
+        a += drive[t]
+        np.clip(a, low, high, out=a)
+        if uniform_delay:
+            b_ctrl[...] = act_buf[t]
+        else:
+            b_ctrl[...] = act_buf[t + read_rows, envs]
+        time_buf[t] = b_time
+        try:
+            batch.step(nstep=substeps, stage=stage)
+        except mujoco.batch.SimulationError as exc:
+            raise SimulationError(
+                f"MuJoCo raised in env {int(exc.ids[0])} at step {t}: {exc}"
+            ) from exc
+        if warn.any():
+            env = int(np.nonzero(warn.any(axis=1))[0][0])
+            msg = _recent_warnings[-1] if _recent_warnings else "a MuJoCo warning"
+            raise SimulationError(f"simulation diverged in env {env} at step {t}: {msg}")
+        qpos_buf[t + 1] = b_qpos
+        qvel_buf[t + 1] = b_qvel
+        if gather is not None:
+            np.concatenate((qpos_buf[t + 1], qvel_buf[t + 1]), axis=1, out=state)
+            np.take(state, gather, axis=1, out=clean_buf[t + 1])
+        else:
+            clean_buf[t + 1] = b_sensor
+
+    qpos, qvel = _env_major(qpos_buf), _env_major(qvel_buf)
+    bad = ~(np.isfinite(qpos).all(axis=2) & np.isfinite(qvel).all(axis=2))
+    with np.errstate(invalid="ignore"):
+        bad |= (np.abs(qpos) > max_abs_state).any(axis=2) | (np.abs(qvel) > max_abs_state).any(axis=2)
+    if bad.any():
+        env, row = _first(bad)
+        raise SimulationError(
+            f"simulation diverged in env {env} at step {max(row - 1, 0)}: state non-finite "
+            f"or beyond {max_abs_state:g} (qpos {qpos[env, row]}, qvel {qvel[env, row]})"
+        )
+
+    action = _env_major(act_buf[dmax:])
+    if uniform_delay:
+        ctrl = _env_major(act_buf[: horizon])
+    else:
+        rows = np.arange(horizon)[:, None] + read_rows[None, :]
+        ctrl = _env_major(act_buf[rows, envs[None, :]])
+    reward = task.reward(qpos[:, 1:], qvel[:, 1:], ctrl)
+    unhealthy = task.terminated(qpos[:, 1:], qvel[:, 1:])
+    # alive through the first unhealthy transition, dead after it
+    before = np.cumsum(unhealthy, axis=1) - unhealthy
+    alive = before == 0
+    dts = np.array([m.opt.timestep * substeps for m in models])  # expand leaves opt alone
+    return RolloutBatch(
+        obs=_env_major(obs_buf),
+        obs_clean=_env_major(clean_buf[:horizon]),
+        action=action,
+        ctrl=ctrl,
+        time=_env_major(time_buf),
+        qpos=qpos,
+        qvel=qvel,
+        reward=np.asarray(reward, float),
+        terminated=unhealthy & alive,
+        alive=alive,
+        obs_bias=bias,
+        latency=delays.copy(),
+        control_dt=dts,
+    )

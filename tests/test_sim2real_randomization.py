@@ -1,0 +1,199 @@
+"""Shipped models and domain randomisation, on real MuJoCo models."""
+
+import copy
+
+import mujoco
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from acset_s2r.errors import SimulationError
+from acset_s2r.sim2real.models import load_model, model_names, model_path
+from acset_s2r.sim2real.randomization import (
+    Ensemble,
+    PhysicsParams,
+    Range,
+    RandomizationConfig,
+    apply_parameters,
+    draw_parameters,
+    parameter_fields,
+    physics_parameters,
+    playground_defaults,
+    sample_ensemble,
+    sample_models,
+    support_bounds,
+)
+
+mujoco.set_mju_user_warning(lambda msg: None)
+
+CARTPOLE = load_model("cartpole")
+HOPPER = load_model("hopper")
+EDITED = ("body_mass", "body_inertia", "geom_friction", "dof_damping", "dof_armature",
+          "dof_frictionloss", "actuator_gainprm", "actuator_biasprm")
+DERIVED = ("body_subtreemass", "dof_invweight0", "actuator_acc0")
+
+
+def test_shipped_models_load_with_their_sensors():
+    assert set(model_names()) >= {"cartpole", "hopper"}
+    assert CARTPOLE.opt.timestep == pytest.approx(0.01)
+    names = [CARTPOLE.sensor(i).name for i in range(CARTPOLE.nsensor)]
+    assert names == ["cart_pos", "pole_angle", "cart_vel", "pole_angvel"]
+    # the contact model collides with a floor
+    assert HOPPER.geom("floor").contype or HOPPER.geom("floor").conaffinity
+    # a path loads the same model as the name
+    by_path = load_model(model_path("hopper"))
+    assert by_path.nq == HOPPER.nq and by_path.nsensordata == HOPPER.nsensordata
+
+
+def test_load_model_rejects_unknown_names_and_files(tmp_path):
+    with pytest.raises(SimulationError, match="no shipped model"):
+        load_model("no_such_robot")
+    with pytest.raises(SimulationError, match="does not exist"):
+        load_model(tmp_path / "missing.xml")
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<mujoco><worldbody><body><geom type='nonsense'/></body></worldbody></mujoco>")
+    with pytest.raises(SimulationError, match="could not compile"):
+        load_model(bad)
+
+
+@pytest.mark.parametrize("model", [CARTPOLE, HOPPER], ids=["cartpole", "hopper"])
+def test_level_zero_reproduces_the_nominal_model(model):
+    config = playground_defaults(model, level=0.0)
+    models, params = sample_models(model, config, 3, np.random.default_rng(0))
+    nominal = physics_parameters(model, params.names)
+    np.testing.assert_array_equal(params.values, np.tile(nominal, (3, 1)))
+    for m in models:
+        for field in EDITED + DERIVED:
+            np.testing.assert_array_equal(getattr(m, field), getattr(model, field), err_msg=field)
+
+
+def test_defaults_cover_every_lever_on_the_contact_model():
+    names = draw_parameters(HOPPER, playground_defaults(HOPPER), 1, np.random.default_rng(0)).names
+    fields = {n.split("/")[0] for n in names}
+    assert fields == {"body_mass", "geom_friction", "dof_damping", "dof_armature",
+                      "dof_frictionloss", "actuator_gain"}
+    # the cartpole has nothing that collides, so friction is not randomised there
+    cart = draw_parameters(CARTPOLE, playground_defaults(CARTPOLE), 1, np.random.default_rng(0))
+    assert not any(n.startswith("geom_friction") for n in cart.names)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    level=st.floats(0.0, 1.0),
+    low=st.floats(0.1, 2.0),
+    width=st.floats(0.0, 2.0),
+    add_low=st.floats(-0.05, 0.0),
+    add_width=st.floats(0.0, 0.1),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_draws_stay_inside_the_level_scaled_support(level, low, width, add_low, add_width, seed):
+    config = RandomizationConfig(
+        (
+            Range("body_mass", low, low + width),
+            Range("dof_damping", add_low, add_low + add_width, mode="add"),
+            Range("actuator_gain", low, low + width, mode="set"),
+        ),
+        level=level,
+    )
+    params = draw_parameters(CARTPOLE, config, 50, np.random.default_rng(seed))
+    names, lo, hi = support_bounds(CARTPOLE, config)
+    assert names == params.names
+    tol = 1e-12 * np.maximum(1, np.abs(hi))
+    assert np.all(params.values >= lo - tol) and np.all(params.values <= hi + tol)
+    # closed-form bounds: scale and set shrink towards nominal by the level
+    nominal = physics_parameters(CARTPOLE, names)
+    pole = names.index("body_mass/pole")
+    assert lo[pole] == pytest.approx(nominal[pole] * (1 + level * (low - 1)))
+    assert hi[pole] == pytest.approx(nominal[pole] * (1 + level * (low + width - 1)))
+    gain = names.index("actuator_gain/push")
+    assert lo[gain] == pytest.approx(nominal[gain] + level * (low - nominal[gain]))
+
+
+def test_draws_are_uniform_on_the_range():
+    """Mean and variance of ×U(a, b) factors match (a+b)/2 and (b-a)²/12 within 3 SE."""
+    a, b, n = 0.5, 2.5, 4000
+    config = RandomizationConfig((Range("dof_damping", a, b),))
+    params = draw_parameters(CARTPOLE, config, n, np.random.default_rng(1))
+    factor = params.column("dof_damping/slider") / CARTPOLE.dof_damping[0]
+    mean, var = (a + b) / 2, (b - a) ** 2 / 12
+    assert abs(factor.mean() - mean) < 3 * np.sqrt(var / n)
+    # Var(s²) = (μ4 - σ⁴)/n with μ4 = 9σ⁴/5 for a uniform
+    assert abs(factor.var(ddof=1) - var) < 3 * np.sqrt(0.8 * var**2 / n)
+    # independent per target unless shared
+    other = params.column("dof_damping/hinge") / CARTPOLE.dof_damping[1]
+    assert abs(np.corrcoef(factor, other)[0, 1]) < 3 / np.sqrt(n)
+    shared = draw_parameters(
+        CARTPOLE, RandomizationConfig((Range("dof_damping", a, b, shared=True),)), 20,
+        np.random.default_rng(1),
+    )
+    np.testing.assert_allclose(
+        shared.column("dof_damping/slider") / CARTPOLE.dof_damping[0],
+        shared.column("dof_damping/hinge") / CARTPOLE.dof_damping[1],
+    )
+
+
+def test_mass_edits_rescale_inertia_and_refresh_derived_constants():
+    base = copy.deepcopy(HOPPER)
+    model = apply_parameters(HOPPER, ["body_mass/thigh", "body_mass/torso"], [5.0, 1.5])
+    thigh, torso = HOPPER.body("thigh").id, HOPPER.body("torso").id
+    for i, mass in ((thigh, 5.0), (torso, 1.5)):
+        ratio = mass / HOPPER.body_mass[i]
+        np.testing.assert_allclose(model.body_inertia[i], HOPPER.body_inertia[i] * ratio)
+    # mj_setConst ran: the subtree mass of the root follows the edit
+    expected = HOPPER.body_subtreemass[torso] + (5.0 - HOPPER.body_mass[thigh]) + (
+        1.5 - HOPPER.body_mass[torso])
+    assert model.body_subtreemass[torso] == pytest.approx(expected)
+    # the base model is untouched
+    for field in EDITED + DERIVED:
+        np.testing.assert_array_equal(getattr(HOPPER, field), getattr(base, field))
+
+
+def test_position_servo_gain_keeps_its_bias_consistent():
+    xml = """<mujoco><worldbody><body><joint name="j" type="hinge"/>
+      <geom size=".1" mass="1"/></body></worldbody>
+      <actuator><position name="servo" joint="j" kp="30"/></actuator></mujoco>"""
+    m = mujoco.MjModel.from_xml_string(xml)
+    fields = parameter_fields(m, ["actuator_gain/servo"], [[45.0]])
+    assert fields["actuator_gainprm"][0, 0, 0] == 45.0
+    assert fields["actuator_biasprm"][0, 0, 1] == -45.0
+
+
+def test_ensemble_materialises_the_same_models_as_sample_models():
+    config = playground_defaults(HOPPER)
+    ens = sample_ensemble(HOPPER, config, 4, np.random.default_rng(7))
+    models, params = sample_models(HOPPER, config, 4, np.random.default_rng(7))
+    np.testing.assert_array_equal(ens.params.values, params.values)
+    for a, b in zip(ens.models(), models):
+        for field in EDITED + DERIVED:
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    picked = ens.take([2, 2, 0])
+    np.testing.assert_array_equal(picked.params.values, ens.params.values[[2, 2, 0]])
+    # physics_parameters reads back exactly what was applied
+    np.testing.assert_array_equal(physics_parameters(models[1], params.names), params.values[1])
+    rec = params.structured()
+    np.testing.assert_array_equal(rec["body_mass/torso"], params.column("body_mass/torso"))
+
+
+def test_bad_configurations_raise_simulation_errors():
+    with pytest.raises(SimulationError, match="low <= high"):
+        Range("body_mass", 1.2, 0.8)
+    with pytest.raises(SimulationError, match="unknown randomised field"):
+        Range("body_colour", 0.5, 1.0)
+    with pytest.raises(SimulationError, match="unknown randomisation mode"):
+        Range("body_mass", 0.5, 1.0, mode="multiply")
+    with pytest.raises(SimulationError, match="negative"):
+        Range("dof_damping", -1.0, 1.0)
+    with pytest.raises(SimulationError, match="level"):
+        RandomizationConfig((), level=1.5)
+    with pytest.raises(SimulationError, match="no element 'tail'"):
+        draw_parameters(CARTPOLE, RandomizationConfig((Range("body_mass", 1, 2, targets="tail"),)),
+                        2, np.random.default_rng(0))
+    # an additive offset that makes the pole's mass negative names the model and parameter
+    config = RandomizationConfig((Range("body_mass", -0.5, -0.2, mode="add", targets="pole"),))
+    with pytest.raises(SimulationError, match=r"model 0: parameter 'body_mass/pole'"):
+        sample_models(CARTPOLE, config, 2, np.random.default_rng(0))
+    with pytest.raises(SimulationError, match="bad physical parameter name"):
+        physics_parameters(CARTPOLE, ["mass_of_pole"])
+    with pytest.raises(SimulationError):
+        Ensemble(CARTPOLE, PhysicsParams(["body_mass/pole"], [[np.nan]]))
