@@ -1,11 +1,21 @@
 """acset_s2r: categorical databases (ACSets) for sim-to-real experiments.
 
-The public API is flat: ``from acset_s2r import Schema, ACSet, read_json, ...``.
+The public API is flat: ``from acset_s2r import Schema, ACSet, homomorphisms, ...``.
 Layers, each using only those before it: schema -> acset (columns, indexes)
 -> serialization -> algebra (paths, homs, limits, migration, queries)
 -> sim2real and gf3 applications -> cli.
+
+The sim2real names (``run_experiment``, ``ExperimentConfig``, ...) are loaded on first
+use, so that ``import acset_s2r`` does not import MuJoCo.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from acset_s2r import homs as _homs
+from acset_s2r import paths as _paths
 from acset_s2r.acset import ACSet, AttrSpec
 from acset_s2r.catalog import (
     SchGraph,
@@ -16,15 +26,48 @@ from acset_s2r.catalog import (
     SchSymmetricGraph,
     SchWeightedGraph,
 )
+from acset_s2r.constraints import Constraint, violations
+from acset_s2r.draw import draw, to_dot, to_mermaid
 from acset_s2r.errors import (
     AcsetS2RError,
     AttrTypeError,
+    ConstraintError,
+    EstimatorError,
     InstanceError,
+    MigrationError,
     PathError,
     PresentSyntaxError,
     SchemaError,
     SerializationError,
+    SimulationError,
+    SkillParseError,
+    TransformationError,
 )
+from acset_s2r.gf3 import Trit, audit_skills, is_balanced, load_skills
+from acset_s2r.homs import (
+    ACSetTransformation,
+    count_homomorphisms,
+    homomorphism,
+    homomorphisms,
+    identity,
+    is_epic,
+    is_iso,
+    is_isomorphic,
+    is_monic,
+)
+from acset_s2r.limits import (
+    coequalizer,
+    coproduct,
+    equalizer,
+    initial,
+    product,
+    pullback,
+    pushout,
+    terminal,
+)
+from acset_s2r.migration import SchemaFunctor, delta, pi, restrict, sigma
+from acset_s2r.paths import Converse, Path, check_equations, evaluate, relation
+from acset_s2r.query import Const, query
 from acset_s2r.schema import Attr, Equation, Hom, Schema
 from acset_s2r.serialization import (
     AttrVar,
@@ -35,3 +78,46 @@ from acset_s2r.serialization import (
 )
 
 __version__ = "0.1.0"
+
+
+def compose(*args: Any, **kwargs: Any) -> Any:
+    """Compose ACSet transformations, or schema paths: one name, as in Catlab.
+
+    ``compose(f, g)`` of :class:`ACSetTransformation` s is ``f`` then ``g``
+    (:func:`acset_s2r.homs.compose`); anything else is a path composite
+    (:func:`acset_s2r.paths.compose`, e.g. ``compose(Converse("train"), "observe_sim")``).
+    """
+    if args and all(isinstance(a, ACSetTransformation) for a in args):
+        return _homs.compose(*args, **kwargs)
+    return _paths.compose(*args, **kwargs)
+
+
+_SIM2REAL = {
+    "ExperimentConfig": "acset_s2r.sim2real.experiment",
+    "PolicySpec": "acset_s2r.sim2real.experiment",
+    "run_experiment": "acset_s2r.sim2real.experiment",
+    "SchSim2RealTrajectory": "acset_s2r.sim2real.schema",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _SIM2REAL.get(name)
+    if module is None:
+        raise AttributeError(f"module 'acset_s2r' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = [
+    "ACSet", "ACSetTransformation", "AcsetS2RError", "Attr", "AttrSpec", "AttrTypeError", "AttrVar",
+    "Const", "Constraint", "ConstraintError", "Converse", "Equation", "EstimatorError", "Hom",
+    "InstanceError", "MigrationError", "Path", "PathError", "PresentSyntaxError", "SchGraph",
+    "SchLabelledPetriNet", "SchPetriNet", "SchReflexiveGraph", "SchSim2RealTransfer",
+    "SchSymmetricGraph", "SchWeightedGraph", "Schema", "SchemaError", "SchemaFunctor",
+    "SerializationError", "SimulationError", "SkillParseError", "TransformationError", "Trit",
+    "acset_from_json", "acset_to_json", "audit_skills", "check_equations", "coequalizer", "compose",
+    "coproduct", "count_homomorphisms", "delta", "draw", "equalizer", "evaluate", "homomorphism",
+    "homomorphisms", "identity", "initial", "is_balanced", "is_epic", "is_iso", "is_isomorphic",
+    "is_monic", "load_skills", "pi", "product", "pullback", "pushout", "query", "read_json",
+    "relation", "restrict", "sigma", "terminal", "to_dot", "to_mermaid", "violations", "write_json",
+    *_SIM2REAL,
+]
