@@ -3,7 +3,8 @@
 Both sides step the same randomised ensemble (per-env parameters through
 Batch.expand), from the same initial states, on every core. The bare loop only
 writes precomputed controls and steps; ours runs the policy with observation
-noise and per-env latency, records every array and computes rewards, and is
+noise and per-env latency, records every array, computes rewards and writes every
+step into the experiment ACSet (one Observation stream per env, Step columns), and is
 timed end to end (batch set-up and post-processing included). Repetitions are
 interleaved so background load hits both sides alike; medians are reported.
 
@@ -23,7 +24,10 @@ from acset_s2r.errors import SimulationError
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.policy import lqr_policy, zero_policy
 from acset_s2r.sim2real.randomization import playground_defaults, sample_ensemble
+from acset_s2r.acset import ACSet
+from acset_s2r.sim2real.experiment import _add_stream
 from acset_s2r.sim2real.rollout import install_warning_handler, rollout
+from acset_s2r.sim2real.schema import SchSim2RealTrajectory, trajectory_types
 from acset_s2r.sim2real.tasks import get_task
 
 TARGET = 0.7
@@ -45,6 +49,15 @@ def bare(ensemble, task, qpos0, qvel0, controls: np.ndarray) -> float:
         ctrl[...] = u
         batch.step(nstep=task.substeps)
     return time.perf_counter() - start
+
+
+def record(rb) -> ACSet:
+    """Every env's episode as one Observation stream of Step rows, as the experiment stores it."""
+    types = trajectory_types(rb.obs.shape[2], rb.action.shape[2], rb.qpos.shape[2] + rb.qvel.shape[2], 1, 1)
+    X = ACSet(SchSim2RealTrajectory, **types)
+    for env in range(rb.n_envs):
+        _add_stream(X, rb, env, "sim")
+    return X
 
 
 def main() -> None:
@@ -74,6 +87,7 @@ def main() -> None:
             start = time.perf_counter()
             rb = rollout(ensemble, policy, task, np.random.default_rng(rep), obs_noise=noise,
                          latency=latency, initial_state=(qpos0, qvel0))
+            record(rb)
             t_ours.append(time.perf_counter() - start)
             # replay the very controls ours applied, so both do the same physics
             t_bare.append(bare(ensemble, task, qpos0, qvel0, np.swapaxes(rb.ctrl, 0, 1).copy()))

@@ -15,6 +15,7 @@ otherwise the batch computes the position and velocity stages after each step.
 from __future__ import annotations
 
 import collections
+import functools
 from typing import Sequence
 
 import attrs
@@ -122,12 +123,12 @@ class RolloutBatch:
     def done(self) -> np.ndarray:
         return self.terminated | self.truncated
 
-    @property
+    @functools.cached_property  # recording reads it once per env
     def returns(self) -> np.ndarray:
         """(N,) undiscounted sum of rewards over each episode's live steps."""
         return np.where(self.alive, self.reward, 0.0).sum(axis=1)
 
-    @property
+    @functools.cached_property
     def lengths(self) -> np.ndarray:
         """(N,) number of live steps per episode."""
         return self.alive.sum(axis=1)
