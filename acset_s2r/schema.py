@@ -100,16 +100,16 @@ class Schema:
         obs, types = set(self.obs), set(self.attrtypes)
         for h in self.homs:
             for end, ob in (("domain", h.dom), ("codomain", h.codom)):
-                if ob not in obs:
+                if not isinstance(ob, str) or ob not in obs:
                     raise SchemaError(
                         f"schema {self.name}: hom {h.name} has {end} {ob!r}, which is not an object"
                     )
         for a in self.attrs:
-            if a.dom not in obs:
+            if not isinstance(a.dom, str) or a.dom not in obs:
                 raise SchemaError(
                     f"schema {self.name}: attribute {a.name} has domain {a.dom!r}, which is not an object"
                 )
-            if a.codom not in types:
+            if not isinstance(a.codom, str) or a.codom not in types:
                 raise SchemaError(
                     f"schema {self.name}: attribute {a.name} has codomain {a.codom!r}, "
                     "which is not an attribute type"
@@ -252,14 +252,32 @@ class Schema:
         return g
 
     def paths(self, src: str, tgt: str, max_length: int | None = None) -> list[tuple[str, ...]]:
-        """Simple paths of homs (and a final attribute) from ``src`` to ``tgt``.
+        """Paths of homs (and a final attribute) from ``src`` to ``tgt``, shortest first.
 
-        The identity path ``()`` is included when ``src == tgt``.
+        No hom is used twice in one path, which keeps the list finite. The identity
+        path ``()`` is included once when ``src == tgt``.
         """
-        found = [()] if src == tgt else []
-        for edge_path in nx.all_simple_edge_paths(self.graph, src, tgt, cutoff=max_length):
-            found.append(tuple(key for _, _, key in edge_path))
-        return found
+        for end in (src, tgt):
+            if end not in self.obs and end not in self.attrtypes:
+                raise PathError(f"schema {self.name} has no object or attribute type {end!r}")
+        found: list[tuple[str, ...]] = []
+        limit = max_length if max_length is not None else len(self.homs) + 1
+        # Depth-first over homs, none twice: self-loops and composites through them
+        # (transfer, inv . src) are paths too, which node-simple path search would miss.
+        stack: list[tuple[str, tuple[str, ...]]] = [(src, ())]
+        while stack:
+            here, path = stack.pop()
+            if here == tgt:
+                found.append(path)
+            if len(path) >= limit:
+                continue
+            for a in self.attrs_of(here):
+                if a.codom == tgt:
+                    found.append(path + (a.name,))
+            for h in reversed(self.homs_out(here)):
+                if h.name not in path:
+                    stack.append((h.codom, path + (h.name,)))
+        return sorted(found, key=len)
 
     # -- JSON (ACSets.jl layout) ----------------------------------------------
     def to_json(self) -> dict:
@@ -303,8 +321,12 @@ class Schema:
         eqs = []
         for i, e in enumerate(data.get("equations") or []):
             paths = e.get("paths") if isinstance(e, Mapping) else None
-            if not isinstance(paths, list) or len(paths) != 2:
-                raise SchemaError(f"schema JSON: equations[{i}] needs 'paths' with two paths")
+            if not isinstance(paths, list) or len(paths) != 2 or not all(
+                isinstance(p, list) and all(isinstance(x, str) for x in p) for p in paths
+            ):
+                raise SchemaError(f"schema JSON: equations[{i}] needs 'paths' with two lists of names")
+            if not isinstance(e.get("dom"), str) or not isinstance(e.get("codom"), str):
+                raise SchemaError(f"schema JSON: equations[{i}] needs 'dom' and 'codom' object names")
             eqs.append(Equation(e.get("name"), e["dom"], e["codom"], paths[0], paths[1]))
         return cls(
             data.get("name", name) if isinstance(data.get("name"), str) else name,
