@@ -112,9 +112,12 @@ def parse_present(text: str, known: Mapping[str, Schema] | None = None, first_li
         if m is None:
             raise PresentSyntaxError("not a declaration 'name::Ob|Hom|AttrType|Attr' nor an equation", *where)
         names = [n.strip() for n in m["lhs"].strip().strip("()").split(",") if n.strip()]
-        for n in names:
+        declared = set(obs) | set(attrtypes) | {h.name for h in homs} | {a.name for a in attrs}
+        for k, n in enumerate(names):
             if not re.fullmatch(_NAME, n):
                 raise PresentSyntaxError(f"{n!r} is not a valid name", *where)
+            if n in declared or n in names[:k]:
+                raise PresentSyntaxError(f"{n} is declared twice", *where)
         kind, args = m["kind"], m["args"]
         if kind in ("Ob", "AttrType"):
             if args is not None:
@@ -176,8 +179,23 @@ def _equation(line: str, obs, homs, attrs, where) -> Equation:
     dom = next((arrows[p[0]].dom for p in paths if p), None) or next(o for o in ids if o)
     if dom not in obs:
         raise PresentSyntaxError(f"equation starts at {dom}, which is not a declared Ob", *where)
-    end = arrows[paths[0][-1]].codom if paths[0] else dom
-    return Equation(None, dom, end, paths[0], paths[1])
+    ends = []
+    for path in paths:
+        here = dom
+        for p in path:
+            if arrows[p].dom != here:
+                raise PresentSyntaxError(
+                    f"equation path {' ⋅ '.join(path)} is ill-typed: {p} starts at {arrows[p].dom}, not at {here}",
+                    *where,
+                )
+            here = arrows[p].codom
+        ends.append(here)
+    if ends[0] != ends[1]:
+        raise PresentSyntaxError(
+            f"the two sides of the equation start at {dom} but end at {ends[0]} and at {ends[1]}",
+            *where,
+        )
+    return Equation(None, dom, ends[0], paths[0], paths[1])
 
 
 def _path(expr: str, where) -> tuple[tuple[str, ...], str | None]:
