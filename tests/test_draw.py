@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import shutil
 
 import pytest
 
-from acset_s2r import draw as draw_module
 from acset_s2r.acset import ACSet
 from acset_s2r.catalog import SchSim2RealTransfer, SchWeightedGraph
 from acset_s2r.draw import draw, to_dot, to_mermaid
 from acset_s2r.errors import AcsetS2RError
+
+# the flat API's draw() shadows the module's name on the package
+draw_module = importlib.import_module("acset_s2r.draw")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
