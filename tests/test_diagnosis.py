@@ -1,0 +1,155 @@
+"""Transfer-failure diagnosis on real MuJoCo cartpole runs with one injected fault each."""
+
+import numpy as np
+import pytest
+
+from acset_s2r.errors import InstanceError
+from acset_s2r.sim2real.diagnosis import (
+    Cause,
+    Thresholds,
+    _Replay,
+    diagnose_transfer_failure,
+    transfer_evidence,
+)
+from acset_s2r.sim2real.experiment import ExperimentConfig, PolicySpec, run_experiment
+from acset_s2r.sim2real.faults import (
+    Fault,
+    SimSide,
+    deploy_disturbed,
+    fault_experiment,
+    plant_config,
+)
+from acset_s2r.sim2real.noise import ActionLatency
+from acset_s2r.sim2real.plant import RealPlantConfig, deploy, make_real_plant
+from acset_s2r.sim2real.policy import lqr_policy
+from acset_s2r.sim2real.tasks import get_task
+
+TASK = get_task("cartpole")
+BASE = TASK.load_model()
+POLICY = lqr_policy(BASE, sigma=0.1)
+SMALL = dict(n_sim=6, steps=150)
+
+
+def run(kind: str, magnitude: float, seed: int, **kw):
+    return fault_experiment(POLICY, TASK, Fault(kind, magnitude), seed, **{**SMALL, **kw})
+
+
+def evidence(kind, magnitude, seed=11):
+    return transfer_evidence(run(kind, magnitude, seed), 0, task="cartpole")
+
+
+@pytest.mark.parametrize(
+    "kind, magnitude, cause",
+    [
+        ("none", 0.0, Cause.NONE),
+        ("observation", 0.05, Cause.OBSERVATION),
+        ("dynamics", 1.0, Cause.DYNAMICS),
+        ("latency", 2, Cause.LATENCY),
+        ("overconfidence", 0.5, Cause.OVERCONFIDENCE),
+    ],
+)
+@pytest.mark.parametrize("seed", [21, 22])
+def test_each_injected_cause_is_diagnosed(kind, magnitude, cause, seed):
+    d = diagnose_transfer_failure(run(kind, magnitude, seed), 0, task="cartpole")
+    assert d.cause is cause, d.explanation
+    assert (cause is Cause.NONE) == (d.flagged == ())
+
+
+def test_evidence_is_monotone_in_fault_magnitude():
+    obs = [evidence("observation", m).observation_error for m in (0.02, 0.05, 0.1)]
+    assert obs[0] < obs[1] < obs[2]
+    dyn = [evidence("dynamics", m) for m in (0.3, 0.6, 1.0)]
+    assert dyn[0].dynamics_error < dyn[1].dynamics_error < dyn[2].dynamics_error
+    assert dyn[0].coverage >= dyn[1].coverage >= dyn[2].coverage
+    oc = [evidence("overconfidence", m) for m in (0.2, 0.5, 1.0)]
+    assert oc[0].dynamics_error < oc[1].dynamics_error < oc[2].dynamics_error
+    assert oc[0].coverage >= oc[1].coverage >= oc[2].coverage
+    # random kicks drown the in-support parameter mismatch: less and less is explained
+    assert oc[0].dynamics_explained >= oc[1].dynamics_explained >= oc[2].dynamics_explained
+    assert oc[2].dynamics_explained < Thresholds().explained
+
+
+@pytest.mark.parametrize("extra", [1, 2, 3])
+def test_latency_estimate_is_the_recorded_latency(extra):
+    X = run("latency", extra, 5)
+    ev = transfer_evidence(X, 0, task="cartpole")
+    true = X.subpart(X.subpart(0, "deploy"), "latency_steps")
+    assert ev.real_latency == true == SimSide().latency_max + extra
+    # the sim's streams draw latencies in 0..latency_max, so the gap is exactly `extra`
+    assert (ev.sim_latency_low, ev.sim_latency_high) == (0, SimSide().latency_max)
+    assert ev.latency_delta == extra
+
+
+def test_noise_free_sensors_give_zero_observation_error():
+    X = run("none", 0.0, 3, sim=SimSide(obs_noise=0.0))
+    ev = transfer_evidence(X, 0, task="cartpole")
+    assert ev.observation_error == 0.0 and ev.obs_variance_ratio == 1.0
+
+
+def test_replay_reproduces_recorded_transitions_through_the_true_model():
+    rng = np.random.default_rng(0)
+    plant = make_real_plant(BASE, plant_config(BASE, SimSide(), Fault("latency", 1)), rng)
+    batch = deploy(plant, POLICY, TASK, rng, 1, 60)
+    x = np.concatenate([batch.qpos[0], batch.qvel[0]], axis=1)
+    nxt = _Replay(BASE, TASK.substeps).step([plant.model] * 60, x[:-1], batch.ctrl[0])
+    np.testing.assert_allclose(nxt, x[1:], atol=1e-8)
+
+
+def test_disturbed_deploy_without_kicks_is_the_library_deploy():
+    plant = make_real_plant(BASE, plant_config(BASE, SimSide(), Fault("observation", 0.05)), np.random.default_rng(1))
+    a = deploy(plant, POLICY, TASK, np.random.default_rng(2), 1, 80)
+    b = deploy_disturbed(plant, POLICY, TASK, np.random.default_rng(2), 80)
+    for field in ("obs", "action", "ctrl", "qpos", "qvel", "reward", "alive"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+
+
+def test_same_seed_same_evidence():
+    assert evidence("dynamics", 0.6, 4).as_dict() == evidence("dynamics", 0.6, 4).as_dict()
+
+
+def test_thresholds_are_configurable():
+    X = run("dynamics", 1.0, 21)
+    assert diagnose_transfer_failure(X, 0, task="cartpole").cause is Cause.DYNAMICS
+    lax = Thresholds(coverage_deficit=1.0)
+    assert diagnose_transfer_failure(X, 0, task="cartpole", thresholds=lax).cause is Cause.NONE
+    # everything unexplained counts as overconfidence when nothing may explain it
+    strict = Thresholds(explained=1.01)
+    assert diagnose_transfer_failure(X, 0, task="cartpole", thresholds=strict).cause is Cause.OVERCONFIDENCE
+
+
+def test_explanation_is_the_pad_split():
+    d = diagnose_transfer_failure(run("observation", 0.05, 21), 0, task="cartpole")
+    past, future, verdict = d.explanation.split("\n")[:3]
+    assert past.startswith("Past (VFE)") and future.startswith("Future (KL)")
+    assert verdict.startswith(f"Cause: {Cause.OBSERVATION.value}")
+
+
+def test_bad_input_raises_clear_errors():
+    X = run("none", 0.0, 1)
+    for bad in (1, -1, "0", 0.0, True):
+        with pytest.raises(InstanceError, match="not a Policy part"):
+            transfer_evidence(X, bad, task="cartpole")
+    with pytest.raises(InstanceError, match="parameter names"):
+        transfer_evidence(X, 0, task="cartpole", param_names=("body_mass/cart",))
+    with pytest.raises(InstanceError, match="width"):
+        transfer_evidence(X, 0, task="hopper")
+    short = run("none", 0.0, 1, steps=8)
+    with pytest.raises(InstanceError, match="at least"):
+        transfer_evidence(short, 0, task="cartpole")
+    X.set_subpart(0, "deploy", -1)
+    with pytest.raises(InstanceError, match="no real stream"):
+        diagnose_transfer_failure(X, 0, task="cartpole")
+
+
+def test_diagnoses_a_run_experiment_acset():
+    # nominal physics and clean sensors, only a latency beyond the sim's 0..3 steps
+    plant = RealPlantConfig(latency=ActionLatency(6))
+    cfg = ExperimentConfig(
+        n_sim=4, steps=80, iterations=3, population=8, seed=2, sim_noise=0.0, real_plant=plant,
+        policies=(PolicySpec("dr", 1.0, 0.3),),
+    )
+    X = run_experiment(cfg, progress=False).acset
+    ev = transfer_evidence(X, 0, task="cartpole")
+    assert ev.real_latency == X.subpart(X.subpart(0, "deploy"), "latency_steps") == 6
+    assert ev.latency_delta >= 3  # the sim draws latencies in 0..3
+    assert diagnose_transfer_failure(X, 0, task="cartpole").cause is Cause.LATENCY
