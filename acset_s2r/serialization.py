@@ -12,8 +12,10 @@ smaller and several times faster to read, and is not understood by ACSets.jl.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,7 +24,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from acset_s2r.acset import ACSet, AttrSpec
+from acset_s2r.acset import ACSet, AttrSpec, attr_spec
 from acset_s2r.errors import AcsetS2RError, SerializationError
 from acset_s2r.schema import Schema
 
@@ -39,12 +41,24 @@ class AttrVar:
         return f"AttrVar({self.k})"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file 0600; give it the mode a plain open() would (or the old file's)
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
@@ -64,10 +78,34 @@ def _json_values(X: ACSet, name: str) -> list:
     spec = X.types[X.schema.codom(name)]
     defined = X.is_defined(name)
     if spec.kind in ("str", "object"):
-        return [{"_var": v.k} if isinstance(v, AttrVar) else v for v in col.tolist()]
+        vals = _object_values(X, name, col.tolist())
+        return [{"_var": v.k} if isinstance(v, AttrVar) else v for v in vals]
     vals = col.tolist()
+    if spec.width and spec.kind == "float":
+        # a row is undefined only if every component is NaN; other NaNs are written as null
+        return [None if all(x != x for x in v) else [None if x != x else x for x in v] for v in vals]
     if not defined.all():
         vals = [v if ok else None for v, ok in zip(vals, defined.tolist())]
+    return vals
+
+
+def _check_jsonable(v: Any, table: str, row: int, col: str) -> None:
+    # A dict is refused too: in this layout it would read back as an attribute variable.
+    if isinstance(v, (list, tuple)):
+        for x in v:
+            _check_jsonable(x, table, row, col)
+    elif not (v is None or isinstance(v, (bool, int, float, str, AttrVar))):
+        raise SerializationError(
+            f"table {table}, row {row}, column {col}: {v!r} ({type(v).__name__}) cannot be written as JSON"
+        )
+
+
+def _object_values(X: ACSet, name: str, vals: list) -> list:
+    if X.types[X.schema.codom(name)].kind == "object":
+        table = X.schema.dom(name)
+        vals = [v.item() if isinstance(v, np.generic) else v for v in vals]
+        for i, v in enumerate(vals):
+            _check_jsonable(v, table, i + 1, name)
     return vals
 
 
@@ -114,7 +152,7 @@ def _infer_type(values: list) -> Any:
         return str
     if all(isinstance(v, list) for v in seen):
         widths = {len(v) for v in seen}
-        flat = [x for v in seen for x in v]
+        flat = [x for v in seen for x in v if x is not None]  # null: a missing component
         if len(widths) == 1 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in flat):
             return (float, widths.pop())
     return object
@@ -123,10 +161,123 @@ def _infer_type(values: list) -> Any:
 def _attr_value(v: Any, table: str, row: int, col: str) -> Any:
     if isinstance(v, dict):
         k = v.get("_var", v.get("val"))
-        if not isinstance(k, int) or len(v) != 1:
-            raise SerializationError(f"table {table}, row {row}, column {col}: cannot read attribute value {v!r}")
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1 or len(v) != 1:
+            raise SerializationError(
+                f"table {table}, row {row}, column {col}: cannot read attribute value {v!r} "
+                "(a variable is {\"_var\": k} with k >= 1)"
+            )
         return AttrVar(k)
     return v
+
+
+def _scalar_fits(kind: str, x: Any) -> bool:
+    if kind == "bool":
+        return isinstance(x, bool)
+    if isinstance(x, bool):
+        return False
+    if kind == "int":
+        if isinstance(x, float) and x.is_integer():
+            x = int(x)
+        return isinstance(x, int) and -(2**63) <= x < 2**63
+    if kind == "float" and isinstance(x, (int, float)):
+        try:
+            float(x)
+        except OverflowError:
+            return False
+        return True
+    return False
+
+
+_PLAIN = {"float": {float}, "int": {int}, "bool": {bool}, "str": {str}}
+
+
+def _fits_fast(spec: AttrSpec, values: list) -> bool:
+    """The common all-good column, checked at C speed; False means look row by row."""
+    seen = set(map(type, values)) - {type(None)}
+    if spec.width:
+        rows = [v for v in values if v is not None]
+        if seen - {list} or set(map(len, rows)) - {spec.width}:
+            return False
+        flat = itertools.chain.from_iterable(rows)
+        seen = set(map(type, flat)) - {type(None)}
+    if not seen <= _PLAIN[spec.kind]:
+        return False
+    if spec.kind == "int":
+        try:
+            np.asarray([v for v in values if v is not None], dtype=np.int64)
+        except OverflowError:
+            return False
+    return True
+
+
+def _check_attr_values(spec: AttrSpec, values: list, table: str, col: str) -> None:
+    """Every value fits ``spec`` (None is undefined); checked before anything is built."""
+    if spec.kind == "object" or _fits_fast(spec, values):
+        return
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        if spec.kind == "str":
+            ok = isinstance(v, str)
+        elif spec.width:
+            ok = (
+                isinstance(v, list)
+                and len(v) == spec.width
+                and all(x is None or _scalar_fits(spec.kind, x) for x in v)
+            )
+        else:
+            ok = _scalar_fits(spec.kind, v)
+        if not ok:
+            raise SerializationError(f"table {table}, row {i + 1}, column {col}: {v!r} does not fit the type {spec}")
+
+
+def _check_hom_values(vals: list, table: str, col: str, codom: str, n_codom: int) -> None:
+    if set(map(type, vals)) <= {int}:
+        try:
+            arr = np.asarray(vals, dtype=np.int64) if vals else np.zeros(0, dtype=np.int64)
+        except OverflowError:
+            arr = None
+        if arr is not None and (not len(arr) or (arr.min() >= 0 and arr.max() <= n_codom)):
+            return
+    for i, v in enumerate(vals):
+        if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= n_codom:
+            raise SerializationError(
+                f"table {table}, row {i + 1}, column {col}: {v!r} is not a part of {codom} "
+                f"(1..{n_codom}, or 0 for undefined)"
+            )
+
+
+def _check_rows(table: str, rows: Any, allowed: set[str]) -> list:
+    if not isinstance(rows, list):
+        raise SerializationError(f"table {table} must be a list of rows, got {type(rows).__name__}")
+    for i, row in enumerate(rows, 1):
+        if type(row) is not dict and not isinstance(row, Mapping):
+            raise SerializationError(f"table {table}, row {i}: a row must be an object, got {row!r}")
+        if not row.keys() <= allowed:
+            raise SerializationError(
+                f"table {table}, row {i}: unknown column(s) {sorted(row.keys() - allowed)}; "
+                f"{table} has {sorted(allowed - {'_id'})}"
+            )
+        rid = row.get("_id", i)
+        if rid != i or type(rid) is not int:  # not a bool, not 1.0
+            raise SerializationError(
+                f"table {table}, row {i}, column _id: {rid!r}, expected {i} (1-based, in order)"
+            )
+    return rows
+
+
+def _check_vars(schema: Schema, cols: Mapping[str, list], sizes: Mapping[str, int]) -> None:
+    """Attribute variables index their AttrType's table, when the file has one."""
+    for a in schema.attrs:
+        n = sizes.get(a.codom)
+        if n is None or AttrVar not in set(map(type, cols[a.name])):
+            continue
+        for i, v in enumerate(cols[a.name]):
+            if isinstance(v, AttrVar) and v.k > n:
+                raise SerializationError(
+                    f"table {a.dom}, row {i + 1}, column {a.name}: variable {v.k} is dangling; "
+                    f"{a.codom} has {n} variable(s)"
+                )
 
 
 def acset_from_json(data: Mapping | str, schema: Schema, **types: Any) -> ACSet:
@@ -150,40 +301,29 @@ def acset_from_json(data: Mapping | str, schema: Schema, **types: Any) -> ACSet:
         )
     tables: dict[str, list] = {}
     for ob in schema.obs:
-        rows = data.get(ob, [])
-        if not isinstance(rows, list):
-            raise SerializationError(f"table {ob} must be a list of rows")
         allowed = {"_id"} | {h.name for h in schema.homs_out(ob)} | {a.name for a in schema.attrs_of(ob)}
-        for i, row in enumerate(rows):
-            if not isinstance(row, Mapping):
-                raise SerializationError(f"table {ob}, row {i + 1}: a row must be an object, got {row!r}")
-            extra = row.keys() - allowed
-            if extra:
-                raise SerializationError(
-                    f"table {ob}, row {i + 1}: unknown column(s) {sorted(extra)}; {ob} has {sorted(allowed - {'_id'})}"
-                )
-            rid = row.get("_id", i + 1)
-            if rid != i + 1:
-                raise SerializationError(f"table {ob}, row {i + 1}: _id is {rid!r}, expected {i + 1} (1-based, in order)")
-        tables[ob] = rows
+        tables[ob] = _check_rows(ob, data.get(ob, []), allowed)
+    # AttrType tables hold one {"_id": k} row per variable; legacy files leave them out
+    nvars = {t: len(_check_rows(t, data[t], {"_id"})) for t in schema.attrtypes if t in data}
     cols: dict[str, list] = {}
     for ob, rows in tables.items():
         for h in schema.homs_out(ob):
             vals = [row.get(h.name, 0) for row in rows]
-            for i, v in enumerate(vals):
-                if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= len(tables[h.codom]):
-                    raise SerializationError(
-                        f"table {ob}, row {i + 1}, column {h.name}: {v!r} is not a part of {h.codom} "
-                        f"(1..{len(tables[h.codom])}, or 0 for undefined)"
-                    )
+            _check_hom_values(vals, ob, h.name, h.codom, len(tables[h.codom]))
             cols[h.name] = vals
         for a in schema.attrs_of(ob):
             cols[a.name] = [_attr_value(row.get(a.name), ob, i + 1, a.name) for i, row in enumerate(rows)]
+    _check_vars(schema, cols, nvars)
     bound = dict(types)
     for t in schema.attrtypes:
         if t not in bound:
             values = [v for a in schema.attrs if a.codom == t for v in cols[a.name]]
             bound[t] = _infer_type(values)
+    specs = {t: attr_spec(b) for t, b in bound.items()}
+    for a in schema.attrs:
+        if a.codom in specs:
+            _check_attr_values(specs[a.codom], cols[a.name], a.dom, a.name)
+    # everything is checked: from here on a failure is our bug, not the file's
     X = ACSet(schema, **bound)
     try:
         for ob in schema.obs:
@@ -211,9 +351,7 @@ def _set_attr_column(X: ACSet, name: str, values: list, table: str) -> None:
         X.set_subpart(ids, name, values)
         return
     defined = [v is not None for v in values]
-    for i, v in enumerate(values):
-        if v is not None and (isinstance(v, (str, dict, AttrVar)) or (spec.width is None and isinstance(v, list))):
-            raise SerializationError(f"table {table}, row {i + 1}, column {name}: {v!r} is not a {spec}")
+    _check_attr_values(spec, values, table, name)
     if all(defined):
         X.set_subpart(ids, name, values)
     else:
@@ -239,7 +377,7 @@ def to_columnar_json(X: ACSet) -> dict:
     """One list per column (1-based homs, as in the row layout); the types are recorded."""
     return {
         "format": COLUMNAR_FORMAT,
-        "schema": X.schema.to_json(),
+        "schema": X.schema.to_json() | {"name": X.schema.name},  # so that it reads back equal
         "types": {t: [spec.kind, spec.width] for t, spec in X.types.items()},
         "nparts": {ob: X.nparts(ob) for ob in X.schema.obs},
         "columns": {name: _json_values(X, name) for name in X.schema.hom_names + X.schema.attr_names},
@@ -247,28 +385,57 @@ def to_columnar_json(X: ACSet) -> dict:
 
 
 def from_columnar_json(data: Mapping, schema: Schema | None = None, **types: Any) -> ACSet:
-    schema = schema or Schema.from_json(data["schema"])
     try:
-        stored = {t: AttrSpec(kind, width) for t, (kind, width) in data.get("types", {}).items()}
+        schema = schema or Schema.from_json(data["schema"])
+        stored = {}
+        for t, (kind, width) in data.get("types", {}).items():
+            if t not in schema.attrtypes:
+                raise ValueError(f"{t} is not an attribute type of {schema.name}")
+            numeric = kind in ("float", "int", "bool")
+            if not (numeric or kind in ("str", "object")) or not (
+                width is None or (numeric and isinstance(width, int) and width >= 1)
+            ):
+                raise ValueError(f"{t} has unknown storage {[kind, width]!r}")
+            stored[t] = AttrSpec(kind, width)
         nparts, columns = data["nparts"], data["columns"]
-    except (KeyError, TypeError, ValueError) as err:
-        raise SerializationError(f"columnar ACSet JSON is malformed: {err!r}") from None
-    X = ACSet(schema, **(stored | types))
-    for ob in schema.obs:
-        X.add_parts(ob, int(nparts.get(ob, 0)))
+        sizes = {ob: nparts.get(ob, 0) for ob in schema.obs}
+        unknown = (set(nparts) - set(schema.obs)) | (set(columns) - set(schema.hom_names + schema.attr_names))
+        if unknown:
+            raise ValueError(f"{sorted(unknown)} are not objects, homs or attributes of {schema.name}")
+        for ob, n in sizes.items():
+            if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+                raise ValueError(f"nparts of {ob} is {n!r}, not a count")
+    except (KeyError, TypeError, ValueError, AcsetS2RError) as err:
+        raise SerializationError(f"columnar ACSet JSON is malformed: {err}") from None
+    specs = {t: attr_spec(b) for t, b in (stored | types).items()}
+    cols: dict[str, list] = {}
     for name in schema.hom_names + schema.attr_names:
         if name not in columns:
             continue
         ob = schema.dom(name)
         vals = columns[name]
-        if len(vals) != X.nparts(ob):
-            raise SerializationError(f"column {name} has {len(vals)} values but {ob} has {X.nparts(ob)} parts")
-        try:
+        if not isinstance(vals, list) or len(vals) != sizes[ob]:
+            got = f"{len(vals)} values" if isinstance(vals, list) else type(vals).__name__
+            raise SerializationError(f"table {ob}, column {name}: {got}, but {ob} has {sizes[ob]} parts")
+        if schema.is_hom(name):
+            _check_hom_values(vals, ob, name, schema.codom(name), sizes[schema.codom(name)])
+        else:
+            vals = [_attr_value(v, ob, i + 1, name) for i, v in enumerate(vals)]
+            if schema.codom(name) in specs:
+                _check_attr_values(specs[schema.codom(name)], vals, ob, name)
+        cols[name] = vals
+    X = ACSet(schema, **(stored | types))
+    try:
+        for ob in schema.obs:
+            X.add_parts(ob, sizes[ob])
+        for name, vals in cols.items():
+            ob = schema.dom(name)
             if schema.is_hom(name):
                 X.set_subpart(X.parts(ob), name, np.asarray(vals, dtype=np.int64) - 1)
             else:
-                vals = [_attr_value(v, ob, i + 1, name) for i, v in enumerate(vals)]
                 _set_attr_column(X, name, vals, ob)
-        except AcsetS2RError as err:
-            raise SerializationError(f"column {name}: {err}") from None
+    except AcsetS2RError as err:
+        if isinstance(err, SerializationError):
+            raise
+        raise SerializationError(f"column {name}: {err}") from None
     return X
