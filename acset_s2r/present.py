@@ -127,7 +127,8 @@ def parse_present(text: str, known: Mapping[str, Schema] | None = None, first_li
             ends = _endpoints(args, kind, where)
             dom, codom = ends
             if dom not in obs:
-                raise PresentSyntaxError(f"{kind} {','.join(names)}: domain {dom} is used before it is declared as an Ob", *where)
+                why = "an AttrType, not an Ob" if dom in attrtypes else "used before it is declared as an Ob"
+                raise PresentSyntaxError(f"{kind} {','.join(names)}: domain {dom} is {why}", *where)
             if kind == "Hom" and codom not in obs:
                 why = "an AttrType; use Attr" if codom in attrtypes else "used before it is declared as an Ob"
                 raise PresentSyntaxError(f"Hom {','.join(names)}: codomain {codom} is {why}", *where)

@@ -148,6 +148,7 @@ REJECTED = [
     pytest.param("X::Ob\na::Attr(X, T)\nT::AttrType", 3, ["T", "before it is declared"], id="attr-before-type"),
     pytest.param("X::Ob\nT::AttrType\nf::Hom(X, T)", 4, ["T", "use Attr"], id="hom-into-attrtype"),
     pytest.param("(X, Y)::Ob\na::Attr(X, Y)", 3, ["Y", "use Hom"], id="attr-into-ob"),
+    pytest.param("T::AttrType\nX::Ob\na::Attr(T, T)", 4, ["domain T is an AttrType"], id="attr-from-type"),
     pytest.param("X::Ob\nT::Type", 3, ["::Type", "not part of a C-set schema"], id="type-decl"),
     pytest.param("X::Ob\n\nX::Ob", 4, ["X", "twice"], id="duplicate"),
     pytest.param("X::Ob\nf::Hom(X)", 3, ["domain and a codomain"], id="one-endpoint"),

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from acset_s2r import ACSet, catalog, serialization
 from acset_s2r.acset import AttrSpec
@@ -494,3 +495,17 @@ def test_random_instances_round_trip_through_columnar_json(pair):
     Y = from_columnar_json(strict_loads(json.dumps(to_columnar_json(X))))
     assert Y == X and Y.types == X.types and Y.schema == schema
     assert acset_to_json(X) == before  # writing did not touch X
+
+
+@SETTINGS
+@given(schemas_and_acsets(max_parts=5, min_obs=1), st.data())
+def test_a_dangling_key_anywhere_is_located(pair, data):
+    schema, X = pair
+    cells = [(h, i) for h in schema.homs for i in range(X.nparts(h.dom))]
+    assume(cells)
+    h, i = data.draw(st.sampled_from(cells))
+    doc = acset_to_json(X)
+    doc[h.dom][i][h.name] = X.nparts(h.codom) + data.draw(st.integers(1, 3))
+    with pytest.raises(SerializationError) as err:
+        acset_from_json(json.dumps(doc), schema, **X.types)
+    assert f"table {h.dom}, row {i + 1}, column {h.name}:" in str(err.value)
