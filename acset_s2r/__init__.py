@@ -97,6 +97,8 @@ _SIM2REAL = {
     "PolicySpec": "acset_s2r.sim2real.experiment",
     "run_experiment": "acset_s2r.sim2real.experiment",
     "SchSim2RealTrajectory": "acset_s2r.sim2real.schema",
+    "diagnose_transfer_failure": "acset_s2r.sim2real.diagnosis",
+    "verify_transfer_success": "acset_s2r.sim2real.verification",
 }
 
 
