@@ -500,6 +500,12 @@ _WHY = {
 }
 
 
+# Most specific evidence first. A lag outside the sim's range and white extra sensor noise
+# are exact tests (the other faults leave them untouched); a coverage deficit also fires
+# when an in-support plant happens to sit at the edge of a small ensemble.
+_PRECEDENCE = (Cause.LATENCY, Cause.OBSERVATION, Cause.DYNAMICS, Cause.OVERCONFIDENCE)
+
+
 def _explain(cause: Cause, ev: TransferEvidence, flagged: tuple[Cause, ...]) -> str:
     fields = ev.as_dict()
     past = (
@@ -532,12 +538,12 @@ def diagnose_transfer_failure(
     """The most likely single cause of ``policy``'s transfer failure, with its evidence.
 
     Each cause whose evidence crosses its threshold (see :class:`Thresholds`) is
-    flagged; the one furthest past its threshold is returned, ``Cause.NONE`` if none
-    is. The explanation starts with the seed's PAD split: VFE on the recorded past,
+    flagged; the most specific flagged cause is returned (latency, then observation,
+    then the coverage-based dynamics and overconfidence), ``Cause.NONE`` if none is. The explanation starts with the seed's PAD split: VFE on the recorded past,
     KL on future predictions.
     """
     ev = transfer_evidence(X, policy, task=task, param_names=param_names)
     flags = _flags(ev, thresholds)
-    flagged = tuple(sorted(flags, key=lambda c: -flags[c]))
+    flagged = tuple(c for c in _PRECEDENCE if c in flags)
     cause = flagged[0] if flagged else Cause.NONE
     return Diagnosis(cause, ev, flagged, _explain(cause, ev, flagged), thresholds)
