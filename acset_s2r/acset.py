@@ -315,6 +315,9 @@ class ACSet:
         if spec.kind == "bool" and raw.dtype.kind != "b" and raw.size:
             if not np.all(np.isin(raw, (0, 1))):
                 raise AttrTypeError(f"{where}: values are not booleans")
+        if spec.width and (raw.ndim == 0 or raw.shape[-1] != spec.width):
+            # numpy would stretch a scalar or a 1-vector across the width: a silent wrong value
+            raise AttrTypeError(f"{where}: expected vectors of width {spec.width}, got shape {raw.shape}")
         try:
             arr = np.broadcast_to(raw.astype(spec.dtype), shape)
         except ValueError:
@@ -327,7 +330,7 @@ class ACSet:
         return arr, mask
 
     # -- mutation -------------------------------------------------------------------
-    def add_parts(self, ob: str, n: int, **subparts: Any) -> np.ndarray:
+    def add_parts(self, ob: str, n: int, /, **subparts: Any) -> np.ndarray:
         """Add ``n`` parts to ``ob`` with optional columns of subpart values; return their ids."""
         self._check_ob(ob)
         n = operator.index(n)
@@ -361,7 +364,7 @@ class ACSet:
                 self._attr_index[name].change(rows, [None] * n, self._plain(name, np.arange(start, stop)))
         return np.arange(start, stop, dtype=np.int64)
 
-    def add_part(self, ob: str, **subparts: Any) -> int:
+    def add_part(self, ob: str, /, **subparts: Any) -> int:
         """Add one part; keyword arguments give its subparts."""
         wrapped = {k: [v] if self._spec_width(k) is None else np.asarray(v)[None] for k, v in subparts.items()}
         return int(self.add_parts(ob, 1, **wrapped)[0])
