@@ -21,9 +21,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --nbmake tests notebooks
 
+# engine.py first (issue 2's figures), then every other bench/*.py; stop at the first failure.
 bench: $(STAMP)
 	$(PY) -m pip install -q -e ".[bench]"
-	$(PY) bench/engine.py
+	@set -e; for f in bench/engine.py $(filter-out bench/engine.py,$(sort $(wildcard bench/*.py))); do \
+		echo "== $$f"; $(PY) $$f; echo; done
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis
