@@ -9,24 +9,50 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 
 from acset_s2r.errors import AcsetS2RError
 
 
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
+    return value
+
+
 def _fraction(text: str) -> float:
-    value = float(text)
+    value = _number(text)
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text} is not in [0, 1]")
     return value
 
 
 def _nonneg_float(text: str) -> float:
-    value = float(text)
+    value = _number(text)
     if not value >= 0.0:
         raise argparse.ArgumentTypeError(f"{text} must be a number >= 0")
     return value
+
+
+def _positive_float(text: str) -> float:
+    value = _number(text)
+    if not value > 0.0:
+        raise argparse.ArgumentTypeError(f"{text} must be a number > 0")
+    return value
+
+
+def _task_name(text: str) -> str:
+    from acset_s2r.sim2real.tasks import TASKS
+
+    if text not in TASKS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a model with a task; choose from {', '.join(TASKS)}")
+    return text
 
 
 def _count(minimum: int):
@@ -47,14 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="train, deploy and record the default sim2real experiment")
-    run.add_argument("--model", default="cartpole", help="embedded model name or an MJCF path (default: cartpole)")
-    run.add_argument("--n-sim", type=_count(2), default=8, help="domain-randomised sim environments per policy")
-    run.add_argument("--level", type=_fraction, default=1.0, help="randomisation curriculum level in [0, 1]")
-    run.add_argument("--noise", type=_nonneg_float, default=None, help="real sensor noise std (default: model's)")
-    run.add_argument("--latency", type=_count(0), default=None, help="real action latency in control steps")
-    run.add_argument("--steps", type=_count(10), default=None, help="control steps per rollout")
-    run.add_argument("--iterations", type=_count(1), default=None, help="training iterations per policy")
-    run.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
+    run.add_argument("--model", type=_task_name, default="cartpole", help="shipped model with a task: cartpole (default) or hopper")
+    run.add_argument("--n-sim", type=_count(2), default=8, help="domain-randomised sim environments per policy (default 8)")
+    run.add_argument("--level", type=_fraction, default=1.0, help="randomisation curriculum level in [0, 1] of the dr-* policies (default 1)")
+    run.add_argument("--noise", type=_nonneg_float, default=None, help="real sensor noise std; the per-episode bias gets the same std (default 0.02)")
+    run.add_argument("--latency", type=_count(0), default=None, help="real action latency in control steps (default: 8 for cartpole, 2 for hopper)")
+    run.add_argument("--steps", type=_count(10), default=None, help="control steps per rollout (default: 300 cartpole, 200 hopper)")
+    run.add_argument("--iterations", type=_count(1), default=None, help="CEM generations per policy (default: 20 cartpole, 10 hopper)")
+    run.add_argument("--population", type=_count(2), default=None, help="CEM samples per generation (default: 48 cartpole, 24 hopper)")
+    run.add_argument("--real-episodes", type=_count(1), default=None, help="episodes on the real plant per policy (default 8)")
+    run.add_argument("--eps", type=_positive_float, default=None, help="transfer threshold ε on kl_gap above its floor, nats (default 1)")
+    run.add_argument("--seed", type=_count(0), default=0, help="seed of everything, an integer >= 0 (default 0)")
     run.add_argument("--name", default="default", help="run name: results go to OUT/NAME")
     run.add_argument("--out", default="runs", help="output folder (default runs/)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -89,14 +118,35 @@ def _run(args: argparse.Namespace) -> int:
             real_latency=args.latency,
             steps=args.steps,
             iterations=args.iterations,
+            population=args.population,
+            real_episodes=args.real_episodes,
+            eps=args.eps,
             seed=args.seed,
         ).items()
         if v is not None
     }
     config = ExperimentConfig.for_model(**overrides)
-    result = run_experiment(config, out_dir=f"{args.out}/{args.name}", progress=not args.quiet)
+    out_dir = _output_dir(args.out, args.name)
+    result = run_experiment(config, out_dir=out_dir, progress=not args.quiet)
     print(result.report())
     return 0
+
+
+def _output_dir(out: str, name: str):
+    """Check the run folder can be written before a minute of training, not after."""
+    import os
+    from pathlib import Path
+
+    if not name or "/" in name or name in (".", ".."):
+        raise AcsetS2RError(f"--name must be a plain folder name, got {name!r}")
+    path = Path(out) / name
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise AcsetS2RError(f"cannot create the output folder {str(path)!r}: {err.strerror}") from None
+    if not os.access(path, os.W_OK):
+        raise AcsetS2RError(f"the output folder {str(path)!r} is not writable")
+    return path
 
 
 def _show_schema(args: argparse.Namespace) -> int:

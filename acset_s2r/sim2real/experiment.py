@@ -23,17 +23,18 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import mujoco
 import numpy as np
 import sympy
 
 from acset_s2r.acset import ACSet
 from acset_s2r.constraints import Constraint, violations
-from acset_s2r.errors import SimulationError
+from acset_s2r.errors import EstimatorError, SimulationError
 from acset_s2r.serialization import atomic_write_text, write_json
 from acset_s2r.sim2real import kl
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
-from acset_s2r.sim2real.plant import RealPlantConfig, deploy, fixed, make_real_plant
-from acset_s2r.sim2real.randomization import Ensemble, RandomizationConfig, draw_parameters, playground_defaults
+from acset_s2r.sim2real.plant import RealPlant, RealPlantConfig, deploy, fixed, in_support, make_real_plant
+from acset_s2r.sim2real.randomization import Ensemble, RandomizationConfig, Range, draw_parameters, playground_defaults
 from acset_s2r.sim2real.rollout import RolloutBatch
 from acset_s2r.sim2real.schema import SchSim2RealTrajectory, trajectory_types
 from acset_s2r.sim2real.tasks import get_task
@@ -77,19 +78,71 @@ def default_policies(level: float) -> tuple[PolicySpec, ...]:
     )
 
 
+REAL_CARTPOLE_PHYSICS = (
+    fixed("body_mass", 2.0, "pole"),
+    fixed("dof_damping", 3.0),
+    fixed("actuator_gain", 0.5),
+)
+"""The hidden cartpole: a pole twice as heavy as modelled (a heavier rod), bearings three times
+as damped, and a motor giving half the modelled force (an undersized driver or a current limit).
+Each alone is harmless to a linear balancer; together with the default run's 80 ms of actuation
+latency they take away the phase and gain margin that a policy tuned on the nominal model relies on."""
+
+DEFAULT_RUN_LATENCY = 8
+"""Real action latency of the default cartpole run, in 10 ms control steps: 80 ms, as a
+USB-serial link, a motor driver and a camera-rate sensor together can add."""
+
+
 def default_real_plant(model: str, noise: float, latency: int) -> RealPlantConfig:
-    """The hidden plant: heavier, more damped links, a weaker motor, noisy delayed sensing."""
-    physics = RandomizationConfig(
-        (
-            fixed("body_mass", 1.25),
-            fixed("dof_damping", 2.0),
-            fixed("actuator_gain", 0.85),
+    """The hidden plant: heavier, more damped links, a weaker motor, noisy, biased, delayed sensing.
+
+    For the cartpole, :data:`REAL_CARTPOLE_PHYSICS`; for other models milder changes
+    (masses ×1.25, damping ×2, motor gain ×0.85), as contact models fall over under less.
+    The sensors have noise of std ``noise`` and a per-episode bias (a calibration offset)
+    of the same std; commands act ``latency`` control steps late.
+    """
+    if model == "cartpole":
+        physics = RandomizationConfig(REAL_CARTPOLE_PHYSICS)
+        bias = noise
+    else:
+        physics = RandomizationConfig(
+            (
+                fixed("body_mass", 1.25),
+                fixed("dof_damping", 2.0),
+                fixed("actuator_gain", 0.85),
+            )
         )
-    )
+        bias = noise / 2
     return RealPlantConfig(
         physics=physics,
-        obs_noise=ObservationNoise(std=noise, bias_std=noise / 2),
+        obs_noise=ObservationNoise(std=noise, bias_std=bias),
         latency=ActionLatency(latency),
+    )
+
+
+def default_randomization(model: str, base: mujoco.MjModel) -> RandomizationConfig:
+    """The sim ensemble's physics ranges at level 1 when a config names none: Playground's."""
+    return playground_defaults(base)
+
+
+def cartpole_randomization() -> RandomizationConfig:
+    """The default run's cartpole ranges: Playground's, widened so that at level 1 the hidden
+    plant (:data:`REAL_CARTPOLE_PHYSICS`) lies inside the randomised support.
+
+    Cart mass ×U(0.9, 1.1), pole mass ×U(0.7, 2.5), damping ×U(0.5, 4), armature
+    ×U(1, 1.05), frictionloss ×U(0.5, 2), motor gain ×U(0.4, 1.2). With Playground's own
+    ranges the real plant lies outside every ensemble and randomised policies fared no
+    better than nominal ones; the seed's hope is P_real ∈ support(P_sim_randomized).
+    """
+    return RandomizationConfig(
+        (
+            Range("body_mass", 0.9, 1.1, targets="cart"),
+            Range("body_mass", 0.7, 2.5, targets="pole"),
+            Range("dof_damping", 0.5, 4.0),
+            Range("dof_armature", 1.0, 1.05),
+            Range("dof_frictionloss", 0.5, 2.0),
+            Range("actuator_gain", 0.4, 1.2),
+        )
     )
 
 
@@ -103,18 +156,37 @@ class ExperimentConfig:
     real_noise: float = 0.02
     real_latency: int = 2
     sim_noise: float = 0.02
+    sim_bias: float = 0.0
     sim_latency_max: int = 3
     steps: int = 300
+    real_episodes: int = 8
     iterations: int = 10
     population: int = 24
     seed: int = 0
     eps: float = DEFAULT_EPS
     policies: tuple[PolicySpec, ...] | None = None
     real_plant: RealPlantConfig | None = None
+    randomization: RandomizationConfig | None = None
 
     @classmethod
     def for_model(cls, **overrides: Any) -> ExperimentConfig:
-        if overrides.get("model", "cartpole") == "hopper":
+        """The defaults of ``acset-s2r run`` for a model; ``overrides`` win.
+
+        Cartpole: the hidden plant has 80 ms of latency (:data:`DEFAULT_RUN_LATENCY`)
+        and the randomised sims draw 0–10 steps and :func:`cartpole_randomization`
+        physics, so the real plant lies inside the level-1 support and outside the
+        nominal one; CEM gets 20 generations of 48 so the randomised search converges.
+        Hopper: 200 control steps, Playground ranges, 2 steps of real latency.
+        """
+        model = overrides.get("model", "cartpole")
+        if model == "cartpole":
+            overrides.setdefault("real_latency", DEFAULT_RUN_LATENCY)
+            overrides.setdefault("sim_latency_max", 10)
+            overrides.setdefault("sim_bias", 0.02)
+            overrides.setdefault("randomization", cartpole_randomization())
+            overrides.setdefault("iterations", 20)
+            overrides.setdefault("population", 48)
+        if model == "hopper":
             overrides.setdefault("steps", 200)
         return cls(**overrides)
 
@@ -124,16 +196,43 @@ class ExperimentConfig:
             raise SimulationError(f"n_sim must be at least 2, got {self.n_sim}")
         if not 0.0 <= self.level <= 1.0:
             raise SimulationError(f"level must be in [0, 1], got {self.level}")
+        if self.real_episodes < 1:
+            raise SimulationError(f"real_episodes must be at least 1, got {self.real_episodes}")
         if self.steps < 10 or self.iterations < 1 or self.population < 2:
             raise SimulationError("steps >= 10, iterations >= 1 and population >= 2 are needed")
 
     def policy_specs(self) -> tuple[PolicySpec, ...]:
         return self.policies if self.policies is not None else default_policies(self.level)
 
+    def randomization_config(self, base: mujoco.MjModel, level: float) -> RandomizationConfig:
+        """The sim ensemble's physics ranges at a policy's randomisation level."""
+        dr = self.randomization if self.randomization is not None else default_randomization(self.model, base)
+        return dr.at_level(level)
+
     def plant_config(self) -> RealPlantConfig:
         if self.real_plant is not None:
             return self.real_plant
         return default_real_plant(self.model, self.real_noise, self.real_latency)
+
+
+RETURN_KEPT = 0.95
+"""A policy kept its performance on the real plant when its real return is at least this
+fraction of its sim return; the report sets this outcome beside the kl_gap verdict."""
+
+
+@attrs.frozen(eq=False)
+class PolicyOutcome:
+    """What happened to one policy on the real plant, beyond the ACSet's means.
+
+    ``real_returns`` and ``real_lengths`` are per real episode (the first is the
+    recorded ``deploy ⋅ observe_real`` stream); ``outside_support`` names the levers in
+    which the real plant lies outside the policy's randomised sims (physics parameters,
+    ``latency``, ``sensor noise``, ``sensor bias``).
+    """
+
+    real_returns: np.ndarray
+    real_lengths: np.ndarray
+    outside_support: tuple[str, ...]
 
 
 @attrs.frozen(eq=False)
@@ -146,39 +245,102 @@ class ExperimentResult:
     train_curves: dict[str, np.ndarray]
     out_dir: Path | None
     wall_time: float
+    outcomes: dict[str, PolicyOutcome] = attrs.field(factory=dict)
+
+    def transferred(self) -> dict[str, bool]:
+        """Policy name -> transfer(π) = π (kl_gap < ε + floor)."""
+        X = self.acset
+        return {X.subpart(p, "policy_name"): bool(X.subpart(p, "transfer") == p) for p in X.parts("Policy").tolist()}
 
     def report(self) -> str:
         X = self.acset
+        cfg = self.config
         lines = [
-            f"sim2real experiment on {self.config.model}: {X.nparts('Policy')} policies, "
-            f"{X.nparts('SimEnv')} sim envs, {X.nparts('Step')} steps recorded, seed {self.config.seed}, "
+            f"sim2real experiment on {cfg.model}: {X.nparts('Policy')} policies, "
+            f"{X.nparts('SimEnv')} sim envs, {X.nparts('Step')} steps recorded, seed {cfg.seed}, "
             f"{self.wall_time:.1f} s",
+            f"hidden real plant: {describe_plant(cfg.plant_config())}",
+            f"sim ensembles: {cfg.n_sim} envs per policy; at level 1 latency 0..{cfg.sim_latency_max} steps, sensor noise σ "
+            f"{cfg.sim_noise:g} + bias σ {cfg.sim_bias:g}, physics {describe_ranges(cfg.randomization) if cfg.randomization else 'Playground ranges'}; "
+            "every range scaled by the policy's level",
             "",
-            f"{'policy':<15}{'σ':>6}{'level':>7}{'sim return':>12}{'real return':>13}"
-            f"{'kl_gap':>9}{'floor':>8}{'95% CI':>17}  transferred",
+            f"{'policy':<15}{'σ':>5}{'level':>6}{'sim':>7}{'real':>7}{'kept':>6}{'fell':>6}"
+            f"{'kl_gap':>9}{'95% CI':>18}{'floor':>7}{'ε+floor':>8}  transferred",
         ]
+        why_lines = []
+        kept_agree = 0
         for p in X.parts("Policy").tolist():
             name = X.subpart(p, "policy_name")
             g = self.gaps[name]
             ok = X.subpart(p, "transfer") == p
+            sim_r, real_r = X.subpart(p, "sim_return"), X.subpart(p, "real_return")
+            kept = real_r / sim_r if sim_r > 0 else float("nan")
+            out = self.outcomes.get(name)
+            fell = f"{int(np.sum(out.real_lengths < cfg.steps))}/{len(out.real_lengths)}" if out else "?"
+            threshold = cfg.eps + g.floor
             lines.append(
-                f"{name:<15}{X.subpart(p, 'action_noise'):>6.2f}"
-                f"{X.subpart(X.incident(p, 'train')[0], 'randomization_level'):>7.2f}"
-                f"{X.subpart(p, 'sim_return'):>12.1f}{X.subpart(p, 'real_return'):>13.1f}"
-                f"{g.value:>9.2f}{g.floor:>8.2f}{f'[{g.ci_low:.2f}, {g.ci_high:.2f}]':>17}  "
+                f"{name:<15}{X.subpart(p, 'action_noise'):>5.2f}"
+                f"{X.subpart(X.incident(p, 'train')[0], 'randomization_level'):>6.2f}"
+                f"{sim_r:>7.1f}{real_r:>7.1f}{kept:>6.0%}{fell:>6}"
+                f"{g.value:>9.2f}{f'[{g.ci_low:.2f}, {g.ci_high:.2f}]':>18}{g.floor:>7.2f}{threshold:>8.2f}  "
                 f"{'yes' if ok else 'no'}"
             )
-        bad = violations(X, [seed_constraint(self.config.eps)])
+            if not np.isfinite(g.value):
+                reason = "no kl_gap: the real stream was too short for the estimator"
+            elif ok:
+                reason = f"kl_gap {g.value:.2f} < ε + floor = {threshold:.2f}: real looks like a draw from its sims"
+            else:
+                reason = f"kl_gap {g.value:.2f} ≥ ε + floor = {threshold:.2f}: real lies off its sims"
+            support = (
+                "real plant inside its sim support"
+                if out is not None and not out.outside_support
+                else f"real outside its sim support in {', '.join(out.outside_support)}" if out else ""
+            )
+            returns = f"kept {kept:.0%} of its sim return" + (f", {fell} real episodes fell" if out else "")
+            why_lines.append(f"  {name}: {'transferred' if ok else 'did not transfer'} — {reason}; {returns}; {support}.")
+            kept_agree += bool(ok) == bool(kept >= RETURN_KEPT)
+        bad = violations(X, [seed_constraint(cfg.eps)])
         lines += [
             "",
-            f"kl_gap = KL(real || sim) in nats on observation transitions (o_t, o_t+1), Gaussian estimator; "
-            f"transfer(π) = π when kl_gap < ε + floor, ε = {self.config.eps}.",
+            "why:",
+            *why_lines,
+            "",
+            f"kl_gap = KL(real || sim) in nats on observation transitions (o_t, o_t+1), Gaussian estimator with "
+            f"Ledoit-Wolf shrinkage, 95% stream bootstrap CI; floor = the same estimator on sim vs held-out sim. "
+            f"transfer(π) = π when kl_gap < ε + floor, ε = {cfg.eps}.",
+            f"sim/real = mean return ({cfg.n_sim} sim envs, {cfg.real_episodes} real episodes of {cfg.steps} steps); "
+            f"kept = real/sim; fell = real episodes that ended early.",
+            f"the kl_gap verdict agrees with 'kept ≥ {RETURN_KEPT:.0%}' for {kept_agree} of {X.nparts('Policy')} policies.",
             "seed constraint kl_gap < ε ⇒ transfer(π) = π: "
             + ("holds for every policy" if not bad else "; ".join(map(str, bad))),
         ]
         if self.out_dir is not None:
-            lines.append(f"wrote {self.out_dir}/experiment.json and PNG plots")
+            lines.append(f"wrote {self.out_dir}/experiment.json, summary.json and PNG plots")
         return "\n".join(lines)
+
+
+def describe_ranges(config: RandomizationConfig) -> str:
+    """Randomisation terms as text, e.g. ``body_mass[pole] ×U(0.7, 2.5)``."""
+    parts = []
+    for r in config.ranges:
+        what = r.field + (f"[{','.join(r.targets)}]" if r.targets else "")
+        op = {"scale": "×", "add": "+", "set": "="}[r.mode]
+        value = f"{r.low:g}" if r.low == r.high else f"U({r.low:g}, {r.high:g})"
+        parts.append(f"{what} {op}{value}")
+    return ", ".join(parts)
+
+
+def describe_plant(config: RealPlantConfig) -> str:
+    """One line: the hidden plant's physics changes, latency and sensor noise."""
+    parts = [describe_ranges(config.physics)] if config.physics.ranges else []
+    lat = config.latency
+    parts.append(f"action latency {lat.low}" + (f"..{lat.high}" if lat.high != lat.low else "") + " steps")
+    noise = config.obs_noise
+    parts.append(f"sensor noise σ {np.array2string(noise.std, precision=3)} + per-episode bias σ "
+                 f"{np.array2string(noise.bias_std, precision=3)} ({noise.kind})")
+    if config.timestep_scale != 1.0:
+        parts.append(f"timestep ×{config.timestep_scale:g}")
+    return ", ".join(parts)
 
 
 def _add_stream(X: ACSet, batch: RolloutBatch, env: int, domain: str) -> int:
@@ -241,13 +403,14 @@ def run_experiment(
     specs = config.policy_specs()
     names = None
     runs = []
+    outcomes: dict[str, PolicyOutcome] = {}
     for spec in tqdm(specs, desc="policies", disable=not progress):
-        dr = playground_defaults(base, level=spec.level)
+        dr = config.randomization_config(base, spec.level)
         params = draw_parameters(base, dr, config.n_sim, rng)
         names = params.names if names is None else names
         ensemble = Ensemble(base, params)
         # The sim side's own sensor and actuator levers, scaled with the randomisation level.
-        sim_noise = ObservationNoise(std=config.sim_noise * spec.level)
+        sim_noise = ObservationNoise(std=config.sim_noise * spec.level, bias_std=config.sim_bias * spec.level)
         sim_latency = ActionLatency(0, round(config.sim_latency_max * spec.level))
         train_cfg = TrainConfig(
             generations=config.iterations, population=config.population, sigma=spec.sigma,
@@ -257,8 +420,13 @@ def run_experiment(
         sim_batch = evaluate(
             ensemble, trained.policy, task, rng, horizon=config.steps, obs_noise=sim_noise, latency=sim_latency
         )
-        real_batch = deploy(plant, trained.policy, task, rng, n_episodes=1, horizon=config.steps)
+        real_batch = deploy(plant, trained.policy, task, rng, n_episodes=config.real_episodes, horizon=config.steps)
         runs.append((spec, params, trained, sim_batch, real_batch))
+        outcomes[spec.name] = PolicyOutcome(
+            real_returns=real_batch.returns.copy(),
+            real_lengths=real_batch.lengths.copy(),
+            outside_support=_outside_support(plant, base, dr, sim_noise, sim_latency),
+        )
 
     nobs, nu = base.nsensordata, base.nu
     policy_dim = runs[0][2].policy.to_vector().size
@@ -294,16 +462,37 @@ def run_experiment(
     gaps = {}
     for p in X.parts("Policy").tolist():
         name = X.subpart(p, "policy_name")
-        gaps[name] = measure_gap(X, p, rng)
+        try:
+            gaps[name] = measure_gap(X, p, rng)
+        except EstimatorError:
+            # a real episode that fell within a few steps leaves too few transitions to fit
+            nan = float("nan")
+            gaps[name] = kl.GapEstimate(nan, nan, nan, nan, nan, 0, 0, "gaussian", 0)
         X.set_subpart(p, "kl_gap", gaps[name].value)
         # Judged against the sim-vs-sim floor, so sampling noise alone never blocks transfer.
         X.set_subpart(p, "transfer", p if gaps[name].value < config.eps + gaps[name].floor else -1)
     curves = {spec.name: trained.history.mean_return for spec, _, trained, _, _ in runs}
-    result = ExperimentResult(X, config, gaps, curves, None, 0.0)
+    result = ExperimentResult(X, config, gaps, curves, None, 0.0, outcomes)
     if out_dir is not None:
         out_dir = Path(out_dir)
         save_experiment(result, out_dir)
     return attrs.evolve(result, out_dir=out_dir, wall_time=time.perf_counter() - start)
+
+
+def _outside_support(
+    plant: RealPlant, base: mujoco.MjModel, dr: RandomizationConfig, noise: ObservationNoise, latency: ActionLatency
+) -> tuple[str, ...]:
+    """The levers in which the real plant lies outside a policy's randomised sims."""
+    out = [name for name, inside in in_support(plant, base, dr).items() if not inside]
+    real_lat = plant.config.latency
+    if real_lat.low < latency.low or real_lat.high > latency.high:
+        out.append("latency")
+    real_noise = plant.config.obs_noise
+    if np.max(real_noise.std) > np.max(noise.std) + 1e-12:
+        out.append("sensor noise")
+    if np.max(real_noise.bias_std) > np.max(noise.bias_std) + 1e-12:
+        out.append("sensor bias")
+    return tuple(out)
 
 
 def save_experiment(result: ExperimentResult, out_dir: Path) -> None:
@@ -315,8 +504,16 @@ def save_experiment(result: ExperimentResult, out_dir: Path) -> None:
     summary = {
         "config": attrs.asdict(result.config, value_serializer=lambda _, __, v: repr(v) if not isinstance(v, (int, float, str, list, dict, tuple, type(None))) else v),
         "gaps": {k: attrs.asdict(v) for k, v in result.gaps.items()},
+        "outcomes": {
+            k: {"real_returns": o.real_returns.tolist(), "real_lengths": o.real_lengths.tolist(),
+                "outside_support": list(o.outside_support)}
+            for k, o in result.outcomes.items()
+        },
     }
     atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2, default=repr))
-    plots.plot_observations(result.acset, out_dir / "observations.png")
-    plots.plot_returns(result.acset, out_dir / "returns.png")
+    channels = plots.observation_names(get_task(result.config.model).load_model())
+    plots.plot_observations(result.acset, out_dir / "observations.png", channels)
+    real_returns = {k: o.real_returns for k, o in result.outcomes.items()}
+    plots.plot_returns(result.acset, out_dir / "returns.png", real_returns)
+    plots.plot_gaps(result.acset, result.gaps, result.config.eps, out_dir / "kl_gap.png")
     plots.plot_training(result.train_curves, out_dir / "training.png")

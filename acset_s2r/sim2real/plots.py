@@ -1,4 +1,4 @@
-"""Plots of an experiment ACSet: observation distributions, returns, training curves."""
+"""Plots of an experiment ACSet: observation distributions, returns, kl_gap with its floor, training."""
 
 from __future__ import annotations
 
@@ -23,7 +23,19 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def plot_observations(X: ACSet, path: str | Path) -> Path:
+def observation_names(model) -> list[str]:
+    """One label per observation channel: the MuJoCo sensor names, ``name[i]`` for vector sensors."""
+    import mujoco
+
+    names = []
+    for i in range(model.nsensor):
+        name = mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_SENSOR, i) or f"sensor{i}"
+        dim = int(model.sensor_dim[i])
+        names += [name] if dim == 1 else [f"{name}[{k}]" for k in range(dim)]
+    return names
+
+
+def plot_observations(X: ACSet, path: str | Path, channel_names: list[str] | None = None) -> Path:
     """Per policy (rows) and observation channel (columns): sim against real histograms."""
     from acset_s2r.sim2real.experiment import policy_samples
 
@@ -41,26 +53,64 @@ def plot_observations(X: ACSet, path: str | Path) -> Path:
             if j == 0:
                 ax.set_ylabel(f"{X.subpart(p, 'policy_name')}\nkl_gap {X.subpart(p, 'kl_gap'):.2f}", fontsize=8)
             if p == policies[0]:
-                ax.set_title(f"obs[{j}]", fontsize=9)
+                label = channel_names[j] if channel_names and j < len(channel_names) else f"obs[{j}]"
+                ax.set_title(label, fontsize=9)
     axes[0, 0].legend(fontsize=7)
     fig.suptitle("Observation distributions: sim (converse train ⋅ observe_sim) vs real (deploy ⋅ observe_real)", fontsize=10)
     return _save(fig, path)
 
 
-def plot_returns(X: ACSet, path: str | Path) -> Path:
-    """Sim and real returns per policy, with kl_gap annotated."""
+def plot_returns(X: ACSet, path: str | Path, real_returns: dict[str, np.ndarray] | None = None) -> Path:
+    """Sim and real returns per policy; dots are single episodes (sim envs, real episodes)."""
     names = list(X.subpart("policy_name"))
     sim, real = X.subpart("sim_return"), X.subpart("real_return")
     x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(1.6 * len(names) + 2, 3.2))
-    ax.bar(x - 0.2, sim, 0.4, label="sim")
-    ax.bar(x + 0.2, real, 0.4, label="real")
-    for i, g in enumerate(X.subpart("kl_gap")):
-        ax.annotate(f"KL {g:.2f}", (x[i], max(sim[i], real[i])), ha="center", va="bottom", fontsize=8)
+    fig, ax = plt.subplots(figsize=(1.6 * len(names) + 2, 3.4))
+    ax.bar(x - 0.2, sim, 0.4, label="sim (mean over its ensemble)", color="C0", alpha=0.8)
+    ax.bar(x + 0.2, real, 0.4, label="real (mean over episodes)", color="C1", alpha=0.8)
+    ep_return = X.subpart("episode_return")
+    for i, p in enumerate(X.parts("Policy").tolist()):
+        sim_eps = ep_return[X.subpart(X.incident(p, "train"), "observe_sim")]
+        ax.plot(np.full(len(sim_eps), x[i] - 0.2), sim_eps, "k.", ms=3)
+        real_eps = real_returns.get(names[i]) if real_returns else None
+        if real_eps is None:
+            real_eps = [ep_return[X.subpart(p, ["deploy", "observe_real"])]]
+        ax.plot(np.full(len(real_eps), x[i] + 0.2), real_eps, "k.", ms=3)
+        ax.annotate(f"drop {sim[i] - real[i]:.0f}", (x[i], max(sim[i], real[i])), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, names, fontsize=8)
     ax.set_ylabel("episode return")
-    ax.legend()
-    ax.set_title("Returns in sim and on the real plant")
+    ax.legend(fontsize=7, loc="lower left")
+    ax.set_title("Returns in sim and on the hidden real plant", pad=14)
+    return _save(fig, path)
+
+
+def plot_gaps(X: ACSet, gaps: dict, eps: float, path: str | Path) -> Path:
+    """kl_gap per policy with its bootstrap CI, its sim-vs-sim noise floor and the ε + floor threshold."""
+    names = list(X.subpart("policy_name"))
+    x = np.arange(len(names))
+    value = np.array([gaps[n].value for n in names])
+    lo = np.array([gaps[n].ci_low for n in names])
+    hi = np.array([gaps[n].ci_high for n in names])
+    floor = np.array([gaps[n].floor for n in names])
+    floor_hi = np.array([gaps[n].floor_ci_high for n in names])
+    ok = X.subpart("transfer") == X.parts("Policy")
+    fig, ax = plt.subplots(figsize=(1.6 * len(names) + 2, 3.4))
+    # a log axis: gaps span from the floor (~1 nat) to hundreds of nats; an estimate can dip
+    # below 0 by sampling noise, so values are clipped at 1e-3 for display
+    pos = lambda a: np.maximum(np.nan_to_num(a, nan=1e-3), 1e-3)  # noqa: E731
+    for i in np.flatnonzero(~np.isfinite(value)):
+        ax.annotate("no estimate", (x[i], 1e-3), ha="center", va="bottom", fontsize=7)
+    ax.errorbar(x, pos(value), yerr=[pos(value) - pos(lo), pos(hi) - pos(value)], fmt="none", ecolor="k", capsize=4)
+    ax.scatter(x[ok], pos(value[ok]), c="C2", s=40, zorder=3, label="kl_gap (transferred)")
+    ax.scatter(x[~ok], pos(value[~ok]), c="C3", s=40, marker="X", zorder=3, label="kl_gap (did not transfer)")
+    ax.bar(x, pos(floor), 0.5, color="0.8", label="noise floor (sim vs held-out sim)")
+    ax.errorbar(x, pos(floor), yerr=[np.zeros_like(floor), pos(floor_hi) - pos(floor)], fmt="none", ecolor="0.5", capsize=3)
+    ax.hlines(pos(floor + eps), x - 0.3, x + 0.3, colors="C0", linestyles="--", label=f"threshold ε + floor (ε = {eps:g})")
+    ax.set_yscale("log")
+    ax.set_xticks(x, names, fontsize=8)
+    ax.set_ylabel("KL(real || sim), nats")
+    ax.legend(fontsize=7)
+    ax.set_title("kl_gap with 95% bootstrap CI, its noise floor and the transfer threshold")
     return _save(fig, path)
 
 
