@@ -171,6 +171,13 @@ class ValueIndex:
         return np.asarray(sorted(self.rows.get(value, ())), dtype=np.int64)
 
 
+def _distinct(rows: np.ndarray) -> np.ndarray:
+    """The ids in ``rows`` once each; increasing ids (the common case) skip the sort."""
+    if len(rows) < 2 or bool(np.all(rows[1:] > rows[:-1])):
+        return rows
+    return np.unique(rows)
+
+
 def _is_defined_scalar(v: Any) -> bool:
     return v is not None and v == v  # NaN is the float 'undefined'
 
@@ -404,7 +411,9 @@ class ACSet:
         col = self._cols[name]
         ix = self._hom_index.get(name) or self._attr_index.get(name)
         # The index sees each row once, with its value before and after (repeated ids: last wins).
-        touched = np.unique(rows) if ix is not None else None
+        if ix is not None and getattr(ix, "stale", False):
+            ix = None  # a stale index is rebuilt from the column on its next use
+        touched = _distinct(rows) if ix is not None else None
         old = self._plain(name, touched) if ix is not None else None
         col[rows] = arr
         if mask is not None:
@@ -420,7 +429,7 @@ class ACSet:
         if spec is None:
             self.set_subpart(rows, name, np.full(len(rows), -1))
             return
-        rows = np.unique(rows)
+        rows = _distinct(rows)
         old = self._plain(name, rows) if name in self._attr_index else None
         self._cols[name][rows] = spec.fill
         if spec.masked:
