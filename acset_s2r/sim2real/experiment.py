@@ -5,14 +5,19 @@ Every part of the seed's schema is backed by MuJoCo data:
 - each ``Policy`` is trained by CEM on its own ensemble of ``SimEnv`` parts (``train``);
 - each ``SimEnv`` has one ``Observation`` stream (``observe_sim``): the trained policy's
   rollout on that env's physics;
-- each policy is deployed (``deploy``) to a ``RealEnv``: one episode of the hidden
-  real plant, whose stream is ``observe_real``;
+- each policy is deployed (``deploy``) to a ``RealEnv``: the first of ``real_episodes``
+  episodes on the hidden real plant, whose stream is ``observe_real``; ``real_return`` is
+  the mean over all of them (the per-episode returns are in :class:`PolicyOutcome`);
 - ``kl_gap(π) = KL(real || sim)`` between the steps reached by ``deploy ⋅ observe_real``
   and those reached by the converse of ``train`` then ``observe_sim`` (the randomised
   mixture P_sim_randomized), estimated on observation transitions (o_t, o_{t+1});
 - ``transfer(π) = π`` when ``kl_gap(π) < eps + floor`` (the sim-vs-held-out-sim noise
   floor) and undefined otherwise, so the seed's constraint ``kl_gap < eps ⇒ transfer(π) = π``
   holds by construction and is checked as data (:func:`seed_constraint`).
+
+``acset-s2r run`` uses :meth:`ExperimentConfig.for_model`: on the cartpole a hidden plant
+(:data:`REAL_CARTPOLE_PHYSICS`, 80 ms latency, biased sensors) that lies inside the
+randomised sims' support at level 1 and outside it at level 0.
 """
 
 from __future__ import annotations
