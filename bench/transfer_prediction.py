@@ -32,12 +32,15 @@ from acset_s2r.sim2real.experiment import ExperimentConfig, PolicySpec, policy_s
 
 LEVELS = (0.0, 0.25, 0.5, 0.75, 1.0)
 SIGMAS = (0.02, 0.1, 0.2, 0.35)
-ESTIMATORS = (  # (column, estimator, transitions)
-    ("gauss-marg", "gaussian", False),
-    ("gauss-trans", "gaussian", True),
-    ("knn-marg", "knn", False),
-    ("knn-trans", "knn", True),
+ESTIMATORS = (  # (column, estimator, transitions, all real episodes)
+    ("gauss-marg", "gaussian", False, False),
+    ("gauss-trans", "gaussian", True, False),
+    ("knn-marg", "knn", False, False),
+    ("knn-trans", "knn", True, False),
+    ("gauss-trans-all", "gaussian", True, True),
 )
+"""The first four use the recorded real stream (deploy ⋅ observe_real: one episode), as the
+ACSet's kl_gap does; ``gauss-trans-all`` pools every real episode the drop is measured on."""
 TARGET_RHO = 0.7
 
 
@@ -46,7 +49,7 @@ def population(levels=LEVELS, sigmas=SIGMAS) -> tuple[PolicySpec, ...]:
     return tuple(PolicySpec(f"L{lv:.2f}-s{s:.2f}", lv, s) for lv, s in itertools.product(levels, sigmas))
 
 
-def estimate(X, policy: int, estimator: str, transitions: bool, seed: int) -> tuple[float, float]:
+def estimate(X, policy: int, estimator: str, transitions: bool, seed: int, real_obs=None) -> tuple[float, float]:
     """(kl_gap, floor) of one policy with one estimator, through the schema's composites.
 
     Noise-free level-0 sims put transitions on a subspace (the integrator ties o_t+1's
@@ -55,6 +58,9 @@ def estimate(X, policy: int, estimator: str, transitions: bool, seed: int) -> tu
     with the noisy real data) still can, and is then reported without a floor (NaN).
     """
     real, real_ids, sim, sim_ids = policy_samples(X, policy)
+    if real_obs is not None:  # every real episode, one stream each
+        real = np.concatenate(real_obs)
+        real_ids = np.repeat(np.arange(len(real_obs)), [len(o) for o in real_obs])
     try:
         g = kl.kl_gap(
             real, sim, estimator=estimator, transitions=transitions,
@@ -91,8 +97,10 @@ def scatter(rows: list[dict], stats: dict, path: Path) -> None:
     level = np.array([r["level"] for r in rows])
     sigma = np.array([r["sigma"] for r in rows])
     drop = np.array([r["drop"] for r in rows])
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8), sharey=True, layout="constrained")
-    for ax, (col, _, _) in zip(axes.ravel(), ESTIMATORS):
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8), sharey=True, layout="constrained")
+    axes[1, 2].axis("off")
+    panels = [axes[0, 0], axes[0, 1], axes[1, 0], axes[1, 1], axes[0, 2]]
+    for ax, (col, *_) in zip(panels, ESTIMATORS):
         g = np.array([r[col] for r in rows])
         floor = np.array([r[col + "-floor"] for r in rows])
         ok = np.isfinite(g) & (g > 0)  # log axis; an estimate can dip below 0 by sampling noise
@@ -141,11 +149,12 @@ def main(argv=None) -> int:
     t_train = time.perf_counter() - start
 
     rows = []
-    jobs = [(p, col, est, tr) for p in X.parts("Policy").tolist() for col, est, tr in ESTIMATORS]
+    jobs = [(p, col, est, tr, every) for p in X.parts("Policy").tolist() for col, est, tr, every in ESTIMATORS]
     by_policy: dict[int, dict] = {}
-    for p, col, est, tr in tqdm(jobs, desc="kl_gap estimates"):
+    for p, col, est, tr, every in tqdm(jobs, desc="kl_gap estimates"):
         row = by_policy.setdefault(p, {})
-        row[col], row[col + "-floor"] = estimate(X, p, est, tr, seed=args.seed)
+        real_obs = result.outcomes[X.subpart(p, "policy_name")].real_obs if every else None
+        row[col], row[col + "-floor"] = estimate(X, p, est, tr, seed=args.seed, real_obs=real_obs)
     for p in X.parts("Policy").tolist():
         name = X.subpart(p, "policy_name")
         sim_r, real_r = float(X.subpart(p, "sim_return")), float(X.subpart(p, "real_return"))
@@ -161,27 +170,31 @@ def main(argv=None) -> int:
             **by_policy[p],
         })
     drop = np.array([r["drop"] for r in rows])
-    stats = {col: spearman(np.array([r[col] for r in rows]), drop) for col, _, _ in ESTIMATORS}
+    stats = {col: spearman(np.array([r[col] for r in rows]), drop) for col, *_ in ESTIMATORS}
 
     head = f"{'policy':<14}{'level':>6}{'σ':>6}{'sim':>7}{'real':>7}{'drop':>7}{'fell':>6}"
-    head += "".join(f"{col:>13}" for col, _, _ in ESTIMATORS)
+    head += "".join(f"{col:>{max(13, len(col) + 2)}}" for col, *_ in ESTIMATORS)
     print()
     print(head)
     for r in rows:
         line = (f"{r['policy']:<14}{r['level']:>6.2f}{r['sigma']:>6.2f}{r['sim']:>7.1f}{r['real']:>7.1f}"
                 f"{r['drop']:>7.1f}{r['fell']:>3}/{config.real_episodes:<2}")
-        line += "".join(f"{r[col]:>13.2f}" for col, _, _ in ESTIMATORS)
+        line += "".join(f"{r[col]:>{max(13, len(col) + 2)}.2f}" for col, *_ in ESTIMATORS)
         print(line)
     print()
     print(f"Spearman ρ between kl_gap and the return drop (sim − real), n = {len(rows)} policies:")
-    for col, _, _ in ESTIMATORS:
+    for col, *_ in ESTIMATORS:
         rho, p, n = stats[col]
-        print(f"  {col:<12} ρ = {rho:+.3f}   p = {p:.2g}   (n = {n})")
-    best_marg = max((stats[c][0] for c, _, t in ESTIMATORS if not t), key=lambda v: -np.inf if np.isnan(v) else v)
-    best_trans = max((stats[c][0] for c, _, t in ESTIMATORS if t), key=lambda v: -np.inf if np.isnan(v) else v)
-    best = max(best_marg, best_trans)
-    print(f"best marginal ρ = {best_marg:+.3f}, best transition ρ = {best_trans:+.3f}: "
-          f"target ρ ≥ {TARGET_RHO} {'met' if best >= TARGET_RHO else 'NOT met'}")
+        print(f"  {col:<16} ρ = {rho:+.3f}   p = {p:.2g}   (n = {n})")
+    def best(select):
+        return max((stats[c][0] for c, _, t, a in ESTIMATORS if select(t, a)), key=lambda v: -np.inf if np.isnan(v) else v)
+
+    best_marg, best_trans = best(lambda t, a: not t and not a), best(lambda t, a: t and not a)
+    print(f"recorded real stream: best marginal ρ = {best_marg:+.3f}, best transition ρ = {best_trans:+.3f}: "
+          f"target ρ ≥ {TARGET_RHO} {'met' if max(best_marg, best_trans) >= TARGET_RHO else 'NOT met'}")
+    rho_all = stats["gauss-trans-all"][0]
+    print(f"every real episode: gauss-trans-all ρ = {rho_all:+.3f}: "
+          f"target {'met' if rho_all >= TARGET_RHO else 'NOT met'}")
 
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "table.csv", "w", newline="") as f:

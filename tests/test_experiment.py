@@ -112,6 +112,8 @@ def test_outcomes_match_the_acset_and_the_report_says_why(small_run):
         stream = X.subpart(p, ["deploy", "observe_real"])
         assert X.subpart(stream, "episode_return") == pytest.approx(out.real_returns[0])
         assert len(X.incident(stream, "stream")) == out.real_lengths[0]
+        assert [len(o) for o in out.real_obs] == out.real_lengths.tolist()
+        np.testing.assert_array_equal(out.real_obs[0], X.subpart(X.incident(stream, "stream"), "obs"))
         verdict = "transferred" if small_run.transferred()[name] else "did not transfer"
         assert f"{name}: {verdict}" in report
     # the nominal policy never saw latency or noise, so the real plant is outside its support there

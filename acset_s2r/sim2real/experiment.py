@@ -238,6 +238,8 @@ class PolicyOutcome:
     real_returns: np.ndarray
     real_lengths: np.ndarray
     outside_support: tuple[str, ...]
+    real_obs: tuple[np.ndarray, ...] = ()
+    """Every real episode's observations (live steps), for estimates over more than the recorded one."""
 
 
 @attrs.frozen(eq=False)
@@ -431,6 +433,7 @@ def run_experiment(
             real_returns=real_batch.returns.copy(),
             real_lengths=real_batch.lengths.copy(),
             outside_support=_outside_support(plant, base, dr, sim_noise, sim_latency),
+            real_obs=tuple(real_batch.obs[e, real_batch.alive[e]] for e in range(real_batch.n_envs)),
         )
 
     nobs, nu = base.nsensordata, base.nu
