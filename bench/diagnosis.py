@@ -1,7 +1,8 @@
 """Fault-injection benchmark of the transfer-failure diagnosis.
 
-For each model, a policy is fixed (LQR on the cartpole; CEM on the hopper's
-randomised ensemble, training seed 0), then for every seed and every fault
+For each model, a policy is fixed (LQR on the cartpole; on the hopper a PD stance
+controller whose gains a seeded random search sets for long episodes on the sim's
+randomised ensembles), then for every seed and every fault
 (none, and each single cause at three magnitudes) a fresh sim ensemble and real
 plant are drawn (see ``acset_s2r.sim2real.faults``), recorded into the experiment
 ACSet and diagnosed. Prints a confusion matrix per model and the accuracy over all
@@ -9,7 +10,11 @@ non-trivial magnitudes (every injected fault), with the none cases apart.
 "error" counts a real episode that fell before MIN_STEPS steps (no diagnosis).
 
 Thresholds and the precedence of causes were set on seeds 7-9 and 100-109; seeds 1000-1009
-reported the first version (cartpole 87.5%, hopper 64.2%); the reported seeds now start at 2000.
+reported the first version (cartpole 87.5%, hopper 64.2%); the reported seeds now start at 2000
+(cartpole 92.5%, hopper 68.3% with a CEM hopping policy that fell within ~50 steps). The stance
+policy, the offset fit on contact-steady transitions and its 25% secant step were set on seeds
+100-109: on 2000-2009 the hopper gives 88.3% (cartpole 92.5%), on the unused 4000-4009 80.8%
+(cartpole 91.7%). Intermediate versions were also run on 2000-2009 and 3000-3009.
 
     .venv/bin/python bench/diagnosis.py [--seeds 10] [--models cartpole hopper]
 """
@@ -21,13 +26,13 @@ import time
 
 import numpy as np
 
-from acset_s2r.errors import InstanceError
+from acset_s2r.errors import InstanceError, SimulationError
 from acset_s2r.sim2real.diagnosis import Cause, diagnose_transfer_failure
 from acset_s2r.sim2real.faults import Fault, SimSide, fault_experiment
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
-from acset_s2r.sim2real.policy import lqr_policy
+from acset_s2r.sim2real.policy import lqr_policy, stance_policy
+from acset_s2r.sim2real.rollout import rollout
 from acset_s2r.sim2real.tasks import get_task
-from acset_s2r.sim2real.train import TrainConfig, train_cem
 
 TARGET = 0.9
 FIRST_SEED = 2000
@@ -45,6 +50,7 @@ EXPECTED = {
     "overconfidence": Cause.OVERCONFIDENCE,
 }
 STEPS = {"cartpole": 200, "hopper": 300}
+SEARCH_ITERS = 100
 
 
 def make_policy(model: str):
@@ -52,13 +58,37 @@ def make_policy(model: str):
     base = task.load_model()
     if model == "cartpole":
         return lqr_policy(base, sigma=0.1)
+    # A policy that keeps the hopper standing for the whole episode, so that every fault is
+    # seen over a long stream (the hopping CEM policy fell within ~50 steps, often before
+    # MIN_STEPS). (1+1) random search on the PD gains for mean episode length on two sim
+    # ensembles, one with the sim's latency and one with up to 4 steps, as a margin.
     rng = np.random.default_rng(0)
     sim = SimSide()
-    cfg = TrainConfig(
-        generations=30, population=24, sigma=0.1, init_std=0.5, horizon=STEPS[model],
-        obs_noise=ObservationNoise(std=sim.obs_noise), latency=ActionLatency(0, sim.latency_max),
-    )
-    return train_cem(sim.ensemble(base, 8, rng), task, rng, cfg, progress=False, nthread=1).policy
+    ensembles = [sim.ensemble(base, 16, rng) for _ in range(2)]
+    noise = ObservationNoise(std=sim.obs_noise)
+
+    def score(x):
+        total = 0.0
+        for ens, lat, seed in zip(ensembles, (sim.latency_max, 4), (1, 2)):
+            try:
+                b = rollout(ens, stance_policy(base, x), task, np.random.default_rng(seed),
+                            horizon=STEPS[model], obs_noise=noise, latency=ActionLatency(0, lat), nthread=1)
+            except SimulationError:
+                return 0.0
+            total += b.lengths.mean()
+        return total / 2
+
+    best = np.array([1.0, 0.05, 0, 0, 0, 0, 0, 0])
+    best_score = score(best)
+    step = np.array([0.5, 0.03, 0.5, 0.05, 0.5, 0.05, 0.1, 0.1])
+    for _ in range(SEARCH_ITERS):
+        x = best + step * rng.standard_normal(len(best))
+        x[:2] = np.maximum(x[:2], (0.05, 0.0))
+        s = score(x)
+        if s > best_score:
+            best, best_score = x, s
+    print(f"hopper stance gains {np.round(best, 3).tolist()}, mean sim episode {best_score:.0f}/{STEPS[model]} steps")
+    return stance_policy(base, best)
 
 
 def bench_model(model: str, seeds: list[int]) -> tuple[float, float]:
@@ -110,8 +140,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--models", nargs="+", default=["cartpole", "hopper"])
+    ap.add_argument("--first-seed", type=int, default=FIRST_SEED, help="tune on seeds other than the reported ones")
     args = ap.parse_args()
-    seeds = list(range(FIRST_SEED, FIRST_SEED + args.seeds))
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     for model in args.models:
         bench_model(model, seeds)
 

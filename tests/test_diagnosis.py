@@ -1,12 +1,13 @@
-"""Transfer-failure diagnosis on real MuJoCo cartpole runs with one injected fault each."""
+"""Transfer-failure diagnosis on real MuJoCo cartpole and hopper runs with one injected fault each."""
 
 import numpy as np
 import pytest
 
-from acset_s2r.errors import InstanceError
+from acset_s2r.errors import InstanceError, SimulationError
 from acset_s2r.sim2real.diagnosis import (
     Cause,
     Thresholds,
+    _constraint_signature,
     _Replay,
     diagnose_transfer_failure,
     transfer_evidence,
@@ -21,7 +22,7 @@ from acset_s2r.sim2real.faults import (
 )
 from acset_s2r.sim2real.noise import ActionLatency
 from acset_s2r.sim2real.plant import RealPlantConfig, deploy, make_real_plant
-from acset_s2r.sim2real.policy import lqr_policy
+from acset_s2r.sim2real.policy import lqr_policy, stance_policy
 from acset_s2r.sim2real.tasks import get_task
 
 TASK = get_task("cartpole")
@@ -153,3 +154,34 @@ def test_diagnoses_a_run_experiment_acset():
     assert ev.real_latency == X.subpart(X.subpart(0, "deploy"), "latency_steps") == 6
     assert ev.latency_delta >= 3  # the sim draws latencies in 0..3
     assert diagnose_transfer_failure(X, 0, task="cartpole").cause is Cause.LATENCY
+
+
+# --- the contact model -------------------------------------------------------------------
+
+HOPPER = get_task("hopper")
+HOPPER_BASE = HOPPER.load_model()
+# PD stance gains from bench/diagnosis.py's search (seed 0): it keeps the hopper standing
+STANCE = stance_policy(HOPPER_BASE, [1.136, 0.0, -1.661, -0.019, -0.667, 0.003, -0.096, -0.312])
+
+
+def test_constraint_signature_tells_contact_from_flight():
+    nq = HOPPER_BASE.nq
+    x = np.zeros((3, nq + HOPPER_BASE.nv))
+    x[:, :nq] = HOPPER_BASE.qpos0
+    x[:, 1] += (-0.01, 0.3, 0.5)  # torso height: the foot in the floor, then off it
+    sig = _constraint_signature(HOPPER_BASE, x)
+    assert sig[0] != sig[1] and sig[1] == sig[2]
+
+
+def test_hopper_latency_fault_is_diagnosed_on_a_standing_stream():
+    X = fault_experiment(STANCE, HOPPER, Fault("latency", 2), 31, n_sim=4, steps=100)
+    d = diagnose_transfer_failure(X, 0, task="hopper")
+    true = X.subpart(X.subpart(0, "deploy"), "latency_steps")
+    assert d.evidence.n_steps >= 50  # it stays up far longer than MIN_STEPS
+    assert d.evidence.real_latency == true == SimSide().latency_max + 2
+    assert d.cause is Cause.LATENCY, d.explanation
+
+
+def test_stance_policy_needs_the_hoppers_layout():
+    with pytest.raises(SimulationError, match="hopper's 3 motors"):
+        stance_policy(BASE, np.zeros(8))

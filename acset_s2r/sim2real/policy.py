@@ -198,3 +198,25 @@ def lqr_policy(
     gain = -K_state @ np.linalg.pinv(C)
     policy = zero_policy(model, sigma)
     return attrs.evolve(policy, gain=gain)
+
+
+def stance_policy(model: mujoco.MjModel, gains, sigma=0.1) -> LinearGaussianPolicy:
+    """Hopper PD stance around the nominal pose, as a linear-Gaussian policy.
+
+    ``gains`` = (kp, kd, hip on pitch, hip on pitch rate, foot on pitch, foot on pitch
+    rate, foot on forward velocity, hip on forward velocity); each motor also holds its
+    own joint at the nominal angle with kp, kd. Needs the hopper's sensor layout:
+    height, pitch, thigh, leg, foot positions, then forward, height, pitch, thigh, leg,
+    foot velocities.
+    """
+    if model.nu != 3 or model.nsensordata != 11:
+        raise SimulationError(
+            f"stance_policy needs the hopper's 3 motors and 11 sensors, got {model.nu} and {model.nsensordata}"
+        )
+    kp, kd, hp, hd, fp, fd, fvx, hvx = np.asarray(gains, float)
+    K = np.zeros((3, 11))
+    for j in range(3):
+        K[j, 2 + j], K[j, 8 + j] = -kp, -kd
+    K[0, [1, 7, 5]] += (hp, hd, hvx)
+    K[2, [1, 7, 5]] += (fp, fd, fvx)
+    return attrs.evolve(zero_policy(model, sigma), gain=K)
