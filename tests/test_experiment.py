@@ -1,5 +1,8 @@
 """The experiment ACSet: every seed morphism backed by MuJoCo data, reproducible from a seed."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -13,10 +16,15 @@ from acset_s2r.sim2real.experiment import (
     ExperimentConfig,
     PolicySpec,
     _outside_support,
+    episode_returns,
+    measure_gap,
     policy_samples,
     run_experiment,
     seed_constraint,
 )
+from acset_s2r.sim2real import kl
+from acset_s2r.sim2real.diagnosis import transfer_evidence
+from acset_s2r.sim2real.kl import transition_pairs
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import make_real_plant
 from acset_s2r.sim2real.tasks import get_task
@@ -55,17 +63,28 @@ def test_every_seed_morphism_is_backed_by_rollout_data(small_run):
     assert len(set(sim_streams) | set(real_streams)) == X.nparts("Observation")
     assert set(X.subpart(sim_streams, "domain")) == {"sim"}
     assert set(X.subpart(real_streams, "domain")) == {"real"}
+    n_episodes = 0
     for s in X.parts("Observation"):
         steps = X.incident(s, "stream")
         assert len(steps) > 0
-        np.testing.assert_array_equal(X.subpart(steps, "t_index"), np.arange(len(steps)))
-        # the recorded episode return is the sum of the recorded rewards
-        assert X.subpart(steps, "reward").sum() == pytest.approx(X.subpart(s, "episode_return"))
-    # next_step links each stream in order and stays inside it
+        episode = X.subpart(steps, "episode")
+        k = int(episode.max()) + 1
+        n_episodes += k
+        sums = []
+        for e in range(k):
+            in_e = steps[episode == e]
+            assert len(in_e) > 0
+            np.testing.assert_array_equal(X.subpart(in_e, "t_index"), np.arange(len(in_e)))
+            sums.append(X.subpart(in_e, "reward").sum())
+        # the stream's episode_return is the mean of its episodes' summed rewards
+        assert np.mean(sums) == pytest.approx(X.subpart(s, "episode_return"))
+    # next_step links each episode in order, stays inside it, and ends once per episode
     nxt = X.subpart("next_step")
     linked = nxt >= 0
-    assert np.all(X.subpart(nxt[linked], "stream") == X.subpart("stream")[linked])
+    for attr in ("stream", "episode"):
+        assert np.all(X.subpart(nxt[linked], attr) == X.subpart(attr)[linked])
     assert np.all(X.subpart(nxt[linked], "t_index") == X.subpart("t_index")[linked] + 1)
+    assert np.sum(~linked) == n_episodes
 
 
 def test_policy_samples_follow_the_composites(small_run):
@@ -73,8 +92,13 @@ def test_policy_samples_follow_the_composites(small_run):
     p = 1
     real, real_ids, sim, sim_ids = policy_samples(X, p)
     stream = X.subpart(p, ["deploy", "observe_real"])
-    assert set(real_ids) == {stream}
-    assert set(sim_ids) == set(X.subpart(X.incident(p, "train"), "observe_sim"))
+    # segments are (stream, episode): named by their first Step
+    assert set(X.subpart(real_ids, "stream")) == {stream}
+    assert len(set(real_ids)) == SMALL.real_episodes
+    assert set(X.subpart(real_ids, "t_index")) == {0}
+    assert set(X.subpart(sim_ids, "stream")) == set(X.subpart(X.incident(p, "train"), "observe_sim"))
+    first, first_ids, _, _ = policy_samples(X, p, real_episodes=1)
+    assert len(set(first_ids)) == 1 and len(first) == np.sum(real_ids == real_ids[0])
     assert real.shape[1] == sim.shape[1] == X.subpart("obs").shape[1]
 
 
@@ -107,17 +131,85 @@ def test_outcomes_match_the_acset_and_the_report_says_why(small_run):
     for p, name in enumerate(X.subpart("policy_name")):
         out = small_run.outcomes[name]
         assert len(out.real_returns) == len(out.real_lengths) == SMALL.real_episodes
-        # the ACSet's real_return is the mean over the real episodes, the first of which is recorded
+        # the ACSet's real_return is the mean over the real episodes, all recorded
         assert X.subpart(p, "real_return") == pytest.approx(out.real_returns.mean())
         stream = X.subpart(p, ["deploy", "observe_real"])
-        assert X.subpart(stream, "episode_return") == pytest.approx(out.real_returns[0])
-        assert len(X.incident(stream, "stream")) == out.real_lengths[0]
+        assert X.subpart(stream, "episode_return") == pytest.approx(out.real_returns.mean())
         assert [len(o) for o in out.real_obs] == out.real_lengths.tolist()
-        np.testing.assert_array_equal(out.real_obs[0], X.subpart(X.incident(stream, "stream"), "obs"))
         verdict = "transferred" if small_run.transferred()[name] else "did not transfer"
         assert f"{name}: {verdict}" in report
     # the nominal policy never saw latency or noise, so the real plant is outside its support there
     assert {"latency", "sensor noise"} <= set(small_run.outcomes["nominal"].outside_support)
+
+def test_the_acset_holds_every_real_episode(small_run):
+    X = small_run.acset
+    for p, name in enumerate(X.subpart("policy_name")):
+        out = small_run.outcomes[name]
+        stream = X.subpart(p, ["deploy", "observe_real"])
+        steps = X.incident(stream, "stream")
+        episode = X.subpart(steps, "episode")
+        np.testing.assert_array_equal(np.bincount(episode), out.real_lengths)
+        np.testing.assert_allclose(episode_returns(X, stream), out.real_returns)
+        for e, obs in enumerate(out.real_obs):
+            np.testing.assert_array_equal(X.subpart(steps[episode == e], "obs"), obs)
+
+
+def test_no_transition_crosses_an_episode_boundary(small_run):
+    X = small_run.acset
+    for p, name in enumerate(X.subpart("policy_name")):
+        lengths = small_run.outcomes[name].real_lengths
+        assert len(lengths) >= 2
+        real, real_ids, _, _ = policy_samples(X, p)
+        pairs = transition_pairs(real, real_ids)
+        # within episodes only: T_e - 1 pairs each, and each equals the episodes' own pairs
+        assert len(pairs) == np.sum(lengths - 1)
+        expect = np.concatenate([np.hstack([o[:-1], o[1:]]) for o in small_run.outcomes[name].real_obs])
+        np.testing.assert_array_equal(pairs, expect)
+
+
+def test_kl_gap_reads_back_from_the_saved_json(small_run):
+    X = small_run.acset
+    back = read_json(small_run.out_dir / "experiment.json", SchSim2RealTrajectory, **dict(X.types))
+    np.testing.assert_array_equal(back.subpart("kl_gap"), X.subpart("kl_gap"))
+    for p, name in enumerate(X.subpart("policy_name")):
+        again = measure_gap(back, p, np.random.default_rng(11))
+        assert again == measure_gap(X, p, np.random.default_rng(11))
+        # the same numbers from the episodes kept outside the ACSet: the schema loses none
+        _, _, sim, sim_ids = policy_samples(X, p)
+        sim_list = [sim[sim_ids == s] for s in np.unique(sim_ids)]
+        direct = kl.kl_gap(
+            list(small_run.outcomes[name].real_obs), sim_list, estimator="gaussian", transitions=True,
+            shrinkage="ledoit-wolf", rng=np.random.default_rng(11), min_streams=2,
+        )
+        assert again == direct
+
+
+def test_diagnosis_reads_only_the_first_real_episode(small_run):
+    X = small_run.acset
+    p = int(np.argmax(X.subpart("real_return")))  # the one whose episodes are long enough
+    stream = X.subpart(p, ["deploy", "observe_real"])
+    steps = X.incident(stream, "stream")
+    later = steps[X.subpart(steps, "episode") > 0]
+    assert len(later) > 0
+    Y = X.copy()
+    Y.rem_parts("Step", later)
+    assert transfer_evidence(X, p, task=SMALL.model) == transfer_evidence(Y, p, task=SMALL.model)
+    # the evidence does depend on which episode is first: episode 1 alone, renumbered 0, differs
+    second = steps[X.subpart(steps, "episode") == 1]
+    Z = X.copy()
+    Z.set_subpart(second, "episode", np.zeros(len(second), dtype=np.int64))
+    Z.rem_parts("Step", steps[X.subpart(steps, "episode") != 1])
+    assert transfer_evidence(Z, p, task=SMALL.model) != transfer_evidence(X, p, task=SMALL.model)
+
+
+def test_trajectory_schema_file_agrees_with_the_code():
+    path = Path(__file__).resolve().parents[1] / "schemas" / "sim2real_trajectory.json"
+    on_disk = json.loads(path.read_text())
+    assert {k: v for k, v in on_disk.items() if k != "version"} == {
+        k: v for k, v in SchSim2RealTrajectory.to_json().items() if k != "version"
+    }
+    assert ("episode", "Step", "Count") in [(a.name, a.dom, a.codom) for a in SchSim2RealTrajectory.attrs]
+
 
 def test_same_seed_same_experiment(small_run):
     again = run_experiment(SMALL, progress=False)

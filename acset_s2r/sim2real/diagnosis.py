@@ -5,6 +5,8 @@ Everything is read from a ``SchSim2RealTrajectory`` instance: the real stream
 true state after each step), the policy's training ensemble (the converse of
 ``train``, with each member's ``sim_params``) and its sim streams. The real plant's
 recorded parameters, noise and latency are never read: they are what is diagnosed.
+Of a stream holding several episodes only the first (``episode`` 0) is read, as the
+evidence below needs one contiguous run.
 
 Evidence (:func:`transfer_evidence`), each a comparison of real against the sim's own
 runs, so that "what the sim already expects" is the baseline:
@@ -176,6 +178,8 @@ class _Stream:
 
 def _stream(X: ACSet, stream: int) -> _Stream:
     steps = X.incident(stream, "stream")
+    # lags, autocorrelations and one-step replays need one contiguous run: the first episode
+    steps = steps[X.subpart(steps, "episode") == 0]
     order = np.argsort(X.subpart(steps, "t_index"), kind="stable")
     steps = steps[order]
     return _Stream(

@@ -635,6 +635,7 @@ def kl_gap(
     confidence: float = 0.95,
     resample: Literal["auto", "rows", "streams"] = "auto",
     rng: int | np.random.Generator | None = 0,
+    min_streams: int = MIN_STREAMS,
 ) -> GapEstimate:
     """Estimate KL(real || sim) with a bootstrap interval and a sim-vs-sim noise floor.
 
@@ -651,7 +652,8 @@ def kl_gap(
     estimate (the replicates' own bias differs from the estimator's). ``resample="rows"`` resamples rows; ``"streams"`` resamples whole
     streams, as consecutive rows and overlapping windows are not independent;
     ``"auto"`` (default) resamples streams when stream ids are known and real and
-    both parts of sim have at least ``MIN_STREAMS`` (10) streams, else rows.
+    both parts of sim have at least ``min_streams`` (default ``MIN_STREAMS``, 10)
+    streams, else rows.
 
     Floor: sim is split at random into a part of ``min(n_real, n_sim // 2)`` rows
     (whole streams when stream ids are known) playing P and the rest playing Q,
@@ -685,7 +687,7 @@ def kl_gap(
             "kl_gap: resample='streams' needs stream ids and at least 2 streams in real and "
             f"in each part of sim; got {counts[0]} in real and {counts[1]} + {counts[2]} in sim"
         )
-    by_stream = resample == "streams" or (resample == "auto" and min(counts) >= MIN_STREAMS)
+    by_stream = resample == "streams" or (resample == "auto" and min(counts) >= max(2, min_streams))
     if not by_stream:
         gp = gq = gfp = gfq = None
 

@@ -62,6 +62,8 @@ def plot_observations(X: ACSet, path: str | Path, channel_names: list[str] | Non
 
 def plot_returns(X: ACSet, path: str | Path, real_returns: dict[str, np.ndarray] | None = None) -> Path:
     """Sim and real returns per policy; dots are single episodes (sim envs, real episodes)."""
+    from acset_s2r.sim2real.experiment import episode_returns
+
     names = list(X.subpart("policy_name"))
     sim, real = X.subpart("sim_return"), X.subpart("real_return")
     x = np.arange(len(names))
@@ -74,7 +76,7 @@ def plot_returns(X: ACSet, path: str | Path, real_returns: dict[str, np.ndarray]
         ax.plot(np.full(len(sim_eps), x[i] - 0.2), sim_eps, "k.", ms=3)
         real_eps = real_returns.get(names[i]) if real_returns else None
         if real_eps is None:
-            real_eps = [ep_return[X.subpart(p, ["deploy", "observe_real"])]]
+            real_eps = episode_returns(X, X.subpart(p, ["deploy", "observe_real"]))
         ax.plot(np.full(len(real_eps), x[i] + 0.2), real_eps, "k.", ms=3)
         ax.annotate(f"drop {sim[i] - real[i]:.0f}", (x[i], max(sim[i], real[i])), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, names, fontsize=8)

@@ -4,10 +4,15 @@
 ``SchSim2RealTrajectory`` extends it with the data behind every part, keeping the
 seed's morphisms' meaning:
 
-- an ``Observation`` is one observation stream: one rollout's recorded sensor data;
+- an ``Observation`` is one observation stream: the whole recorded sensor data of one
+  environment, which may hold several episodes (the environment was reset between them);
+  ``episode_return`` is the mean return over its episodes;
 - a ``Step`` points to its stream and carries the observation (as the policy saw it,
   noise included), the action applied, the time, the reward, and the true next state
-  (qpos, qvel) needed for dynamics checks; ``next_step`` links a stream's steps in order;
+  (qpos, qvel) needed for dynamics checks; ``episode`` numbers the stream's episodes
+  from 0 and ``t_index`` counts steps from 0 within an episode; ``next_step`` links an
+  episode's steps in order and is -1 (undefined) at each episode's last step, so no
+  transition crosses a reset;
 - ``SimEnv`` and ``RealEnv`` carry their physical parameters;
 - ``Policy`` carries its parameters, its action noise (the entropy of Q) and its
   returns in sim and in real.
@@ -34,6 +39,7 @@ SchSim2RealTrajectory = SchSim2RealTransfer.extend(
         ("reward", "Step", "Real"),
         ("next_state", "Step", "StateVec"),
         ("t_index", "Step", "Count"),
+        ("episode", "Step", "Count"),
         # Observation: one stream
         ("domain", "Observation", "Label"),
         ("episode_return", "Observation", "Real"),
