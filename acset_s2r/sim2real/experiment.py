@@ -377,7 +377,6 @@ def _add_stream(X: ACSet, batch: RolloutBatch, env: int | Sequence[int], domain:
     last = t_index == np.repeat(lengths - 1, lengths)
     ids = X.nparts("Step") + np.arange(n)
     alive = [batch.alive[e] for e in envs]
-    next_state = np.concatenate([batch.next_qpos, batch.next_qvel], axis=2)
     X.add_parts(
         "Step",
         n,
@@ -387,7 +386,9 @@ def _add_stream(X: ACSet, batch: RolloutBatch, env: int | Sequence[int], domain:
         action=np.concatenate([batch.action[e][a] for e, a in zip(envs, alive)]),
         time=np.concatenate([batch.time[e][a] for e, a in zip(envs, alive)]),
         reward=np.concatenate([batch.reward[e][a] for e, a in zip(envs, alive)]),
-        next_state=np.concatenate([next_state[e][a] for e, a in zip(envs, alive)]),
+        next_state=np.concatenate(
+            [np.concatenate([batch.next_qpos[e][a], batch.next_qvel[e][a]], axis=1) for e, a in zip(envs, alive)]
+        ),
         t_index=t_index,
         episode=np.repeat(np.arange(len(envs)), lengths),
     )
