@@ -19,10 +19,13 @@ from acset_s2r.sim2real.faults import (
     deploy_disturbed,
     fault_experiment,
     plant_config,
+    record_transfer,
+    stack_episodes,
 )
-from acset_s2r.sim2real.noise import ActionLatency
+from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import RealPlantConfig, deploy, make_real_plant
 from acset_s2r.sim2real.policy import lqr_policy, stance_policy
+from acset_s2r.sim2real.rollout import rollout
 from acset_s2r.sim2real.tasks import get_task
 
 TASK = get_task("cartpole")
@@ -102,6 +105,55 @@ def test_disturbed_deploy_without_kicks_is_the_library_deploy():
     b = deploy_disturbed(plant, POLICY, TASK, np.random.default_rng(2), 80)
     for field in ("obs", "action", "ctrl", "qpos", "qvel", "reward", "alive"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+
+
+def _two_episode_acsets(fault: Fault, seed: int, steps: int = 120):
+    """The same sim side and two real episodes, recorded as one 2-episode stream and alone."""
+    rng = np.random.default_rng(seed)
+    sim = SimSide()
+    ens = sim.ensemble(BASE, 5, rng)
+    sim_batch = rollout(ens, POLICY, TASK, rng, horizon=steps, obs_noise=ObservationNoise(std=sim.obs_noise),
+                        latency=ActionLatency(0, sim.latency_max), nthread=1)
+    plant = make_real_plant(BASE, plant_config(BASE, sim, fault), rng)
+    eps = [deploy_disturbed(plant, POLICY, TASK, rng, steps) for _ in range(2)]
+    assert all(e.alive.all() for e in eps)  # the LQR cartpole runs the whole horizon
+    both = record_transfer(POLICY, ens, sim_batch, stack_episodes(eps), plant, sim.level)
+    alone = [record_transfer(POLICY, ens, sim_batch, e, plant, sim.level) for e in eps]
+    return both, alone
+
+
+@pytest.mark.parametrize("fault", [Fault("none"), Fault("dynamics", 0.6), Fault("overconfidence", 0.4)])
+def test_episodes_are_pooled_without_crossing_a_reset(fault):
+    both, alone = _two_episode_acsets(fault, 8)
+    ev = transfer_evidence(both, 0, task="cartpole")
+    one = [transfer_evidence(X, 0, task="cartpole") for X in alone]
+    n = np.array([e.n_steps for e in one])
+    # transitions only inside an episode: one fewer per episode than steps
+    assert ev.n_steps == n.sum() == 2 * (120 - 1)
+    w = n / n.sum()
+    # per-transition statistics pool as the transition-weighted mean of each episode's own
+    assert ev.coverage == pytest.approx(w @ [e.coverage for e in one], rel=1e-12)
+    assert ev.dynamics_error**2 == pytest.approx(w @ [e.dynamics_error**2 for e in one], rel=1e-9)
+    assert ev.obs_variance_ratio == pytest.approx(w @ [e.obs_variance_ratio for e in one], rel=1e-9)
+    assert ev.vfe_past == pytest.approx(w @ [e.vfe_past for e in one], rel=1e-9, abs=1e-9)
+    # read as one run, the reset is a transition: the jump to a fresh initial state leaves the band
+    steps = both.incident(both.subpart(both.subpart(0, "deploy"), "observe_real"), "stream")
+    both.set_subpart(steps, "t_index", np.arange(len(steps)))
+    both.set_subpart(steps, "episode", np.zeros(len(steps), np.int64))
+    merged = transfer_evidence(both, 0, task="cartpole")
+    assert merged.n_steps == ev.n_steps + 1
+    assert merged.dynamics_error > ev.dynamics_error
+
+
+def test_first_real_episode_does_not_depend_on_how_many_follow():
+    one, four = run("dynamics", 0.6, 3), run("dynamics", 0.6, 3, real_episodes=4)
+    s1 = one.incident(one.subpart(one.subpart(0, "deploy"), "observe_real"), "stream")
+    s4 = four.incident(four.subpart(four.subpart(0, "deploy"), "observe_real"), "stream")
+    assert np.array_equal(np.bincount(four.subpart(s4, "episode")), [SMALL["steps"]] * 4)
+    first = s4[four.subpart(s4, "episode") == 0]
+    np.testing.assert_array_equal(one.subpart(s1, "next_state"), four.subpart(first, "next_state"))
+    with pytest.raises(SimulationError, match="real_episodes"):
+        run("none", 0.0, 3, real_episodes=0)
 
 
 def test_same_seed_same_evidence():

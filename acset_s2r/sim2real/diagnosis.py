@@ -5,8 +5,9 @@ Everything is read from a ``SchSim2RealTrajectory`` instance: the real stream
 true state after each step), the policy's training ensemble (the converse of
 ``train``, with each member's ``sim_params``) and its sim streams. The real plant's
 recorded parameters, noise and latency are never read: they are what is diagnosed.
-Of a stream holding several episodes only the first (``episode`` 0) is read, as the
-evidence below needs one contiguous run.
+A stream holding several episodes is read as one segment per episode: every statistic
+below (lags, autocorrelations, residuals, one-step replays) is computed inside each
+contiguous episode and pooled over them, so no transition or lag crosses a reset.
 
 Evidence (:func:`transfer_evidence`), each a comparison of real against the sim's own
 runs, so that "what the sim already expects" is the baseline:
@@ -17,7 +18,8 @@ runs, so that "what the sim already expects" is the baseline:
 - latency: the control each transition actually received is inferred by least squares
   through the sim's control Jacobian, ``û_t = B_t⁺ (v_{t+1} - f_v(x_t, 0))``, and
   cross-correlated with the commands ``a_{t-k}``; the peak lag is the realised latency.
-  Done for every sim stream too, so the real lag is compared with the sim's range.
+  Done per episode and for every sim stream too, so the real lag is compared with the sim's
+  range, and each episode is replayed below with its own lag.
 - dynamics: each real transition is replayed through every ensemble member from the
   recorded state with the command the latency estimate says was acting; the velocity
   residual against the ensemble mean, relative to the sim's typical one-step velocity
@@ -47,6 +49,7 @@ import numpy as np
 from acset_s2r.acset import ACSet
 from acset_s2r.errors import EstimatorError, InstanceError
 from acset_s2r.sim2real import kl
+from acset_s2r.sim2real.experiment import stream_steps
 from acset_s2r.sim2real.randomization import apply_parameters, parameter_names, playground_defaults
 from acset_s2r.sim2real.rollout import install_warning_handler
 from acset_s2r.sim2real.tasks import Task, get_task
@@ -87,22 +90,24 @@ class TransferEvidence:
       over sim, relative to the channel's spread in the sim's clean signal;
     - ``obs_variance_ratio``: sensor-residual power, real over sim (channels scaled alike);
     - ``obs_whiteness``: lag-1 autocorrelation of the real sensor residual (0 = white);
-    - ``real_latency``, ``sim_latency_low``, ``sim_latency_high``: realised lags in steps;
+    - ``real_latency``, ``sim_latency_low``, ``sim_latency_high``: realised lags in steps (per
+      stream the lower median of its episodes' lags, as latency is drawn at each reset);
     - ``latency_delta``: control steps from the sim's lag range to the real lag, real minus
       sim (0 inside the range);
-    - ``latency_peak``: the cross-correlation at the real lag (how clear the estimate is);
+    - ``latency_peak``: the cross-correlation at each real episode's lag, averaged over
+      transitions (how clear the estimate is);
     - ``dynamics_error``: RMS one-step velocity residual against the ensemble mean,
       relative to the sim's RMS one-step velocity change;
     - ``sim_dynamics_error``: the same for held-out sim members (the baseline);
     - ``dynamics_explained``: fraction of the real residual's power that a constant physical
-      parameter offset explains (cross-validated over the two halves of the stream);
+      parameter offset explains (cross-validated over the two halves of each episode);
     - ``coverage``, ``expected_coverage``: fraction of real (held-out sim) residuals inside
       the ensemble's ``BAND_Z``-sigma band;
     - ``vfe_past``: mean excess surprise (nats per step) of the real transitions under the
       ensemble's Gaussian predictive law, over held-out sim transitions;
     - ``kl_future``, ``kl_floor``: kl_gap on observation transitions and its sim-vs-sim floor
       (nan when the real stream is too short for the estimator);
-    - ``n_steps``: real transitions used.
+    - ``n_steps``: real transitions used (inside episodes: steps minus episodes).
     """
 
     observation_error: float
@@ -171,22 +176,37 @@ class Diagnosis:
 
 @attrs.frozen(eq=False)
 class _Stream:
+    """One contiguous episode."""
+
     obs: np.ndarray  # (T, nobs)
     action: np.ndarray  # (T, nu)
     next_state: np.ndarray  # (T, nq + nv)
 
 
-def _stream(X: ACSet, stream: int) -> _Stream:
-    steps = X.incident(stream, "stream")
-    # lags, autocorrelations and one-step replays need one contiguous run: the first episode
-    steps = steps[X.subpart(steps, "episode") == 0]
-    order = np.argsort(X.subpart(steps, "t_index"), kind="stable")
-    steps = steps[order]
-    return _Stream(
-        np.asarray(X.subpart(steps, "obs"), float),
-        np.asarray(X.subpart(steps, "action"), float),
-        np.asarray(X.subpart(steps, "next_state"), float),
-    )
+def _stream(X: ACSet, stream: int) -> list[_Stream]:
+    """The episodes of a stream, each in time order; those without a transition are dropped."""
+    steps, seg = stream_steps(X, stream)
+    cuts = np.flatnonzero(seg[1:] != seg[:-1]) + 1
+    obs, action, nxt = (np.asarray(X.subpart(steps, f), float) for f in ("obs", "action", "next_state"))
+    return [
+        _Stream(o, a, x)
+        for o, a, x in zip(np.split(obs, cuts), np.split(action, cuts), np.split(nxt, cuts))
+        if len(o) >= 2
+    ]
+
+
+def _steps(eps: list[_Stream]) -> int:
+    return sum(len(e.obs) for e in eps)
+
+
+def _transitions(eps: list[_Stream], lag) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x_t, control acting under ``lag``, x_{t+1}) of every transition inside an episode;
+    ``lag`` is one latency or one per episode."""
+    lags = np.broadcast_to(np.asarray(lag, int), (len(eps),))
+    x = np.concatenate([e.next_state[:-1] for e in eps])
+    u = np.concatenate([_lagged(e.action, k)[1:] for e, k in zip(eps, lags)])
+    x1 = np.concatenate([e.next_state[1:] for e in eps])
+    return x, u, x1
 
 
 def _policy_data(X: ACSet, policy, base: mujoco.MjModel, names: Sequence[str] | None):
@@ -200,21 +220,21 @@ def _policy_data(X: ACSet, policy, base: mujoco.MjModel, names: Sequence[str] | 
     if real_stream < 0:
         raise InstanceError(f"policy {policy} has no real stream: deploy ⋅ observe_real is undefined")
     real = _stream(X, real_stream)
-    if len(real.obs) < MIN_STEPS:
+    if _steps(real) < MIN_STEPS:
         raise InstanceError(
-            f"policy {policy}: the real stream {real_stream} has {len(real.obs)} steps; "
-            f"a diagnosis needs at least {MIN_STEPS}"
+            f"policy {policy}: the real stream {real_stream} has {_steps(real)} steps in episodes "
+            f"of 2 or more; a diagnosis needs at least {MIN_STEPS}"
         )
     widths = {"obs": base.nsensordata, "action": base.nu, "next_state": base.nq + base.nv}
     for what, want in widths.items():
-        got = getattr(real, what).shape[1]
+        got = getattr(real[0], what).shape[1]
         if got != want:
             raise InstanceError(f"policy {policy}: Step.{what} has width {got} but the task's model needs {want}")
     envs = X.incident(policy, "train")
     if len(envs) < 2:
         raise InstanceError(f"policy {policy} has {len(envs)} training SimEnv parts; the ensemble needs 2 or more")
     sims = [_stream(X, s) for s in X.subpart(envs, "observe_sim")]
-    if any(len(s.obs) < 3 for s in sims):
+    if any(_steps(s) < 3 for s in sims):
         raise InstanceError(f"policy {policy}: a sim stream has fewer than 3 steps")
     params = np.atleast_2d(np.asarray(X.subpart(envs, "sim_params"), float))
     if names is None:
@@ -279,20 +299,27 @@ def _constraint_signature(base: mujoco.MjModel, states: np.ndarray) -> np.ndarra
 def _lagged(action: np.ndarray, k: int) -> np.ndarray:
     """Commands acting at each step under latency k: a_{t-k}, zeros before the episode."""
     out = np.zeros_like(action)
-    out[k:] = action[: len(action) - k] if k else action
+    if k < len(action):
+        out[k:] = action[: len(action) - k] if k else action
     return out
 
 
-def _lag1(r: np.ndarray) -> float:
-    """Pooled lag-1 autocorrelation of the columns of r (each de-meaned)."""
-    r = r - r.mean(axis=0)
-    den = np.sum(r * r)
-    return float(np.sum(r[1:] * r[:-1]) / den) if den > 0 else 0.0
+def _lag1(parts: list[np.ndarray]) -> float:
+    """Lag-1 autocorrelation of the columns of r (each de-meaned), pooled over the
+    episodes ``parts``: products are taken inside an episode, never across a reset."""
+    mean = np.concatenate(parts).mean(axis=0)
+    num = den = 0.0
+    for r in parts:
+        r = r - mean
+        den += np.sum(r * r)
+        num += np.sum(r[1:] * r[:-1])
+    return float(num / den) if den > 0 else 0.0
 
 
-def _latency(rep: _Replay, model: mujoco.MjModel, s: _Stream) -> tuple[int, float]:
-    """(lag, peak correlation) between commands and the control the transitions received."""
-    x, x1 = s.next_state[:-1], s.next_state[1:]  # transition t: state x_t to x_{t+1}
+def _latency(rep: _Replay, model: mujoco.MjModel, eps: list[_Stream]) -> tuple[np.ndarray, np.ndarray]:
+    """Per episode, (lag, peak correlation) between commands and the control the transitions
+    received. Per episode, as the latency is drawn afresh at each reset."""
+    x, _, x1 = _transitions(eps, 0)
     n, nu, nq = len(x), rep.base.nu, rep.nq
     ctrl = np.zeros((n * (1 + nu), nu))
     scale = np.maximum(np.abs(rep.base.actuator_ctrlrange).max(axis=1), 1.0) * _DU
@@ -301,21 +328,30 @@ def _latency(rep: _Replay, model: mujoco.MjModel, s: _Stream) -> tuple[int, floa
     nxt = rep.step([model] * len(ctrl), np.tile(x, (1 + nu, 1)), ctrl)[:, nq:]
     free = nxt[:n]
     B = np.stack([(nxt[n * (1 + j) : n * (2 + j)] - free) / scale[j] for j in range(nu)], axis=2)  # (n, nv, nu)
-    received = np.einsum("tij,tj->ti", np.linalg.pinv(B, rcond=1e-6), x1[:, nq:] - free)
-    full = s.action
-    best, peak = 0, -np.inf
-    for k in range(min(MAX_LAG, n - 3) + 1):
-        cmd = _lagged(full, k)[1:]
-        num = den_a = den_u = 0.0
-        for j in range(nu):
-            u, c = received[:, j] - received[:, j].mean(), cmd[:, j] - cmd[:, j].mean()
-            num += np.dot(u, c)
-            den_a += np.dot(c, c)
-            den_u += np.dot(u, u)
-        r = num / np.sqrt(den_a * den_u) if den_a > 0 and den_u > 0 else 0.0
-        if r > peak:
-            best, peak = k, r
-    return best, float(peak)
+    received_all = np.einsum("tij,tj->ti", np.linalg.pinv(B, rcond=1e-6), x1[:, nq:] - free)
+    cuts = np.cumsum([len(e.obs) - 1 for e in eps])[:-1]
+    lags, peaks = [], []
+    for e, received in zip(eps, np.split(received_all, cuts)):
+        best, peak = 0, -np.inf
+        for k in range(min(MAX_LAG, len(received) - 3) + 1):
+            cmd = _lagged(e.action, k)[1:]
+            num = den_a = den_u = 0.0
+            for j in range(nu):
+                u, c = received[:, j] - received[:, j].mean(), cmd[:, j] - cmd[:, j].mean()
+                num += np.dot(u, c)
+                den_a += np.dot(c, c)
+                den_u += np.dot(u, u)
+            r = num / np.sqrt(den_a * den_u) if den_a > 0 and den_u > 0 else 0.0
+            if r > peak:
+                best, peak = k, r
+        lags.append(best)
+        peaks.append(peak if np.isfinite(peak) else 0.0)
+    return np.array(lags, int), np.array(peaks, float)
+
+
+def _typical_lag(lags: np.ndarray) -> int:
+    """The lower median: a latency outside the sim's range must hold in most episodes."""
+    return int(np.sort(lags)[(len(lags) - 1) // 2])
 
 
 def transfer_evidence(
@@ -347,27 +383,31 @@ def transfer_evidence(
     def sensor_residual(s: _Stream) -> np.ndarray:
         return s.obs[1:] - _sensors(base, s.next_state[:-1])
 
-    sim_clean = np.concatenate([_sensors(base, s.next_state) for s in sims])
+    sim_eps = [e for s in sims for e in s]
+    sim_clean = np.concatenate([_sensors(base, e.next_state) for e in sim_eps])
     sig = np.maximum(sim_clean.std(axis=0), 1e-6)
-    r_real = sensor_residual(real) / sig
-    r_sim = np.concatenate([sensor_residual(s) for s in sims]) / sig
+    r_real_eps = [sensor_residual(e) / sig for e in real]
+    r_real = np.concatenate(r_real_eps)
+    r_sim = np.concatenate([sensor_residual(e) for e in sim_eps]) / sig
     p_real, p_sim = np.mean(r_real**2, axis=0), np.mean(r_sim**2, axis=0)
     observation_error = float(np.sqrt(np.mean(np.maximum(p_real - p_sim, 0.0))))
     ratio = float(p_real.sum() / p_sim.sum()) if p_sim.sum() > 0 else (np.inf if p_real.sum() > 0 else 1.0)
 
     # --- latency: realised lag of real and of each sim stream --------------------------
     mean_model = apply_parameters(base, names, params.mean(axis=0))
-    real_lag, peak = _latency(rep, mean_model, real)
+    real_lags, real_peaks = _latency(rep, mean_model, real)
+    real_lag = _typical_lag(real_lags)
+    peak = float(np.average(real_peaks, weights=[len(e.obs) - 1 for e in real]))
     sim_lags = [_latency(rep, m, s)[0] for m, s in zip(members, sims)]
-    lo, hi = min(sim_lags), max(sim_lags)
+    lo, hi = min(_typical_lag(k) for k in sim_lags), max(_typical_lag(k) for k in sim_lags)
     delta = float(real_lag - hi if real_lag > hi else (real_lag - lo if real_lag < lo else 0))
 
     # --- dynamics: replay through every member ------------------------------------------
-    dv_sim = np.concatenate([np.diff(s.next_state[:, nq:], axis=0) for s in sims])
+    dv_sim = np.concatenate([np.diff(e.next_state[:, nq:], axis=0) for e in sim_eps])
     dscale = np.maximum(np.sqrt(np.mean(dv_sim**2, axis=0)), 1e-9)
 
-    def predictions(s: _Stream, lag: int, models: list[mujoco.MjModel]) -> np.ndarray:
-        x, u = s.next_state[:-1], _lagged(s.action, lag)[1:]
+    def predictions(eps: list[_Stream], lag, models: list[mujoco.MjModel]) -> np.ndarray:
+        x, u, _ = _transitions(eps, lag)
         n = len(x)
         out = rep.step([m for m in models for _ in range(n)], np.tile(x, (len(models), 1)), np.tile(u, (len(models), 1)))
         return out[:, nq:].reshape(len(models), n, nv) / dscale
@@ -380,19 +420,23 @@ def transfer_evidence(
     def nll(e, sd):
         return 0.5 * np.sum((e / sd) ** 2 + np.log(2 * np.pi * sd**2), axis=1)
 
-    pred = predictions(real, real_lag, members)
-    e_real, sd_real = band_stats(real.next_state[1:, nq:] / dscale, pred)
+    def next_velocity(eps: list[_Stream]) -> np.ndarray:
+        return _transitions(eps, 0)[2][:, nq:] / dscale
+
+    # each episode replayed with its own realised lag
+    pred = predictions(real, real_lags, members)
+    e_real, sd_real = band_stats(next_velocity(real), pred)
     dynamics_error = float(np.sqrt(np.mean(e_real**2)))
     coverage = float(np.mean(np.abs(e_real) <= BAND_Z * sd_real))
 
     # held-out members over the same steps as the real stream: early steps (landing,
     # transients) are harder to predict than the long-run ones
-    horizon = len(e_real)
+    horizon = max(len(e.obs) for e in real)
     held_cov, held_err, held_nll = [], [], []
     for i, s in enumerate(sims):
         others = [m for j, m in enumerate(members) if j != i]
-        w = _Stream(s.obs[: horizon + 1], s.action[: horizon + 1], s.next_state[: horizon + 1])
-        e, sd = band_stats(w.next_state[1:, nq:] / dscale, predictions(w, sim_lags[i], others))
+        w = [_Stream(e.obs[:horizon], e.action[:horizon], e.next_state[:horizon]) for e in s]
+        e, sd = band_stats(next_velocity(w), predictions(w, sim_lags[i][: len(w)], others))
         held_cov.append(np.abs(e) <= BAND_Z * sd)
         held_err.append(e**2)
         held_nll.append(nll(e, sd))
@@ -403,16 +447,17 @@ def transfer_evidence(
     # --- how much a physical parameter offset explains -------------------------------------
     # transitions that make or break a contact or a joint limit are not smooth in the
     # parameters, so the linearised fit uses only those that keep the constraint set
-    sig_real = _constraint_signature(base, real.next_state)
-    steady = sig_real[:-1] == sig_real[1:]
-    explained, fitted = _explained(base, names, params, real, real_lag, e_real, predictions, steady)
+    steady = np.concatenate([(g[:-1] == g[1:]) for g in (_constraint_signature(base, e.next_state) for e in real)])
+    episode = np.concatenate([np.full(len(e.obs) - 1, i) for i, e in enumerate(real)])
+    explained, fitted = _explained(base, names, params, real, real_lags, e_real, predictions, steady, episode)
 
     # --- the future: KL on observation transitions -----------------------------------------
     try:
         g = kl.kl_gap(
-            real.obs, np.concatenate([s.obs for s in sims]), transitions=True, shrinkage="ledoit-wolf",
-            real_streams=np.zeros(len(real.obs), int),
-            sim_streams=np.concatenate([np.full(len(s.obs), i) for i, s in enumerate(sims)]),
+            np.concatenate([e.obs for e in real]), np.concatenate([e.obs for e in sim_eps]),
+            transitions=True, shrinkage="ledoit-wolf",
+            real_streams=np.concatenate([np.full(len(e.obs), i) for i, e in enumerate(real)]),
+            sim_streams=np.concatenate([np.full(len(e.obs), i) for i, e in enumerate(sim_eps)]),
             n_boot=20, rng=0,
         )
         kl_future, kl_floor = g.value, g.floor
@@ -422,7 +467,7 @@ def transfer_evidence(
     return TransferEvidence(
         observation_error=observation_error,
         obs_variance_ratio=ratio,
-        obs_whiteness=_lag1(r_real),
+        obs_whiteness=_lag1(r_real_eps),
         real_latency=int(real_lag),
         sim_latency_low=int(lo),
         sim_latency_high=int(hi),
@@ -441,9 +486,10 @@ def transfer_evidence(
     )
 
 
-def _explained(base, names, params, real, lag, e_real, predictions, steady) -> tuple[float, dict[str, float]]:
+def _explained(base, names, params, real, lag, e_real, predictions, steady, episode) -> tuple[float, dict[str, float]]:
     """Cross-validated share of the residual that a parameter offset δθ explains: e ≈ J δθ,
-    over the ``steady`` transitions (all of them if fewer than MIN_STEPS are)."""
+    over the ``steady`` transitions (all of them if fewer than MIN_STEPS are). The two folds
+    are the first and second half of each episode."""
     center = params.mean(axis=0)
     step = _DTHETA * np.maximum(np.abs(center), 1e-3)
     models = [apply_parameters(base, names, center)]
@@ -456,10 +502,13 @@ def _explained(base, names, params, real, lag, e_real, predictions, steady) -> t
     if np.count_nonzero(steady) < MIN_STEPS:
         steady = np.ones(len(e_real), bool)
     J, target = J[:, steady], e_real[steady]  # residual against the ensemble mean
-    n = target.shape[0]
     A = J.reshape(len(names), -1).T  # (n·nv, P)
     y = target.reshape(-1)
-    halves = np.arange(n) < n // 2
+    # early against late steps of every episode: a constant offset must carry over in time
+    episode = episode[steady]
+    starts = np.searchsorted(episode, episode, side="left")
+    sizes = np.bincount(episode)[episode]
+    halves = (np.arange(len(episode)) - starts) < sizes // 2
     rows = np.repeat(halves, target.shape[1])
     sse = sst = 0.0
     for train in (rows, ~rows):

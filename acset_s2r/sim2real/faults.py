@@ -16,7 +16,8 @@ one lever out of the sim's support:
 
 The plant is stepped by :func:`deploy_disturbed`, which with no disturbance draws
 and steps exactly as :func:`acset_s2r.sim2real.plant.deploy` does, and the run is
-recorded into a ``SchSim2RealTrajectory`` ACSet like ``run_experiment``'s.
+recorded into a ``SchSim2RealTrajectory`` ACSet like ``run_experiment``'s: several real
+episodes on the same faulty plant go into the one real stream as episodes 0, 1, ...
 """
 
 from __future__ import annotations
@@ -158,6 +159,14 @@ def deploy_disturbed(
     )
 
 
+def stack_episodes(batches: list[RolloutBatch]) -> RolloutBatch:
+    """One batch whose envs are the given single-episode batches, in order."""
+    if not batches:
+        raise SimulationError("stack_episodes: no episode to stack")
+    fields = {f.name: np.concatenate([getattr(b, f.name) for b in batches]) for f in attrs.fields(RolloutBatch)}
+    return RolloutBatch(**fields)
+
+
 def typical_velocity_change(batch: RolloutBatch) -> np.ndarray:
     """(nv,) RMS one-step velocity change per dof over the live steps of a batch."""
     dv = np.diff(batch.qvel, axis=1)[batch.alive]
@@ -174,7 +183,8 @@ def record_transfer(
     name: str = "policy",
     seed: int = 0,
 ) -> ACSet:
-    """One Policy, its ``train`` ensemble with one sim stream each, and one deployed real stream."""
+    """One Policy, its ``train`` ensemble with one sim stream each, and one deployed real stream
+    holding every episode of ``real_batch`` (``real_return`` is their mean)."""
     base = ensemble.base
     X = ACSet(
         SchSim2RealTrajectory,
@@ -190,7 +200,7 @@ def record_transfer(
         stream = _add_stream(X, sim_batch, i, "sim")
         X.add_part("SimEnv", train=p, observe_sim=stream, sim_params=ensemble.params.values[i],
                    sim_seed=seed, randomization_level=level)
-    stream = _add_stream(X, real_batch, 0, "real")
+    stream = _add_stream(X, real_batch, range(real_batch.n_envs), "real")
     r = X.add_part(
         "RealEnv", observe_real=stream, real_params=plant.parameters(ensemble.params.names),
         obs_noise_std=float(np.mean(plant.config.obs_noise.std)), latency_steps=int(real_batch.latency[0]),
@@ -208,11 +218,16 @@ def fault_experiment(
     sim: SimSide = SimSide(),
     n_sim: int = 8,
     steps: int = 200,
+    real_episodes: int = 1,
 ) -> ACSet:
     """Roll ``policy`` out on a sim ensemble and on a real plant with ``fault``; record both.
 
-    Everything is drawn from ``numpy.random.default_rng(seed)``.
+    The real plant runs ``real_episodes`` fresh episodes of ``steps`` steps, recorded as the
+    episodes of one real stream; the first is the same whatever their number. Everything is
+    drawn from ``numpy.random.default_rng(seed)``.
     """
+    if isinstance(real_episodes, bool) or not isinstance(real_episodes, (int, np.integer)) or real_episodes < 1:
+        raise SimulationError(f"real_episodes must be a positive integer, got {real_episodes!r}")
     rng = np.random.default_rng(seed)
     base = task.load_model()
     ensemble = sim.ensemble(base, n_sim, rng)
@@ -224,5 +239,5 @@ def fault_experiment(
     kick = None
     if fault.kind == "overconfidence":
         kick = fault.magnitude * typical_velocity_change(sim_batch)
-    real_batch = deploy_disturbed(plant, policy, task, rng, steps, kick)
+    real_batch = stack_episodes([deploy_disturbed(plant, policy, task, rng, steps, kick) for _ in range(real_episodes)])
     return record_transfer(policy, ensemble, sim_batch, real_batch, plant, sim.level, seed=seed)
