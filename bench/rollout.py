@@ -25,7 +25,7 @@ from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.policy import lqr_policy, zero_policy
 from acset_s2r.sim2real.randomization import playground_defaults, sample_ensemble
 from acset_s2r.acset import ACSet
-from acset_s2r.sim2real.experiment import _add_stream
+from acset_s2r.sim2real.experiment import record_stream
 from acset_s2r.sim2real.rollout import install_warning_handler, rollout
 from acset_s2r.sim2real.schema import SchSim2RealTrajectory, trajectory_types
 from acset_s2r.sim2real.tasks import get_task
@@ -56,7 +56,7 @@ def record(rb) -> ACSet:
     types = trajectory_types(rb.obs.shape[2], rb.action.shape[2], rb.qpos.shape[2] + rb.qvel.shape[2], 1, 1)
     X = ACSet(SchSim2RealTrajectory, **types)
     for env in range(rb.n_envs):
-        _add_stream(X, rb, env, "sim")
+        record_stream(X, rb, env, "sim")
     return X
 
 

@@ -359,7 +359,7 @@ def describe_plant(config: RealPlantConfig) -> str:
     return ", ".join(parts)
 
 
-def _add_stream(X: ACSet, batch: RolloutBatch, env: int | Sequence[int], domain: str) -> int:
+def record_stream(X: ACSet, batch: RolloutBatch, env: int | Sequence[int], domain: str) -> int:
     """Record the live steps of episode ``env`` (or of several, in order, as episodes 0, 1, ...)
     as one Observation stream; return the stream id.
 
@@ -368,7 +368,7 @@ def _add_stream(X: ACSet, batch: RolloutBatch, env: int | Sequence[int], domain:
     """
     envs = [int(env)] if np.ndim(env) == 0 else [int(e) for e in env]
     if not envs:
-        raise SimulationError(f"_add_stream: no episode to record in the {domain} stream")
+        raise SimulationError(f"record_stream: no episode to record in the {domain} stream")
     lengths = batch.lengths[envs].astype(np.int64)
     stream = X.add_part("Observation", domain=domain, episode_return=float(batch.returns[envs].mean()))
     n = int(lengths.sum())
@@ -513,12 +513,12 @@ def run_experiment(
             sim_return=float(sim_batch.returns.mean()),
         )
         for i in range(config.n_sim):
-            stream = _add_stream(X, sim_batch, i, "sim")
+            stream = record_stream(X, sim_batch, i, "sim")
             X.add_part(
                 "SimEnv", train=p, observe_sim=stream, sim_params=params.values[i],
                 sim_seed=config.seed, randomization_level=spec.level,
             )
-        stream = _add_stream(X, real_batch, range(real_batch.n_envs), "real")
+        stream = record_stream(X, real_batch, range(real_batch.n_envs), "real")
         X.set_subpart(p, "real_return", float(episode_returns(X, stream).mean()))
         r = X.add_part(
             "RealEnv", observe_real=stream, real_params=real_params,
