@@ -18,6 +18,10 @@ policy, the offset fit on contact-steady transitions and its 25% secant step wer
 With 4 real episodes per policy, each its own segment of the diagnosis (replayed with its own
 realised lag; per-episode lag set on seeds 100-109): 2000-2009 cartpole 92.5%, hopper 91.7%;
 the unused 5000-5009 cartpole 95.8%, hopper 85.8%. Steps per episode unchanged.
+Lags chosen by the smallest one-step replay residual (real and sim streams) and one chord step
+of the offset fit, set on seeds 7-9 and 100-109 (hopper 80.6 -> 94.4%, 93.3 -> 97.5%; cartpole
+unchanged): 2000-2009 cartpole 92.5%, hopper 95.0%; 5000-5009 cartpole 95.8%, hopper 93.3%;
+the unused 6000-6009 cartpole 100%, hopper 96.7% (94.2% before the change).
 
     .venv/bin/python bench/diagnosis.py [--seeds 10] [--models cartpole hopper]
 """

@@ -15,17 +15,20 @@ runs, so that "what the sim already expects" is the baseline:
 - observation: the sensor residual ``o_t - h(x_t)`` (recorded observation minus the
   sensor model at the true state). Its power in real over that in sim is the variance
   inflation; a lag-1 autocorrelation near 0 says the extra is white sensor noise.
-- latency: the control each transition actually received is inferred by least squares
-  through the sim's control Jacobian, ``û_t = B_t⁺ (v_{t+1} - f_v(x_t, 0))``, and
-  cross-correlated with the commands ``a_{t-k}``; the peak lag is the realised latency.
-  Done per episode and for every sim stream too, so the real lag is compared with the sim's
-  range, and each episode is replayed below with its own lag.
+- latency: per episode, the lag k in 0..MAX_LAG whose commands ``a_{t-k}``, replayed one
+  step through the sim (the ensemble's mean model; each sim stream through its own member),
+  give the smallest velocity residual is the realised latency. Done for every sim stream too,
+  so the real lag is compared with the sim's range, and each episode is replayed below with
+  its own lag. How clear the lag is: the control each transition received, inferred by least
+  squares through the sim's control Jacobian, ``û_t = B_t⁺ (v_{t+1} - f_v(x_t, 0))``,
+  cross-correlated with the commands (weak through contact, where it can peak at a wrong lag).
 - dynamics: each real transition is replayed through every ensemble member from the
   recorded state with the command the latency estimate says was acting; the velocity
   residual against the ensemble mean, relative to the sim's typical one-step velocity
   change, is the dynamics error. A least-squares fit of that residual on the members'
-  parameter sensitivities says how much of it a different physical parameter vector
-  explains (a systematic mismatch) rather than unmodelled randomness.
+  parameter sensitivities, refined by one chord step (replay at the fitted parameters, refit
+  what is left), says how much of it a different physical parameter vector explains (a
+  systematic mismatch) rather than unmodelled randomness.
 - overconfidence: coverage, the fraction of residuals inside the ensemble's two-sigma
   band, against the coverage the ensemble achieves on its own members held out in
   turn (what it would be if the real plant were one more draw).
@@ -94,8 +97,8 @@ class TransferEvidence:
       stream the lower median of its episodes' lags, as latency is drawn at each reset);
     - ``latency_delta``: control steps from the sim's lag range to the real lag, real minus
       sim (0 inside the range);
-    - ``latency_peak``: the cross-correlation at each real episode's lag, averaged over
-      transitions (how clear the estimate is);
+    - ``latency_peak``: each real episode's peak cross-correlation of commands with the
+      inferred control, averaged over transitions (how clear the lag is);
     - ``dynamics_error``: RMS one-step velocity residual against the ensemble mean,
       relative to the sim's RMS one-step velocity change;
     - ``sim_dynamics_error``: the same for held-out sim members (the baseline);
@@ -318,7 +321,8 @@ def _lag1(parts: list[np.ndarray]) -> float:
 
 def _latency(rep: _Replay, model: mujoco.MjModel, eps: list[_Stream]) -> tuple[np.ndarray, np.ndarray]:
     """Per episode, (lag, peak correlation) between commands and the control the transitions
-    received. Per episode, as the latency is drawn afresh at each reset."""
+    received. Per episode, as the latency is drawn afresh at each reset. Only the peak is
+    used: through contact it is weak and its lag can be off by one (see _replay_lags)."""
     x, _, x1 = _transitions(eps, 0)
     n, nu, nq = len(x), rep.base.nu, rep.nq
     ctrl = np.zeros((n * (1 + nu), nu))
@@ -347,6 +351,19 @@ def _latency(rep: _Replay, model: mujoco.MjModel, eps: list[_Stream]) -> tuple[n
         lags.append(best)
         peaks.append(peak if np.isfinite(peak) else 0.0)
     return np.array(lags, int), np.array(peaks, float)
+
+
+def _replay_lags(rep: _Replay, model: mujoco.MjModel, eps: list[_Stream], dscale: np.ndarray) -> np.ndarray:
+    """Per episode, the lag in 0..MAX_LAG whose commands, replayed through ``model``, give
+    the smallest one-step velocity residual (scaled by ``dscale``)."""
+    x, _, x1 = _transitions(eps, 0)
+    n, nq = len(x), rep.nq
+    ks = range(MAX_LAG + 1)
+    u = np.concatenate([_transitions(eps, k)[1] for k in ks])
+    nxt = rep.step([model] * len(u), np.tile(x, (len(ks), 1)), u)[:, nq:].reshape(len(ks), n, -1)
+    sq = np.sum(((nxt - x1[None, :, nq:]) / dscale) ** 2, axis=2)  # (lags, n)
+    cuts = np.cumsum([len(e.obs) - 1 for e in eps])[:-1]
+    return np.array([int(np.argmin(part.sum(axis=1))) for part in np.split(sq, cuts, axis=1)], int)
 
 
 def _typical_lag(lags: np.ndarray) -> int:
@@ -395,17 +412,19 @@ def transfer_evidence(
 
     # --- latency: realised lag of real and of each sim stream --------------------------
     mean_model = apply_parameters(base, names, params.mean(axis=0))
-    real_lags, real_peaks = _latency(rep, mean_model, real)
+    # the lag is the one whose commands, replayed, best reproduce the transitions; the
+    # cross-correlation peak (weak through contact) only says how clear the lag is
+    _, real_peaks = _latency(rep, mean_model, real)
+    dv_sim = np.concatenate([np.diff(e.next_state[:, nq:], axis=0) for e in sim_eps])
+    dscale = np.maximum(np.sqrt(np.mean(dv_sim**2, axis=0)), 1e-9)
+    real_lags = _replay_lags(rep, mean_model, real, dscale)
     real_lag = _typical_lag(real_lags)
     peak = float(np.average(real_peaks, weights=[len(e.obs) - 1 for e in real]))
-    sim_lags = [_latency(rep, m, s)[0] for m, s in zip(members, sims)]
+    sim_lags = [_replay_lags(rep, m, s, dscale) for m, s in zip(members, sims)]
     lo, hi = min(_typical_lag(k) for k in sim_lags), max(_typical_lag(k) for k in sim_lags)
     delta = float(real_lag - hi if real_lag > hi else (real_lag - lo if real_lag < lo else 0))
 
     # --- dynamics: replay through every member ------------------------------------------
-    dv_sim = np.concatenate([np.diff(e.next_state[:, nq:], axis=0) for e in sim_eps])
-    dscale = np.maximum(np.sqrt(np.mean(dv_sim**2, axis=0)), 1e-9)
-
     def predictions(eps: list[_Stream], lag, models: list[mujoco.MjModel]) -> np.ndarray:
         x, u, _ = _transitions(eps, lag)
         n = len(x)
@@ -488,8 +507,9 @@ def transfer_evidence(
 
 def _explained(base, names, params, real, lag, e_real, predictions, steady, episode) -> tuple[float, dict[str, float]]:
     """Cross-validated share of the residual that a parameter offset δθ explains: e ≈ J δθ,
-    over the ``steady`` transitions (all of them if fewer than MIN_STEPS are). The two folds
-    are the first and second half of each episode."""
+    then one chord step, over the ``steady`` transitions (all of them if fewer than MIN_STEPS
+    are). The two folds are the first and second half of each episode; the held-out residual
+    is a replay at the fitted parameters."""
     center = params.mean(axis=0)
     step = _DTHETA * np.maximum(np.abs(center), 1e-3)
     models = [apply_parameters(base, names, center)]
@@ -502,6 +522,7 @@ def _explained(base, names, params, real, lag, e_real, predictions, steady, epis
     if np.count_nonzero(steady) < MIN_STEPS:
         steady = np.ones(len(e_real), bool)
     J, target = J[:, steady], e_real[steady]  # residual against the ensemble mean
+    pred0 = pred[0][steady]
     A = J.reshape(len(names), -1).T  # (n·nv, P)
     y = target.reshape(-1)
     # early against late steps of every episode: a constant offset must carry over in time
@@ -510,14 +531,26 @@ def _explained(base, names, params, real, lag, e_real, predictions, steady, epis
     sizes = np.bincount(episode)[episode]
     halves = (np.arange(len(episode)) - starts) < sizes // 2
     rows = np.repeat(halves, target.shape[1])
+
+    def fit(train):
+        # a mass fault of tens of percent is not linear in the parameters: one chord step
+        # refits, with the same J, what is left after replaying at the first fit
+        coef = _ridge(A[train], y[train])
+        return coef + _ridge(A[train], moved_residual(coef)[train])
+
+    def moved_residual(coef):
+        # an ill-determined offset may step past zero; keep the replayed model physical
+        theta = np.maximum(center + coef, 0.1 * np.abs(center))
+        moved = predictions(real, lag, [apply_parameters(base, names, theta)])[0][steady]
+        return (target - (moved - pred0)).reshape(-1)
+
     sse = sst = 0.0
     for train in (rows, ~rows):
-        coef = _ridge(A[train], y[train])
-        r = y[~train] - A[~train] @ coef
+        r = moved_residual(fit(train))[~train]  # held out, by replay at the fitted parameters
         sse += r @ r
         sst += y[~train] @ y[~train]
     explained = float(max(0.0, 1.0 - sse / sst)) if sst > 0 else 0.0
-    coef = _ridge(A, y)
+    coef = fit(np.ones(len(y), bool))
     fitted = {nm: float(c + d) for nm, c, d in zip(names, center, coef)}
     return explained, fitted
 
