@@ -395,6 +395,48 @@ def record_stream(X: ACSet, batch: RolloutBatch, env: int | Sequence[int], domai
     return stream
 
 
+def record_policy(
+    X: ACSet,
+    name: str,
+    policy,
+    sim_batch: RolloutBatch,
+    sim_params: np.ndarray,
+    real_batch: RolloutBatch,
+    real_params: np.ndarray,
+    plant: RealPlant,
+    level: float,
+    seed: int,
+) -> int:
+    """Record one trained policy: its Policy part, one SimEnv and sim stream per row of
+    ``sim_params`` (``train``, ``observe_sim``), and one RealEnv whose stream holds every
+    episode of ``real_batch`` (``deploy``, ``observe_real``); return the Policy id.
+
+    ``real_return`` is read back from the recorded stream (the mean episode return).
+    """
+    p = X.add_part(
+        "Policy",
+        policy_name=name,
+        policy_params=policy.to_vector(),
+        action_noise=float(np.mean(policy.sigma)),
+        sim_return=float(sim_batch.returns.mean()),
+    )
+    for i in range(len(sim_params)):  # env i of sim_batch ran ensemble member i
+        stream = record_stream(X, sim_batch, i, "sim")
+        X.add_part(
+            "SimEnv", train=p, observe_sim=stream, sim_params=sim_params[i],
+            sim_seed=seed, randomization_level=level,
+        )
+    stream = record_stream(X, real_batch, range(real_batch.n_envs), "real")
+    X.set_subpart(p, "real_return", float(episode_returns(X, stream).mean()))
+    r = X.add_part(
+        "RealEnv", observe_real=stream, real_params=real_params,
+        obs_noise_std=float(np.mean(plant.config.obs_noise.std)),
+        latency_steps=int(real_batch.latency[0]),
+    )
+    X.set_subpart(p, "deploy", r)
+    return p
+
+
 def stream_steps(X: ACSet, streams, episodes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(steps, segments): the Steps of ``streams`` in (stream, episode, t_index) order, and
     for each its segment: the id of the first Step of its (stream, episode).
@@ -504,28 +546,10 @@ def run_experiment(
     )
     real_params = plant.parameters(names)
     for spec, params, trained, sim_batch, real_batch in runs:
-        pol = trained.policy
-        p = X.add_part(
-            "Policy",
-            policy_name=spec.name,
-            policy_params=pol.to_vector(),
-            action_noise=float(np.mean(pol.sigma)),
-            sim_return=float(sim_batch.returns.mean()),
+        record_policy(
+            X, spec.name, trained.policy, sim_batch, params.values, real_batch, real_params,
+            plant, spec.level, config.seed,
         )
-        for i in range(config.n_sim):
-            stream = record_stream(X, sim_batch, i, "sim")
-            X.add_part(
-                "SimEnv", train=p, observe_sim=stream, sim_params=params.values[i],
-                sim_seed=config.seed, randomization_level=spec.level,
-            )
-        stream = record_stream(X, real_batch, range(real_batch.n_envs), "real")
-        X.set_subpart(p, "real_return", float(episode_returns(X, stream).mean()))
-        r = X.add_part(
-            "RealEnv", observe_real=stream, real_params=real_params,
-            obs_noise_std=float(np.mean(plant.config.obs_noise.std)),
-            latency_steps=int(real_batch.latency[0]),
-        )
-        X.set_subpart(p, "deploy", r)
 
     gaps = {}
     for p in X.parts("Policy").tolist():

@@ -28,7 +28,7 @@ import numpy as np
 
 from acset_s2r.acset import ACSet
 from acset_s2r.errors import SimulationError
-from acset_s2r.sim2real.experiment import record_stream
+from acset_s2r.sim2real.experiment import record_policy
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import RealPlant, RealPlantConfig, make_real_plant
 from acset_s2r.sim2real.policy import LinearGaussianPolicy
@@ -191,21 +191,10 @@ def record_transfer(
         **trajectory_types(base.nsensordata, base.nu, base.nq + base.nv, len(ensemble.params.names),
                            policy.to_vector().size),
     )
-    p = X.add_part(
-        "Policy", policy_name=name, policy_params=policy.to_vector(),
-        action_noise=float(np.mean(policy.sigma)), sim_return=float(sim_batch.returns.mean()),
-        real_return=float(real_batch.returns.mean()),
+    record_policy(
+        X, name, policy, sim_batch, ensemble.params.values, real_batch,
+        plant.parameters(ensemble.params.names), plant, level, seed,
     )
-    for i in range(len(ensemble)):
-        stream = record_stream(X, sim_batch, i, "sim")
-        X.add_part("SimEnv", train=p, observe_sim=stream, sim_params=ensemble.params.values[i],
-                   sim_seed=seed, randomization_level=level)
-    stream = record_stream(X, real_batch, range(real_batch.n_envs), "real")
-    r = X.add_part(
-        "RealEnv", observe_real=stream, real_params=plant.parameters(ensemble.params.names),
-        obs_noise_std=float(np.mean(plant.config.obs_noise.std)), latency_steps=int(real_batch.latency[0]),
-    )
-    X.set_subpart(p, "deploy", r)
     return X
 
 
