@@ -350,7 +350,7 @@ class Schema:
             raise SchemaError(f"{path}: {err}") from None
 
     def write_json(self, path: str | Path) -> None:
-        from acset_s2r.serialization import atomic_write_text
+        from acset_s2r.fileio import atomic_write_text
 
         atomic_write_text(path, json.dumps(self.to_json(), indent=2) + "\n")
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import stat
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ import numpy as np
 
 from acset_s2r.acset import ACSet, AttrSpec, attr_spec
 from acset_s2r.errors import AcsetS2RError, SerializationError
+from acset_s2r.fileio import atomic_write_text
 from acset_s2r.schema import Schema
 
 COLUMNAR_FORMAT = "acset_s2r.columnar/1"
@@ -39,35 +38,6 @@ class AttrVar:
 
     def __repr__(self) -> str:
         return f"AttrVar({self.k})"
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp makes the file 0600; give it the mode a plain open() would (or the old file's)
-        try:
-            mode = stat.S_IMODE(os.stat(path).st_mode)
-        except FileNotFoundError:
-            mode = 0o666 & ~_umask()
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 # -- writing --------------------------------------------------------------------------

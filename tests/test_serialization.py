@@ -14,12 +14,12 @@ from acset_s2r import ACSet, catalog, serialization
 from acset_s2r.acset import AttrSpec
 from acset_s2r.errors import AcsetS2RError, SerializationError
 from acset_s2r.schema import Schema
+from acset_s2r.fileio import atomic_write_text
 from acset_s2r.serialization import (
     COLUMNAR_FORMAT,
     AttrVar,
     acset_from_json,
     acset_to_json,
-    atomic_write_text,
     from_columnar_json,
     read_json,
     to_columnar_json,

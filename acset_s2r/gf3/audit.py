@@ -56,7 +56,7 @@ from acset_s2r.errors import AcsetS2RError
 from acset_s2r.gf3.parse import load_skills
 from acset_s2r.gf3.records import Declaration, Group, Member, SkillCorpus, looks_like_skill
 from acset_s2r.gf3.trit import Trit, trit_sum
-from acset_s2r.serialization import atomic_write_text
+from acset_s2r.fileio import atomic_write_text
 
 # The CLI imports extract_main from here; it lives in acset_s2r.gf3.extract.
 from acset_s2r.gf3.extract import extract_main  # noqa: E402,F401

@@ -37,7 +37,8 @@ import sympy
 from acset_s2r.acset import ACSet
 from acset_s2r.constraints import Constraint, violations
 from acset_s2r.errors import EstimatorError, SimulationError
-from acset_s2r.serialization import atomic_write_text, write_json
+from acset_s2r.fileio import atomic_write_text
+from acset_s2r.serialization import write_json
 from acset_s2r.sim2real import kl
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import RealPlant, RealPlantConfig, deploy, fixed, in_support, make_real_plant

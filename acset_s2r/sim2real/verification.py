@@ -62,7 +62,7 @@ from acset_s2r.constraints import Constraint, violations
 from acset_s2r.errors import InstanceError, SerializationError
 from acset_s2r.gf3.trit import Trit, conservation_holds, trit_sum
 from acset_s2r.paths import check_equations
-from acset_s2r.serialization import atomic_write_text
+from acset_s2r.fileio import atomic_write_text
 from acset_s2r.sim2real.schema import SchSim2RealTrajectory
 
 __all__ = [
