@@ -212,6 +212,6 @@ def conservation_holds(trits: Iterable[Trit | int]) -> bool:
     Kept deliberately separate from ``is_balanced`` (integer sum then ``%``, not
     field addition) so that tests can check the two agree. The sim2real
     verification code should call this for its ``gf3_conservation`` verifier, and its
-    tests can reuse ``tests/test_gf3_trit.py::test_conservation_rule_agrees_with_field_sum``.
+    tests can reuse ``tests/gf3/test_trit.py::test_conservation_rule_agrees_with_field_sum``.
     """
     return sum(int(t) for t in trits) % 3 == 0

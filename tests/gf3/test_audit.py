@@ -18,7 +18,7 @@ from acset_s2r.gf3.audit import (
 from acset_s2r.gf3.parse import parse_skill_text
 from acset_s2r.gf3.trit import ERGODIC, MINUS, PLUS, Trit, is_balanced
 
-FIXTURES = Path(__file__).parent / "fixtures" / "skills"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "skills"
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

@@ -14,7 +14,7 @@ from acset_s2r.gf3.parse import load_skills, parse_skill_text, skill_files
 from acset_s2r.gf3.records import looks_like_skill
 from acset_s2r.gf3.trit import MINUS, PLUS, ERGODIC, Trit, trit_sum
 
-FIXTURES = Path(__file__).parent / "fixtures" / "skills"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "skills"
 
 
 def decls(text):

@@ -17,7 +17,7 @@ from acset_s2r.schema import Schema
 from acset_s2r.serialization import acset_from_json, acset_to_json
 
 ROOT = Path(__file__).parent.parent
-FIXTURES = Path(__file__).parent / "fixtures" / "skills"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "skills"
 
 
 def test_schema_file_matches_declaration():
