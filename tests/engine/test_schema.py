@@ -13,8 +13,8 @@ from acset_s2r.errors import PathError, SchemaError
 from acset_s2r.schema import Attr, Equation, Hom, Schema
 from acset_s2r.strategies import schemas
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).parent / "fixtures" / "catlab"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "catlab"
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

@@ -27,7 +27,7 @@ from acset_s2r.serialization import (
 )
 from acset_s2r.strategies import schemas_and_acsets
 
-FIXTURES = Path(__file__).parent / "fixtures" / "catlab"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "catlab"
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SchGraph, SchWG, SchLPN, SchPN = (
     catalog.SchGraph,
