@@ -1,6 +1,7 @@
 """acset_s2r: categorical databases (ACSets) for sim-to-real experiments.
 
-The public API is flat: ``from acset_s2r import Schema, ACSet, homomorphisms, ...``.
+The public API is flat: ``from acset_s2r import Schema, ACSet, homomorphisms, ...``;
+every exception is in :mod:`acset_s2r.errors`.
 Layers, each using only those before it: schema -> acset (columns, indexes)
 -> serialization -> algebra (paths, homs, limits, migration, queries)
 -> sim2real and gf3 applications -> cli.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from acset_s2r import errors
 from acset_s2r import homs as _homs
 from acset_s2r import paths as _paths
 from acset_s2r.acset import ACSet, AttrSpec
@@ -37,6 +39,7 @@ from acset_s2r.errors import (
     MigrationError,
     PathError,
     PresentSyntaxError,
+    QueryError,
     SchemaError,
     SerializationError,
     SimulationError,
@@ -112,12 +115,12 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ACSet", "ACSetTransformation", "AcsetS2RError", "Attr", "AttrSpec", "AttrTypeError", "AttrVar",
     "Const", "Constraint", "ConstraintError", "Converse", "Equation", "EstimatorError", "Hom",
-    "InstanceError", "MigrationError", "Path", "PathError", "PresentSyntaxError", "SchGraph",
+    "InstanceError", "MigrationError", "Path", "PathError", "PresentSyntaxError", "QueryError", "SchGraph",
     "SchLabelledPetriNet", "SchPetriNet", "SchReflexiveGraph", "SchSim2RealTransfer",
     "SchSymmetricGraph", "SchWeightedGraph", "Schema", "SchemaError", "SchemaFunctor",
     "SerializationError", "SimulationError", "SkillParseError", "TransformationError", "Trit",
     "acset_from_json", "acset_to_json", "audit_skills", "check_equations", "coequalizer", "compose",
-    "coproduct", "count_homomorphisms", "delta", "draw", "equalizer", "evaluate", "homomorphism",
+    "coproduct", "count_homomorphisms", "delta", "draw", "equalizer", "errors", "evaluate", "homomorphism",
     "homomorphisms", "identity", "initial", "is_balanced", "is_epic", "is_iso", "is_isomorphic",
     "is_monic", "load_skills", "pi", "product", "pullback", "pushout", "query", "read_json",
     "relation", "restrict", "sigma", "terminal", "to_dot", "to_mermaid", "violations", "write_json",

@@ -50,6 +50,10 @@ class MigrationError(AcsetS2RError, ValueError):
     """A schema functor that is not a functor, or a migration that cannot be computed."""
 
 
+class QueryError(AcsetS2RError, ValueError):
+    """A malformed conjunctive query: unknown names, or a variable used at two types."""
+
+
 class ConstraintError(AcsetS2RError, ValueError):
     """A symbolic constraint that does not compile against a schema."""
 

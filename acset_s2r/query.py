@@ -42,14 +42,10 @@ import attrs
 import numpy as np
 
 from acset_s2r.acset import ACSet
-from acset_s2r.errors import AcsetS2RError, PathError
+from acset_s2r.errors import PathError, QueryError
 from acset_s2r.schema import Attr, Schema
 
-__all__ = ["Const", "QueryError", "query"]
-
-
-class QueryError(AcsetS2RError, ValueError):
-    """A malformed conjunctive query: unknown names, or a variable used at two types."""
+__all__ = ["Const", "query"]
 
 
 @attrs.frozen

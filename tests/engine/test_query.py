@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from acset_s2r import ACSet
 from acset_s2r.catalog import SchGraph, SchLabelledPetriNet, SchWeightedGraph
 from acset_s2r.homs import count_homomorphisms, homomorphisms
-from acset_s2r.query import Const, QueryError, query
+from acset_s2r.errors import QueryError
+from acset_s2r.query import Const, query
 
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
