@@ -1,10 +1,11 @@
 """acset_s2r: categorical databases (ACSets) for sim-to-real experiments.
 
 The public API is flat: ``from acset_s2r import Schema, ACSet, homomorphisms, ...``;
-every exception is in :mod:`acset_s2r.errors`.
-Layers, each using only those before it: schema -> acset (columns, indexes)
--> serialization -> algebra (paths, homs, limits, migration, queries)
--> sim2real and gf3 applications -> cli.
+every exception is in :mod:`acset_s2r.errors`. Engine layers, each importing only those
+before it: errors, fileio -> schema -> catalog -> present (``@present`` parsing)
+-> acset (columns, indexes) -> serialization (schema and instance JSON)
+-> algebra (paths, homs, limits, migration, query, constraints) -> draw, strategies;
+then the sim2real and gf3 applications -> cli.
 
 The sim2real names (``run_experiment``, ``ExperimentConfig``, ...) are loaded on first
 use, so that ``import acset_s2r`` does not import MuJoCo.
@@ -70,6 +71,7 @@ from acset_s2r.limits import (
 )
 from acset_s2r.migration import SchemaFunctor, delta, pi, restrict, sigma
 from acset_s2r.paths import Converse, Path, check_equations, evaluate, relation
+from acset_s2r.present import parse_present
 from acset_s2r.query import Const, query
 from acset_s2r.schema import Attr, Equation, Hom, Schema
 from acset_s2r.serialization import (
@@ -77,7 +79,11 @@ from acset_s2r.serialization import (
     acset_from_json,
     acset_to_json,
     read_json,
+    read_schema_json,
+    schema_from_json,
+    schema_to_json,
     write_json,
+    write_schema_json,
 )
 
 __version__ = "0.1.0"
@@ -115,14 +121,16 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ACSet", "ACSetTransformation", "AcsetS2RError", "Attr", "AttrSpec", "AttrTypeError", "AttrVar",
     "Const", "Constraint", "ConstraintError", "Converse", "Equation", "EstimatorError", "Hom",
-    "InstanceError", "MigrationError", "Path", "PathError", "PresentSyntaxError", "QueryError", "SchGraph",
-    "SchLabelledPetriNet", "SchPetriNet", "SchReflexiveGraph", "SchSim2RealTransfer",
+    "InstanceError", "MigrationError", "Path", "PathError", "PresentSyntaxError", "QueryError",
+    "SchGraph", "SchLabelledPetriNet", "SchPetriNet", "SchReflexiveGraph", "SchSim2RealTransfer",
     "SchSymmetricGraph", "SchWeightedGraph", "Schema", "SchemaError", "SchemaFunctor",
     "SerializationError", "SimulationError", "SkillParseError", "TransformationError", "Trit",
     "acset_from_json", "acset_to_json", "audit_skills", "check_equations", "coequalizer", "compose",
-    "coproduct", "count_homomorphisms", "delta", "draw", "equalizer", "errors", "evaluate", "homomorphism",
-    "homomorphisms", "identity", "initial", "is_balanced", "is_epic", "is_iso", "is_isomorphic",
-    "is_monic", "load_skills", "pi", "product", "pullback", "pushout", "query", "read_json",
-    "relation", "restrict", "sigma", "terminal", "to_dot", "to_mermaid", "violations", "write_json",
+    "coproduct", "count_homomorphisms", "delta", "draw", "equalizer", "errors", "evaluate",
+    "homomorphism", "homomorphisms", "identity", "initial", "is_balanced", "is_epic", "is_iso",
+    "is_isomorphic", "is_monic", "load_skills", "parse_present", "pi", "product", "pullback",
+    "pushout", "query", "read_json", "read_schema_json", "relation", "restrict", "schema_from_json",
+    "schema_to_json", "sigma", "terminal", "to_dot", "to_mermaid", "violations", "write_json",
+    "write_schema_json",
     *_SIM2REAL,
 ]

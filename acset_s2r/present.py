@@ -12,6 +12,10 @@ Accepted, one statement per line::
 
 Anything that is not a C-set schema (a product ``Hom(A × B, C)``, a ``::Type``
 declaration, a name used before it is declared) is rejected with its line number.
+
+A parent after ``<:`` is looked up in the schemas passed as ``known`` and in
+:data:`acset_s2r.catalog.BUILTIN_SCHEMAS`; the catalog sits below this module and is
+declared in code, so it never needs the parser.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from acset_s2r.catalog import BUILTIN_SCHEMAS
 from acset_s2r.errors import PresentSyntaxError, SchemaError
 from acset_s2r.schema import Attr, Equation, Hom, Schema
 
@@ -47,12 +52,6 @@ def present_blocks(text: str) -> list[tuple[int, str]]:
 
 def _strip_comment(line: str) -> str:
     return line.split("#", 1)[0]
-
-
-def _builtin_schemas() -> dict[str, Schema]:
-    from acset_s2r import catalog
-
-    return dict(catalog.BUILTIN_SCHEMAS)
 
 
 def parse_present(text: str, known: Mapping[str, Schema] | None = None, first_line: int = 1) -> Schema:
@@ -84,7 +83,7 @@ def parse_present(text: str, known: Mapping[str, Schema] | None = None, first_li
     eqs: list[Equation] = []
     parent = None
     if header["parent"]:
-        registry = _builtin_schemas() | dict(known or {})
+        registry = dict(BUILTIN_SCHEMAS) | dict(known or {})
         parent = registry.get(header["parent"])
         if parent is None:
             raise PresentSyntaxError(

@@ -5,27 +5,24 @@ types, attributes from objects to attribute types, and path equations. Paths are
 written left to right (diagrammatic order): ``["deploy", "observe_real"]`` means
 first ``deploy`` then ``observe_real``, which Catlab writes ``deploy ⋅ observe_real``.
 
-Schemas are immutable values: declare them with :meth:`Schema.build`, extend them
-with :meth:`Schema.extend`, read them from Catlab ``@present`` blocks with
-:meth:`Schema.from_present`, and move them through ACSets.jl JSON with
-:meth:`Schema.to_json` / :meth:`Schema.from_json`.
+Schemas are immutable values: declare them with :meth:`Schema.build` and extend them
+with :meth:`Schema.extend`. This module knows nothing of files or of Catlab syntax, as
+ACSets.jl's ``Schemas.jl``: ``@present`` blocks are read by
+:func:`acset_s2r.present.parse_present`, and schema JSON lives with instance JSON in
+:mod:`acset_s2r.serialization` (:func:`~acset_s2r.serialization.schema_to_json`,
+:func:`~acset_s2r.serialization.read_schema_json`, ...).
 """
 
 from __future__ import annotations
 
 import itertools
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from attrs import field, frozen
 import networkx as nx
 
-from acset_s2r.errors import PathError, PresentSyntaxError, SchemaError
-
-ACSETS_JL_VERSION = "0.2.27"
-SCHEMA_FORMAT_VERSION = "0.0.1"
+from acset_s2r.errors import PathError, SchemaError
 
 
 @frozen
@@ -278,92 +275,6 @@ class Schema:
                 if h.name not in path:
                     stack.append((h.codom, path + (h.name,)))
         return sorted(found, key=len)
-
-    # -- JSON (ACSets.jl layout) ----------------------------------------------
-    def to_json(self) -> dict:
-        return {
-            "version": {"ACSetSchema": SCHEMA_FORMAT_VERSION, "ACSets": ACSETS_JL_VERSION},
-            "Ob": [{"name": o} for o in self.obs],
-            "Hom": [{"name": h.name, "dom": h.dom, "codom": h.codom} for h in self.homs],
-            "AttrType": [{"name": t} for t in self.attrtypes],
-            "Attr": [{"name": a.name, "dom": a.dom, "codom": a.codom} for a in self.attrs],
-            "equations": [
-                {"name": e.name, "dom": e.dom, "codom": e.codom, "paths": [list(e.lhs), list(e.rhs)]}
-                for e in self.equations
-            ],
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping | str, name: str = "Schema") -> Schema:
-        """Read ACSets.jl schema JSON, including Catlab-era and py-acsets variants."""
-        if isinstance(data, str):
-            try:
-                data = json.loads(data)
-            except json.JSONDecodeError as err:
-                raise SchemaError(f"schema JSON is malformed: {err}") from None
-        if not isinstance(data, Mapping):
-            raise SchemaError("schema JSON must be an object with keys Ob, Hom, AttrType, Attr")
-        missing = [k for k in ("Ob", "Hom") if k not in data]
-        if missing:
-            raise SchemaError(f"schema JSON lacks required keys {missing}")
-
-        def entries(key: str, fields: tuple[str, ...]) -> list[tuple]:
-            rows = data.get(key, [])
-            if not isinstance(rows, list):
-                raise SchemaError(f"schema JSON: {key} must be a list")
-            out = []
-            for i, row in enumerate(rows):
-                if not isinstance(row, Mapping) or any(f not in row for f in fields):
-                    raise SchemaError(f"schema JSON: {key}[{i}] must have keys {list(fields)}: {row!r}")
-                out.append(tuple(row[f] for f in fields))
-            return out
-
-        eqs = []
-        for i, e in enumerate(data.get("equations") or []):
-            paths = e.get("paths") if isinstance(e, Mapping) else None
-            if not isinstance(paths, list) or len(paths) != 2 or not all(
-                isinstance(p, list) and all(isinstance(x, str) for x in p) for p in paths
-            ):
-                raise SchemaError(f"schema JSON: equations[{i}] needs 'paths' with two lists of names")
-            if not isinstance(e.get("dom"), str) or not isinstance(e.get("codom"), str):
-                raise SchemaError(f"schema JSON: equations[{i}] needs 'dom' and 'codom' object names")
-            eqs.append(Equation(e.get("name"), e["dom"], e["codom"], paths[0], paths[1]))
-        return cls(
-            data.get("name", name) if isinstance(data.get("name"), str) else name,
-            [o for (o,) in entries("Ob", ("name",))],
-            entries("Hom", ("name", "dom", "codom")),
-            [t for (t,) in entries("AttrType", ("name",))],
-            entries("Attr", ("name", "dom", "codom")),
-            eqs,
-        )
-
-    @classmethod
-    def read_json(cls, path: str | Path, name: str | None = None) -> Schema:
-        path = Path(path)
-        try:
-            text = path.read_text()
-        except OSError as err:
-            raise SchemaError(f"cannot read schema file {path}: {err}") from None
-        try:
-            return cls.from_json(text, name=name or path.stem)
-        except SchemaError as err:
-            raise SchemaError(f"{path}: {err}") from None
-
-    def write_json(self, path: str | Path) -> None:
-        from acset_s2r.fileio import atomic_write_text
-
-        atomic_write_text(path, json.dumps(self.to_json(), indent=2) + "\n")
-
-    # -- Catlab @present -----------------------------------------------------
-    @classmethod
-    def from_present(cls, text: str, known: Mapping[str, Schema] | None = None) -> Schema:
-        """Parse one Catlab ``@present Name(FreeSchema) begin ... end`` block.
-
-        ``<: Parent`` is resolved against ``known`` and the built-in schemas.
-        """
-        from acset_s2r.present import parse_present
-
-        return parse_present(text, known)
 
 
 def _equations(name, obs, homs, attrs, equations) -> tuple[Equation, ...]:

@@ -1,4 +1,8 @@
-"""ACSets.jl-compatible JSON for instances, plus a columnar variant.
+"""ACSets.jl-compatible JSON for schemas and instances, plus a columnar variant.
+
+Schema JSON (``schema_to_json`` ... ``write_schema_json``) is ACSets.jl's
+``ACSetSchema`` layout: ``Ob``, ``Hom``, ``AttrType``, ``Attr`` and ``equations``, with
+a ``version`` key. Catlab-era and py-acsets files (no ``equations``) are read too.
 
 The row layout is what ACSets.jl reads and writes: one key per object (schema order),
 then one per attribute type; each a list of rows with a 1-based ``_id``, 1-based hom
@@ -15,7 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +27,13 @@ import attrs
 import numpy as np
 
 from acset_s2r.acset import ACSet, AttrSpec, attr_spec
-from acset_s2r.errors import AcsetS2RError, SerializationError
+from acset_s2r.errors import AcsetS2RError, SchemaError, SerializationError
 from acset_s2r.fileio import atomic_write_text
-from acset_s2r.schema import Schema
+from acset_s2r.schema import Equation, Schema
 
 COLUMNAR_FORMAT = "acset_s2r.columnar/1"
+ACSETS_JL_VERSION = "0.2.27"
+SCHEMA_FORMAT_VERSION = "0.0.1"
 
 
 @attrs.frozen
@@ -38,6 +44,131 @@ class AttrVar:
 
     def __repr__(self) -> str:
         return f"AttrVar({self.k})"
+
+
+def _read_file(path: Path, what: str, error: type[AcsetS2RError], parse: Callable[[str], Any]) -> Any:
+    """``parse`` the text of ``path``; a failure to read or parse names the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise error(f"cannot read {what + ' ' if what else ''}{path}: {err}") from None
+    try:
+        return parse(text)
+    except error as err:
+        raise error(f"{path}: {err}") from None
+
+
+def _decoded(data: Any, error: type[AcsetS2RError], what: str) -> Any:
+    """JSON text decoded (a decoding error becomes ``error``); anything else as it is."""
+    if not isinstance(data, str):
+        return data
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as err:
+        raise error(f"{what}: {err}") from None
+
+
+# -- schemas --------------------------------------------------------------------------
+def schema_to_json(schema: Schema) -> dict:
+    """The ACSets.jl JSON of ``schema`` as a dict (the name is not part of the layout).
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> data = schema_to_json(SchGraph)
+    >>> data["Ob"], data["Hom"][0]
+    ([{'name': 'V'}, {'name': 'E'}], {'name': 'src', 'dom': 'E', 'codom': 'V'})
+    """
+    return {
+        "version": {"ACSetSchema": SCHEMA_FORMAT_VERSION, "ACSets": ACSETS_JL_VERSION},
+        "Ob": [{"name": o} for o in schema.obs],
+        "Hom": [{"name": h.name, "dom": h.dom, "codom": h.codom} for h in schema.homs],
+        "AttrType": [{"name": t} for t in schema.attrtypes],
+        "Attr": [{"name": a.name, "dom": a.dom, "codom": a.codom} for a in schema.attrs],
+        "equations": [
+            {"name": e.name, "dom": e.dom, "codom": e.codom, "paths": [list(e.lhs), list(e.rhs)]}
+            for e in schema.equations
+        ],
+    }
+
+
+def _schema_entries(data: Mapping, key: str, fields: tuple[str, ...]) -> list[tuple]:
+    rows = data.get(key, [])
+    if not isinstance(rows, list):
+        raise SchemaError(f"schema JSON: {key} must be a list")
+    out = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, Mapping) or any(f not in row for f in fields):
+            raise SchemaError(f"schema JSON: {key}[{i}] must have keys {list(fields)}: {row!r}")
+        out.append(tuple(row[f] for f in fields))
+    return out
+
+
+def _schema_equations(data: Mapping) -> list[Equation]:
+    eqs = []
+    for i, e in enumerate(data.get("equations") or []):
+        paths = e.get("paths") if isinstance(e, Mapping) else None
+        if not isinstance(paths, list) or len(paths) != 2 or not all(
+            isinstance(p, list) and all(isinstance(x, str) for x in p) for p in paths
+        ):
+            raise SchemaError(f"schema JSON: equations[{i}] needs 'paths' with two lists of names")
+        if not isinstance(e.get("dom"), str) or not isinstance(e.get("codom"), str):
+            raise SchemaError(f"schema JSON: equations[{i}] needs 'dom' and 'codom' object names")
+        eqs.append(Equation(e.get("name"), e["dom"], e["codom"], paths[0], paths[1]))
+    return eqs
+
+
+def schema_from_json(data: Mapping | str, name: str = "Schema") -> Schema:
+    """Read ACSets.jl schema JSON (a dict or its text), Catlab-era and py-acsets variants too.
+
+    The name comes from a ``name`` key if the data has one, else from ``name``.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchWeightedGraph
+    >>> schema_from_json(schema_to_json(SchWeightedGraph), name="SchWeightedGraph") == SchWeightedGraph
+    True
+    >>> schema_from_json('{"Ob": [{"name": "V"}], "Hom": []}').obs
+    ('V',)
+    """
+    data = _decoded(data, SchemaError, "schema JSON is malformed")
+    if not isinstance(data, Mapping):
+        raise SchemaError("schema JSON must be an object with keys Ob, Hom, AttrType, Attr")
+    missing = [k for k in ("Ob", "Hom") if k not in data]
+    if missing:
+        raise SchemaError(f"schema JSON lacks required keys {missing}")
+    eqs = _schema_equations(data)  # a bad equation is reported first, as it always was
+    return Schema(
+        data["name"] if isinstance(data.get("name"), str) else name,
+        [o for (o,) in _schema_entries(data, "Ob", ("name",))],
+        _schema_entries(data, "Hom", ("name", "dom", "codom")),
+        [t for (t,) in _schema_entries(data, "AttrType", ("name",))],
+        _schema_entries(data, "Attr", ("name", "dom", "codom")),
+        eqs,
+    )
+
+
+def read_schema_json(path: str | os.PathLike, name: str | None = None) -> Schema:
+    """Read a schema JSON file; it is named ``name``, or after the file's stem.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from acset_s2r.catalog import SchGraph
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "graph.json"
+    >>> write_schema_json(SchGraph, path)
+    >>> read_schema_json(path).name
+    'graph'
+    >>> read_schema_json(path, name="SchGraph") == SchGraph
+    True
+    """
+    path = Path(path)
+    return _read_file(path, "schema file", SchemaError, lambda text: schema_from_json(text, name or path.stem))
+
+
+def write_schema_json(schema: Schema, path: str | os.PathLike) -> None:
+    """Write ``schema`` atomically as indented ACSets.jl JSON (see :func:`read_schema_json`)."""
+    atomic_write_text(path, json.dumps(schema_to_json(schema), indent=2) + "\n")
 
 
 # -- writing --------------------------------------------------------------------------
@@ -255,11 +386,7 @@ def acset_from_json(data: Mapping | str, schema: Schema, **types: Any) -> ACSet:
 
     Attribute types not bound in ``types`` are inferred from the values.
     """
-    if isinstance(data, str):
-        try:
-            data = json.loads(data)
-        except json.JSONDecodeError as err:
-            raise SerializationError(f"malformed JSON: {err}") from None
+    data = _decoded(data, SerializationError, "malformed JSON")
     if not isinstance(data, Mapping):
         raise SerializationError(f"an ACSet JSON file is an object of tables, got {type(data).__name__}")
     if data.get("format") == COLUMNAR_FORMAT:
@@ -331,15 +458,7 @@ def _set_attr_column(X: ACSet, name: str, values: list, table: str) -> None:
 
 def read_json(path: str | os.PathLike, schema: Schema, **types: Any) -> ACSet:
     """Read an ACSet JSON file (row or columnar layout)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise SerializationError(f"cannot read {path}: {err}") from None
-    try:
-        return acset_from_json(text, schema, **types)
-    except SerializationError as err:
-        raise SerializationError(f"{path}: {err}") from None
+    return _read_file(Path(path), "", SerializationError, lambda text: acset_from_json(text, schema, **types))
 
 
 # -- columnar variant -----------------------------------------------------------------------
@@ -347,7 +466,7 @@ def to_columnar_json(X: ACSet) -> dict:
     """One list per column (1-based homs, as in the row layout); the types are recorded."""
     return {
         "format": COLUMNAR_FORMAT,
-        "schema": X.schema.to_json() | {"name": X.schema.name},  # so that it reads back equal
+        "schema": schema_to_json(X.schema) | {"name": X.schema.name},  # so that it reads back equal
         "types": {t: [spec.kind, spec.width] for t, spec in X.types.items()},
         "nparts": {ob: X.nparts(ob) for ob in X.schema.obs},
         "columns": {name: _json_values(X, name) for name in X.schema.hom_names + X.schema.attr_names},
@@ -356,7 +475,7 @@ def to_columnar_json(X: ACSet) -> dict:
 
 def from_columnar_json(data: Mapping, schema: Schema | None = None, **types: Any) -> ACSet:
     try:
-        schema = schema or Schema.from_json(data["schema"])
+        schema = schema or schema_from_json(data["schema"])
         stored = {}
         for t, (kind, width) in data.get("types", {}).items():
             if t not in schema.attrtypes:

@@ -1,4 +1,4 @@
-"""Schema.from_present: Catlab @present blocks, the seed's block, and rejected constructs."""
+"""parse_present: Catlab @present blocks, the seed's block, and rejected constructs."""
 
 import textwrap
 from pathlib import Path
@@ -9,6 +9,7 @@ from acset_s2r import catalog
 from acset_s2r.errors import PresentSyntaxError, SchemaError
 from acset_s2r.present import parse_present, present_blocks
 from acset_s2r.schema import Equation, Schema
+from acset_s2r.serialization import schema_from_json, schema_to_json
 
 SEED = Path("/work/shared/seed/sim2real-predictive-coding.txt")
 
@@ -44,7 +45,7 @@ def test_every_declaration_form_with_comments_and_blank_lines():
         attrtypes=["Weight", "Name"],
         attrs=[("weight", "E", "Weight"), ("name", "Label", "Name")],
     )
-    assert Schema.from_present(text) == expected
+    assert parse_present(text) == expected
 
 
 def test_graph_block_matches_the_builtin():
@@ -56,7 +57,7 @@ def test_graph_block_matches_the_builtin():
       tgt::Hom(E, V)
     end
     """
-    assert Schema.from_present(text) == catalog.SchGraph
+    assert parse_present(text) == catalog.SchGraph
 
 
 def test_parent_resolved_against_builtins():
@@ -66,7 +67,7 @@ def test_parent_resolved_against_builtins():
       weight::Attr(E, Weight)
     end
     """
-    s = Schema.from_present(text)
+    s = parse_present(text)
     assert s == catalog.SchWeightedGraph
     assert catalog.SchGraph.is_subschema_of(s)
 
@@ -74,13 +75,13 @@ def test_parent_resolved_against_builtins():
 def test_parent_resolved_against_known_schemas_first():
     mine = Schema.build("SchGraph", obs=["Node"])  # shadows the built-in SchGraph
     text = block("Edge::Ob\nsrc::Hom(Edge, Node)", header="@present SchMine <: SchGraph begin")
-    s = Schema.from_present(text, known={"SchGraph": mine})
+    s = parse_present(text, known={"SchGraph": mine})
     assert s.obs == ("Node", "Edge") and s.homs_out("Edge")[0].codom == "Node"
 
 
 def test_child_of_a_parsed_schema():
-    parent = Schema.from_present(block("X::Ob", header="@present SchP(FreeSchema) begin"))
-    child = Schema.from_present(
+    parent = parse_present(block("X::Ob", header="@present SchP(FreeSchema) begin"))
+    child = parse_present(
         block("f::Hom(X, X)", header="@present SchC <: SchP begin"), known={"SchP": parent}
     )
     assert child.obs == ("X",) and child.hom_names == ("f",)
@@ -96,7 +97,7 @@ def test_equations_in_three_notations():
       compose(inv, inv) == id(E)
     end
     """
-    s = Schema.from_present(text)
+    s = parse_present(text)
     assert eq_shape(s) == {
         ("E", "V", ("inv", "src"), ("tgt",)),
         ("E", "V", ("inv", "tgt"), ("src",)),
@@ -108,7 +109,7 @@ def test_equations_in_three_notations():
 
 
 def test_seed_block_is_exactly_the_seed_schema():
-    s = Schema.from_present(catalog.SEED_PRESENT)
+    s = parse_present(catalog.SEED_PRESENT)
     assert s == catalog.SchSim2RealTransfer
     assert s.codom("transfer") == "Policy" and s.codom("kl_gap") == "TransferGap"
 
@@ -122,8 +123,8 @@ def test_seed_present_constant_is_the_seed_verbatim():
 
 
 def test_present_round_trips_through_json():
-    s = Schema.from_present(catalog.SEED_PRESENT)
-    assert Schema.from_json(s.to_json(), name=s.name) == s
+    s = parse_present(catalog.SEED_PRESENT)
+    assert schema_from_json(schema_to_json(s), name=s.name) == s
 
 
 def test_blocks_found_with_their_lines_and_parsed_with_file_lines():
@@ -164,7 +165,7 @@ REJECTED = [
 @pytest.mark.parametrize("body, line, words", REJECTED)
 def test_rejected_with_line_and_reason(body, line, words):
     with pytest.raises(PresentSyntaxError) as err:
-        Schema.from_present(block(body))
+        parse_present(block(body))
     assert err.value.line == line
     msg = str(err.value)
     assert msg.startswith(f"line {line}: ")
@@ -177,23 +178,23 @@ def test_rejected_with_line_and_reason(body, line, words):
 def test_unknown_parent_gives_the_header_line():
     text = "\n\n@present SchChild <: SchNowhere begin\n  X::Ob\nend\n"
     with pytest.raises(PresentSyntaxError) as err:
-        Schema.from_present(text)
+        parse_present(text)
     assert err.value.line == 3
     assert "unknown parent schema SchNowhere" in str(err.value) and "SchGraph" in str(err.value)
 
 
 def test_other_theories_are_rejected():
     with pytest.raises(PresentSyntaxError, match="line 1: .*SymmetricMonoidal.* not a C-set schema"):
-        Schema.from_present("@present M(FreeSymmetricMonoidalCategory) begin\n  X::Ob\nend")
+        parse_present("@present M(FreeSymmetricMonoidalCategory) begin\n  X::Ob\nend")
 
 
 def test_unclosed_and_missing_blocks():
     with pytest.raises(PresentSyntaxError, match="line 1: .*no closing 'end'"):
-        Schema.from_present("@present S(FreeSchema) begin\n  X::Ob\n")
+        parse_present("@present S(FreeSchema) begin\n  X::Ob\n")
     with pytest.raises(PresentSyntaxError, match="no @present block"):
-        Schema.from_present("X::Ob\nend")
+        parse_present("X::Ob\nend")
     with pytest.raises(PresentSyntaxError, match="line 1: expected"):
-        Schema.from_present("@present begin\nend")
+        parse_present("@present begin\nend")
 
 
 def test_present_errors_are_schema_errors():
