@@ -1,4 +1,4 @@
-"""ACSets.jl instance JSON: fixtures, row layout, malformed input, atomic writes, columnar variant."""
+"""ACSets.jl instance JSON: fixtures, row layout, malformed input, columnar variant (atomic writes: test_fileio)."""
 
 import copy
 import json
@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from acset_s2r import ACSet, catalog, serialization
 from acset_s2r.acset import AttrSpec
 from acset_s2r.errors import AcsetS2RError, SerializationError
-from acset_s2r.fileio import atomic_write_text
 from acset_s2r.schema import Schema
 from acset_s2r.serialization import (
     COLUMNAR_FORMAT,
@@ -355,7 +354,7 @@ def test_serialization_errors_are_library_errors():
     assert issubclass(SerializationError, AcsetS2RError) and issubclass(SerializationError, ValueError)
 
 
-# -- atomic writes --------------------------------------------------------------------------------------
+# -- a failed write leaves the old file ---------------------------------------------------------------------
 def test_unserialisable_value_leaves_the_old_file(tmp_path):
     out = tmp_path / "g.json"
     write_json(weighted_example(), out)
@@ -386,30 +385,7 @@ def test_values_without_a_json_form_are_refused_by_name(value):
     assert acset_to_json(X)["E"][0]["weight"] == 3  # numpy scalars become plain numbers
 
 
-def test_a_write_failing_midway_leaves_the_old_file_and_no_temp(tmp_path):
-    out = tmp_path / "f.txt"
-    atomic_write_text(out, "old")
-    with pytest.raises(UnicodeEncodeError):
-        atomic_write_text(out, "new text with a lone surrogate \ud800")
-    assert out.read_text() == "old"
-    assert os.listdir(tmp_path) == ["f.txt"]
-
-
-def test_a_failing_rename_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
-    out = tmp_path / "f.txt"
-    atomic_write_text(out, "old")
-
-    def refuse(src, dst):
-        raise OSError("disk said no")
-
-    monkeypatch.setattr(os, "replace", refuse)
-    with pytest.raises(OSError, match="disk said no"):
-        atomic_write_text(out, "new")
-    monkeypatch.undo()
-    assert out.read_text() == "old" and os.listdir(tmp_path) == ["f.txt"]
-
-
-def test_atomic_write_gives_a_normal_file_mode(tmp_path):
+def test_write_json_gives_a_normal_file_mode(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     fresh = tmp_path / "sub" / "fresh.json"
