@@ -102,8 +102,9 @@ def compose(*args: Any, **kwargs: Any) -> Any:
 
 
 _SIM2REAL = {
-    "ExperimentConfig": "acset_s2r.sim2real.experiment",
-    "PolicySpec": "acset_s2r.sim2real.experiment",
+    "ExperimentConfig": "acset_s2r.sim2real.config",
+    "PolicySpec": "acset_s2r.sim2real.config",
+    "default_config": "acset_s2r.sim2real.config",
     "run_experiment": "acset_s2r.sim2real.experiment",
     "SchSim2RealTrajectory": "acset_s2r.sim2real.schema",
     "diagnose_transfer_failure": "acset_s2r.sim2real.diagnosis",
@@ -112,6 +113,9 @@ _SIM2REAL = {
 
 
 def __getattr__(name: str) -> Any:
+    # sim2real loads on first use, so that importing the package does not import MuJoCo
+    if name == "sim2real":
+        return importlib.import_module("acset_s2r.sim2real")
     module = _SIM2REAL.get(name)
     if module is None:
         raise AttributeError(f"module 'acset_s2r' has no attribute {name!r}")

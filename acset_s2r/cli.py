@@ -73,17 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="train, deploy and record the default sim2real experiment")
-    run.add_argument("--model", type=_task_name, default="cartpole", help="shipped model with a task: cartpole (default) or hopper")
-    run.add_argument("--n-sim", type=_count(2), default=8, help="domain-randomised sim environments per policy (default 8)")
-    run.add_argument("--level", type=_fraction, default=1.0, help="randomisation curriculum level in [0, 1] of the dr-* policies (default 1)")
-    run.add_argument("--noise", type=_nonneg_float, default=None, help="real sensor noise std; the per-episode bias gets the same std (default 0.02)")
-    run.add_argument("--latency", type=_count(0), default=None, help="real action latency in control steps (default: 8 for cartpole, 2 for hopper)")
-    run.add_argument("--steps", type=_count(10), default=None, help="control steps per rollout (default: 300 cartpole, 200 hopper)")
-    run.add_argument("--iterations", type=_count(1), default=None, help="CEM generations per policy (default: 20 cartpole, 10 hopper)")
-    run.add_argument("--population", type=_count(2), default=None, help="CEM samples per generation (default: 48 cartpole, 24 hopper)")
-    run.add_argument("--real-episodes", type=_count(1), default=None, help="episodes on the real plant per policy (default 8)")
-    run.add_argument("--eps", type=_positive_float, default=None, help="transfer threshold ε on kl_gap above its floor, nats (default 1)")
-    run.add_argument("--seed", type=_count(0), default=0, help="seed of everything, an integer >= 0 (default 0)")
+    _add_run_settings(run)
     run.add_argument("--name", default="default", help="run name: results go to OUT/NAME")
     run.add_argument("--out", default="runs", help="output folder (default runs/)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -105,27 +95,70 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(args: argparse.Namespace) -> int:
-    from acset_s2r.sim2real.experiment import ExperimentConfig, run_experiment
+def _defaults(read) -> str:
+    """A setting's default per model, read from ``default_config``: 'default: 300 cartpole, 200 hopper'."""
+    from acset_s2r.sim2real.config import default_config
+    from acset_s2r.sim2real.tasks import TASKS
 
-    overrides = {
-        k: v
-        for k, v in dict(
-            model=args.model,
-            n_sim=args.n_sim,
-            level=args.level,
-            real_noise=args.noise,
-            real_latency=args.latency,
-            steps=args.steps,
-            iterations=args.iterations,
-            population=args.population,
-            real_episodes=args.real_episodes,
-            eps=args.eps,
-            seed=args.seed,
-        ).items()
-        if v is not None
-    }
-    config = ExperimentConfig.for_model(**overrides)
+    values = {model: read(default_config(model)) for model in TASKS}
+    if len(set(map(repr, values.values()))) == 1:
+        return f"default {next(iter(values.values()))}"
+    return "default: " + ", ".join(f"{v} {model}" for model, v in values.items())
+
+
+# flag -> (section, field, reader of its default); the flags override default_config(model)
+_RUN_SETTINGS = {
+    "n_sim": ("sim", "n_sim"),
+    "level": ("sim", "level"),
+    "noise": ("real", "obs_noise"),
+    "latency": ("real", "latency"),
+    "real_episodes": ("real", "episodes"),
+    "steps": ("training", "steps"),
+    "iterations": ("training", "iterations"),
+    "population": ("training", "population"),
+    "epsilon": ("measure", "epsilon"),
+}
+
+
+def _add_run_settings(run: argparse.ArgumentParser) -> None:
+    def default(section: str, field: str) -> str:
+        return _defaults(lambda cfg: getattr(getattr(cfg, section), field))
+
+    run.add_argument("--model", type=_task_name, default="cartpole", help="shipped model with a task: cartpole (default) or hopper")
+    run.add_argument("--n-sim", type=_count(2), default=None, help=f"domain-randomised sim environments per policy ({default('sim', 'n_sim')})")
+    run.add_argument("--level", type=_fraction, default=None, help=f"randomisation curriculum level in [0, 1] of the dr-* policies ({default('sim', 'level')})")
+    run.add_argument("--noise", type=_nonneg_float, default=None,
+                     help=f"real sensor noise std; the per-episode bias scales with it ({default('real', 'obs_noise')})")
+    run.add_argument("--latency", type=_count(0), default=None, help=f"real action latency in control steps ({default('real', 'latency')})")
+    run.add_argument("--steps", type=_count(10), default=None, help=f"control steps per rollout ({default('training', 'steps')})")
+    run.add_argument("--iterations", type=_count(1), default=None, help=f"CEM generations per policy ({default('training', 'iterations')})")
+    run.add_argument("--population", type=_count(2), default=None, help=f"CEM samples per generation ({default('training', 'population')})")
+    run.add_argument("--real-episodes", type=_count(1), default=None, help=f"episodes on the real plant per policy ({default('real', 'episodes')})")
+    run.add_argument("--epsilon", type=_positive_float, default=None,
+                     help=f"transfer margin ε on kl_gap above its floor, nats ({default('measure', 'epsilon')})")
+    run.add_argument("--seed", type=_count(0), default=0, help="seed of everything, an integer >= 0 (default 0)")
+
+
+def run_config(args: argparse.Namespace):
+    """The experiment ``acset-s2r run`` runs: ``default_config(--model)`` with the flags given."""
+    from acset_s2r.sim2real.config import default_config
+
+    config = default_config(args.model)
+    changes: dict[str, dict] = {}
+    for flag, (section, field) in _RUN_SETTINGS.items():
+        value = getattr(args, flag)
+        if value is not None:
+            changes.setdefault(section, {})[field] = value
+    if args.noise is not None and config.real.obs_noise > 0:
+        # the per-episode bias keeps its default proportion to the noise
+        changes["real"]["obs_bias"] = config.real.obs_bias * args.noise / config.real.obs_noise
+    return config.evolve(seed=args.seed, **changes)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from acset_s2r.sim2real.experiment import run_experiment
+
+    config = run_config(args)
     out_dir = _output_dir(args.out, args.name)
     result = run_experiment(config, out_dir=out_dir, progress=not args.quiet)
     print(result.report())

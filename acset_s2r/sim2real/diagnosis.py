@@ -50,12 +50,12 @@ import mujoco.rollout
 import numpy as np
 
 from acset_s2r.acset import ACSet
-from acset_s2r.errors import EstimatorError, InstanceError
-from acset_s2r.sim2real import kl
-from acset_s2r.sim2real.experiment import stream_steps
-from acset_s2r.sim2real.randomization import apply_parameters, parameter_names, playground_defaults
+from acset_s2r.errors import InstanceError
+from acset_s2r.sim2real.judge import measure_gap
+from acset_s2r.sim2real.randomization import apply_parameters
+from acset_s2r.sim2real.record import read_setup, stream_steps
 from acset_s2r.sim2real.rollout import install_warning_handler
-from acset_s2r.sim2real.tasks import Task, get_task
+from acset_s2r.sim2real.tasks import get_task
 
 #: Fewest real steps a diagnosis is attempted on: below this the residual statistics
 #: (variances, a lag-1 autocorrelation, a cross-correlation over MAX_LAG lags) are noise.
@@ -198,21 +198,21 @@ def _stream(X: ACSet, stream: int) -> list[_Stream]:
     ]
 
 
-def _steps(eps: list[_Stream]) -> int:
-    return sum(len(e.obs) for e in eps)
+def _steps(episodes: list[_Stream]) -> int:
+    return sum(len(e.obs) for e in episodes)
 
 
-def _transitions(eps: list[_Stream], lag) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _transitions(episodes: list[_Stream], lag) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(x_t, control acting under ``lag``, x_{t+1}) of every transition inside an episode;
     ``lag`` is one latency or one per episode."""
-    lags = np.broadcast_to(np.asarray(lag, int), (len(eps),))
-    x = np.concatenate([e.next_state[:-1] for e in eps])
-    u = np.concatenate([_lagged(e.action, k)[1:] for e, k in zip(eps, lags)])
-    x1 = np.concatenate([e.next_state[1:] for e in eps])
+    lags = np.broadcast_to(np.asarray(lag, int), (len(episodes),))
+    x = np.concatenate([e.next_state[:-1] for e in episodes])
+    u = np.concatenate([_lagged(e.action, k)[1:] for e, k in zip(episodes, lags)])
+    x1 = np.concatenate([e.next_state[1:] for e in episodes])
     return x, u, x1
 
 
-def _policy_data(X: ACSet, policy, base: mujoco.MjModel, names: Sequence[str] | None):
+def _policy_data(X: ACSet, policy, base: mujoco.MjModel, names: Sequence[str]):
     if "Policy" not in X.schema.obs or "Step" not in X.schema.obs:
         raise InstanceError("transfer_evidence needs a SchSim2RealTrajectory instance (Policy and Step parts)")
     if isinstance(policy, bool) or not isinstance(policy, (int, np.integer)) or not 0 <= policy < X.nparts("Policy"):
@@ -240,15 +240,7 @@ def _policy_data(X: ACSet, policy, base: mujoco.MjModel, names: Sequence[str] | 
     if any(_steps(s) < 3 for s in sims):
         raise InstanceError(f"policy {policy}: a sim stream has fewer than 3 steps")
     params = np.atleast_2d(np.asarray(X.subpart(envs, "sim_params"), float))
-    if names is None:
-        names = parameter_names(base, playground_defaults(base))
-    names = tuple(names)
-    if params.shape[1] != len(names):
-        raise InstanceError(
-            f"policy {policy}: sim_params have {params.shape[1]} columns but {len(names)} parameter "
-            "names; pass param_names in the order the experiment recorded them"
-        )
-    return real, sims, params, names
+    return real, sims, params, tuple(names)
 
 
 # --------------------------------------------------------------------- physics
@@ -319,11 +311,11 @@ def _lag1(parts: list[np.ndarray]) -> float:
     return float(num / den) if den > 0 else 0.0
 
 
-def _latency(rep: _Replay, model: mujoco.MjModel, eps: list[_Stream]) -> tuple[np.ndarray, np.ndarray]:
+def _latency(rep: _Replay, model: mujoco.MjModel, episodes: list[_Stream]) -> tuple[np.ndarray, np.ndarray]:
     """Per episode, (lag, peak correlation) between commands and the control the transitions
     received. Per episode, as the latency is drawn afresh at each reset. Only the peak is
     used: through contact it is weak and its lag can be off by one (see _replay_lags)."""
-    x, _, x1 = _transitions(eps, 0)
+    x, _, x1 = _transitions(episodes, 0)
     n, nu, nq = len(x), rep.base.nu, rep.nq
     ctrl = np.zeros((n * (1 + nu), nu))
     scale = np.maximum(np.abs(rep.base.actuator_ctrlrange).max(axis=1), 1.0) * _DU
@@ -333,9 +325,9 @@ def _latency(rep: _Replay, model: mujoco.MjModel, eps: list[_Stream]) -> tuple[n
     free = nxt[:n]
     B = np.stack([(nxt[n * (1 + j) : n * (2 + j)] - free) / scale[j] for j in range(nu)], axis=2)  # (n, nv, nu)
     received_all = np.einsum("tij,tj->ti", np.linalg.pinv(B, rcond=1e-6), x1[:, nq:] - free)
-    cuts = np.cumsum([len(e.obs) - 1 for e in eps])[:-1]
+    cuts = np.cumsum([len(e.obs) - 1 for e in episodes])[:-1]
     lags, peaks = [], []
-    for e, received in zip(eps, np.split(received_all, cuts)):
+    for e, received in zip(episodes, np.split(received_all, cuts)):
         best, peak = 0, -np.inf
         for k in range(min(MAX_LAG, len(received) - 3) + 1):
             cmd = _lagged(e.action, k)[1:]
@@ -353,16 +345,16 @@ def _latency(rep: _Replay, model: mujoco.MjModel, eps: list[_Stream]) -> tuple[n
     return np.array(lags, int), np.array(peaks, float)
 
 
-def _replay_lags(rep: _Replay, model: mujoco.MjModel, eps: list[_Stream], dscale: np.ndarray) -> np.ndarray:
+def _replay_lags(rep: _Replay, model: mujoco.MjModel, episodes: list[_Stream], dscale: np.ndarray) -> np.ndarray:
     """Per episode, the lag in 0..MAX_LAG whose commands, replayed through ``model``, give
     the smallest one-step velocity residual (scaled by ``dscale``)."""
-    x, _, x1 = _transitions(eps, 0)
+    x, _, x1 = _transitions(episodes, 0)
     n, nq = len(x), rep.nq
     ks = range(MAX_LAG + 1)
-    u = np.concatenate([_transitions(eps, k)[1] for k in ks])
+    u = np.concatenate([_transitions(episodes, k)[1] for k in ks])
     nxt = rep.step([model] * len(u), np.tile(x, (len(ks), 1)), u)[:, nq:].reshape(len(ks), n, -1)
     sq = np.sum(((nxt - x1[None, :, nq:]) / dscale) ** 2, axis=2)  # (lags, n)
-    cuts = np.cumsum([len(e.obs) - 1 for e in eps])[:-1]
+    cuts = np.cumsum([len(e.obs) - 1 for e in episodes])[:-1]
     return np.array([int(np.argmin(part.sum(axis=1))) for part in np.split(sq, cuts, axis=1)], int)
 
 
@@ -371,26 +363,21 @@ def _typical_lag(lags: np.ndarray) -> int:
     return int(np.sort(lags)[(len(lags) - 1) // 2])
 
 
-def transfer_evidence(
-    X: ACSet,
-    policy: int,
-    *,
-    task: str | Task,
-    param_names: Sequence[str] | None = None,
-) -> TransferEvidence:
+def transfer_evidence(X: ACSet, policy: int) -> TransferEvidence:
     """Evidence for why ``policy`` did or did not transfer (see the module docstring).
 
-    ``task`` names the experiment's task (its model is the sim's nominal model);
-    ``param_names`` are the columns of ``sim_params``, by default the Playground
-    randomisation's parameters of that model, as ``run_experiment`` records them.
-    Raises InstanceError for a policy id that is not a Policy part, a policy with no
-    real stream or training ensemble, a real stream shorter than MIN_STEPS, or widths
-    that do not fit the task's model.
+    The task (whose model is the sim's nominal model) and the names of the ``sim_params``
+    columns are read from the experiment's Setup, Parameter parts
+    (:func:`acset_s2r.sim2real.record.read_setup`).
+    Raises InstanceError for an ACSet that does not describe itself, a policy id that is not
+    a Policy part, a policy with no real stream or training ensemble, a real stream shorter
+    than MIN_STEPS, or widths that do not fit the task's model.
     """
     install_warning_handler()
-    task = get_task(task) if isinstance(task, str) else task
+    setup = read_setup(X)
+    task = get_task(setup.task_name)
     base = task.load_model()
-    real, sims, params, names = _policy_data(X, policy, base, param_names)
+    real, sims, params, names = _policy_data(X, policy, base, setup.parameters)
     rep = _Replay(base, task.substeps)
     nq, nv = base.nq, base.nv
     members = [apply_parameters(base, names, p) for p in params]
@@ -400,12 +387,12 @@ def transfer_evidence(
     def sensor_residual(s: _Stream) -> np.ndarray:
         return s.obs[1:] - _sensors(base, s.next_state[:-1])
 
-    sim_eps = [e for s in sims for e in s]
-    sim_clean = np.concatenate([_sensors(base, e.next_state) for e in sim_eps])
+    sim_episodes = [e for s in sims for e in s]
+    sim_clean = np.concatenate([_sensors(base, e.next_state) for e in sim_episodes])
     sig = np.maximum(sim_clean.std(axis=0), 1e-6)
     r_real_eps = [sensor_residual(e) / sig for e in real]
     r_real = np.concatenate(r_real_eps)
-    r_sim = np.concatenate([sensor_residual(e) for e in sim_eps]) / sig
+    r_sim = np.concatenate([sensor_residual(e) for e in sim_episodes]) / sig
     p_real, p_sim = np.mean(r_real**2, axis=0), np.mean(r_sim**2, axis=0)
     observation_error = float(np.sqrt(np.mean(np.maximum(p_real - p_sim, 0.0))))
     ratio = float(p_real.sum() / p_sim.sum()) if p_sim.sum() > 0 else (np.inf if p_real.sum() > 0 else 1.0)
@@ -415,7 +402,7 @@ def transfer_evidence(
     # the lag is the one whose commands, replayed, best reproduce the transitions; the
     # cross-correlation peak (weak through contact) only says how clear the lag is
     _, real_peaks = _latency(rep, mean_model, real)
-    dv_sim = np.concatenate([np.diff(e.next_state[:, nq:], axis=0) for e in sim_eps])
+    dv_sim = np.concatenate([np.diff(e.next_state[:, nq:], axis=0) for e in sim_episodes])
     dscale = np.maximum(np.sqrt(np.mean(dv_sim**2, axis=0)), 1e-9)
     real_lags = _replay_lags(rep, mean_model, real, dscale)
     real_lag = _typical_lag(real_lags)
@@ -425,8 +412,8 @@ def transfer_evidence(
     delta = float(real_lag - hi if real_lag > hi else (real_lag - lo if real_lag < lo else 0))
 
     # --- dynamics: replay through every member ------------------------------------------
-    def predictions(eps: list[_Stream], lag, models: list[mujoco.MjModel]) -> np.ndarray:
-        x, u, _ = _transitions(eps, lag)
+    def predictions(episodes: list[_Stream], lag, models: list[mujoco.MjModel]) -> np.ndarray:
+        x, u, _ = _transitions(episodes, lag)
         n = len(x)
         out = rep.step([m for m in models for _ in range(n)], np.tile(x, (len(models), 1)), np.tile(u, (len(models), 1)))
         return out[:, nq:].reshape(len(models), n, nv) / dscale
@@ -439,8 +426,8 @@ def transfer_evidence(
     def nll(e, sd):
         return 0.5 * np.sum((e / sd) ** 2 + np.log(2 * np.pi * sd**2), axis=1)
 
-    def next_velocity(eps: list[_Stream]) -> np.ndarray:
-        return _transitions(eps, 0)[2][:, nq:] / dscale
+    def next_velocity(episodes: list[_Stream]) -> np.ndarray:
+        return _transitions(episodes, 0)[2][:, nq:] / dscale
 
     # each episode replayed with its own realised lag
     pred = predictions(real, real_lags, members)
@@ -470,18 +457,12 @@ def transfer_evidence(
     episode = np.concatenate([np.full(len(e.obs) - 1, i) for i, e in enumerate(real)])
     explained, fitted = _explained(base, names, params, real, real_lags, e_real, predictions, steady, episode)
 
-    # --- the future: KL on observation transitions -----------------------------------------
-    try:
-        g = kl.kl_gap(
-            np.concatenate([e.obs for e in real]), np.concatenate([e.obs for e in sim_eps]),
-            transitions=True, shrinkage="ledoit-wolf",
-            real_streams=np.concatenate([np.full(len(e.obs), i) for i, e in enumerate(real)]),
-            sim_streams=np.concatenate([np.full(len(e.obs), i) for i, e in enumerate(sim_eps)]),
-            n_boot=20, rng=0,
-        )
+    # --- the future: KL on observation transitions, the verdict's own gap ------------------
+    if np.isfinite(X.subpart(policy, "kl_gap")):
+        kl_future, kl_floor = X.subpart(policy, "kl_gap"), X.subpart(policy, "kl_floor")
+    else:
+        g = measure_gap(X, policy, rng=0)
         kl_future, kl_floor = g.value, g.floor
-    except EstimatorError:
-        kl_future = kl_floor = float("nan")
 
     return TransferEvidence(
         observation_error=observation_error,
@@ -633,14 +614,7 @@ def _explain(cause: Cause, ev: TransferEvidence, flagged: tuple[Cause, ...]) -> 
     return "\n".join([past, future, verdict])
 
 
-def diagnose_transfer_failure(
-    X: ACSet,
-    policy: int,
-    *,
-    task: str | Task,
-    thresholds: Thresholds = Thresholds(),
-    param_names: Sequence[str] | None = None,
-) -> Diagnosis:
+def diagnose_transfer_failure(X: ACSet, policy: int, *, thresholds: Thresholds = Thresholds()) -> Diagnosis:
     """The most likely single cause of ``policy``'s transfer failure, with its evidence.
 
     Each cause whose evidence crosses its threshold (see :class:`Thresholds`) is
@@ -648,7 +622,7 @@ def diagnose_transfer_failure(
     then the coverage-based dynamics and overconfidence), ``Cause.NONE`` if none is. The explanation starts with the seed's PAD split: VFE on the recorded past,
     KL on future predictions.
     """
-    ev = transfer_evidence(X, policy, task=task, param_names=param_names)
+    ev = transfer_evidence(X, policy)
     flags = _flags(ev, thresholds)
     flagged = tuple(c for c in _PRECEDENCE if c in flags)
     cause = flagged[0] if flagged else Cause.NONE

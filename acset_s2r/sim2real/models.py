@@ -41,3 +41,34 @@ def load_model(name_or_path: str | Path = "cartpole") -> mujoco.MjModel:
         return mujoco.MjModel.from_xml_path(str(path))
     except ValueError as exc:
         raise SimulationError(f"MuJoCo could not compile {str(path)!r}: {exc}") from exc
+
+
+def _names(model: mujoco.MjModel, obj: mujoco.mjtObj, count: int, dims, prefix: str) -> list[str]:
+    names = []
+    for i in range(count):
+        name = mujoco.mj_id2name(model, obj, i) or f"{prefix}{i}"
+        dim = int(dims[i])
+        names += [name] if dim == 1 else [f"{name}[{k}]" for k in range(dim)]
+    return names
+
+
+def observation_names(model: mujoco.MjModel) -> list[str]:
+    """One label per observation channel: the sensor names, ``name[i]`` for vector sensors.
+
+    Examples
+    --------
+    >>> observation_names(load_model("cartpole"))
+    ['cart_pos', 'pole_angle', 'cart_vel', 'pole_angvel']
+    """
+    return _names(model, mujoco.mjtObj.mjOBJ_SENSOR, model.nsensor, model.sensor_dim, "sensor")
+
+
+def actuator_names(model: mujoco.MjModel) -> list[str]:
+    """One label per action channel: the actuator names (``actuator{i}`` when unnamed).
+
+    Examples
+    --------
+    >>> actuator_names(load_model("cartpole"))
+    ['push']
+    """
+    return _names(model, mujoco.mjtObj.mjOBJ_ACTUATOR, model.nu, [1] * model.nu, "actuator")

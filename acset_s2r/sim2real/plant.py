@@ -17,7 +17,6 @@ import numpy as np
 
 from acset_s2r.errors import SimulationError
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
-from acset_s2r.sim2real.policy import LinearGaussianPolicy
 from acset_s2r.sim2real.randomization import (
     PhysicsParams,
     Range,
@@ -27,7 +26,6 @@ from acset_s2r.sim2real.randomization import (
     physics_parameters,
     support_bounds,
 )
-from acset_s2r.sim2real.rollout import RolloutBatch, rollout
 from acset_s2r.sim2real.tasks import Task
 
 
@@ -95,27 +93,3 @@ def in_support(
     real = plant.parameters(names)
     tol = 1e-12 * np.maximum(1.0, np.abs(real))
     return {n: bool(lo - t <= v <= hi + t) for n, v, lo, hi, t in zip(names, real, low, high, tol)}
-
-
-def deploy(
-    plant: RealPlant,
-    policy: LinearGaussianPolicy,
-    task: Task,
-    rng: np.random.Generator,
-    n_episodes: int,
-    horizon: int | None = None,
-    nthread: int = 0,
-) -> RolloutBatch:
-    """Run ``n_episodes`` of a policy on the real plant, with its noise, bias and latency."""
-    return rollout(
-        plant.model,
-        policy,
-        task,
-        rng,
-        n_envs=n_episodes,
-        horizon=horizon,
-        obs_noise=plant.config.obs_noise,
-        latency=plant.config.latency,
-        substeps=plant.substeps(task),
-        nthread=nthread,
-    )

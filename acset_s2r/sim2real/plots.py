@@ -10,35 +10,24 @@ matplotlib.use("Agg")  # files only; works with no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+import io  # noqa: E402
+
 from acset_s2r.acset import ACSet  # noqa: E402
+from acset_s2r.fileio import atomic_write_bytes  # noqa: E402
+from acset_s2r.sim2real.judge import Verdict  # noqa: E402
+from acset_s2r.sim2real.record import episode_returns, policy_samples  # noqa: E402
 
 
 def _save(fig, path: Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=90, bbox_inches="tight")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
-    tmp.replace(path)  # atomic: a reader never sees half a PNG
-    return path
-
-
-def observation_names(model) -> list[str]:
-    """One label per observation channel: the MuJoCo sensor names, ``name[i]`` for vector sensors."""
-    import mujoco
-
-    names = []
-    for i in range(model.nsensor):
-        name = mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_SENSOR, i) or f"sensor{i}"
-        dim = int(model.sensor_dim[i])
-        names += [name] if dim == 1 else [f"{name}[{k}]" for k in range(dim)]
-    return names
+    atomic_write_bytes(path, buffer.getvalue())
+    return Path(path)
 
 
 def plot_observations(X: ACSet, path: str | Path, channel_names: list[str] | None = None) -> Path:
     """Per policy (rows) and observation channel (columns): sim against real histograms."""
-    from acset_s2r.sim2real.experiment import policy_samples
-
     policies = X.parts("Policy").tolist()
     d = X.subpart("obs").shape[1]
     fig, axes = plt.subplots(len(policies), d, figsize=(2.6 * d, 1.9 * len(policies)), squeeze=False)
@@ -62,8 +51,6 @@ def plot_observations(X: ACSet, path: str | Path, channel_names: list[str] | Non
 
 def plot_returns(X: ACSet, path: str | Path, real_returns: dict[str, np.ndarray] | None = None) -> Path:
     """Sim and real returns per policy; dots are single episodes (sim envs, real episodes)."""
-    from acset_s2r.sim2real.experiment import episode_returns
-
     names = list(X.subpart("policy_name"))
     sim, real = X.subpart("sim_return"), X.subpart("real_return")
     x = np.arange(len(names))
@@ -72,12 +59,12 @@ def plot_returns(X: ACSet, path: str | Path, real_returns: dict[str, np.ndarray]
     ax.bar(x + 0.2, real, 0.4, label="real (mean over episodes)", color="C1", alpha=0.8)
     ep_return = X.subpart("episode_return")
     for i, p in enumerate(X.parts("Policy").tolist()):
-        sim_eps = ep_return[X.subpart(X.incident(p, "train"), "observe_sim")]
-        ax.plot(np.full(len(sim_eps), x[i] - 0.2), sim_eps, "k.", ms=3)
-        real_eps = real_returns.get(names[i]) if real_returns else None
-        if real_eps is None:
-            real_eps = episode_returns(X, X.subpart(p, ["deploy", "observe_real"]))
-        ax.plot(np.full(len(real_eps), x[i] + 0.2), real_eps, "k.", ms=3)
+        sim_episodes = ep_return[X.subpart(X.incident(p, "train"), "observe_sim")]
+        ax.plot(np.full(len(sim_episodes), x[i] - 0.2), sim_episodes, "k.", ms=3)
+        real_episodes = real_returns.get(names[i]) if real_returns else None
+        if real_episodes is None:
+            real_episodes = episode_returns(X, X.subpart(p, ["deploy", "observe_real"]))
+        ax.plot(np.full(len(real_episodes), x[i] + 0.2), real_episodes, "k.", ms=3)
         ax.annotate(f"drop {sim[i] - real[i]:.0f}", (x[i], max(sim[i], real[i])), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, names, fontsize=8)
     ax.set_ylabel("episode return")
@@ -86,16 +73,17 @@ def plot_returns(X: ACSet, path: str | Path, real_returns: dict[str, np.ndarray]
     return _save(fig, path)
 
 
-def plot_gaps(X: ACSet, gaps: dict, eps: float, path: str | Path) -> Path:
+def plot_gaps(verdicts: list[Verdict], path: str | Path) -> Path:
     """kl_gap per policy with its bootstrap CI, its sim-vs-sim noise floor and the ε + floor threshold."""
-    names = list(X.subpart("policy_name"))
+    names = [v.name for v in verdicts]
     x = np.arange(len(names))
-    value = np.array([gaps[n].value for n in names])
-    lo = np.array([gaps[n].ci_low for n in names])
-    hi = np.array([gaps[n].ci_high for n in names])
-    floor = np.array([gaps[n].floor for n in names])
-    floor_hi = np.array([gaps[n].floor_ci_high for n in names])
-    ok = X.subpart("transfer") == X.parts("Policy")
+    value = np.array([v.kl_gap for v in verdicts])
+    lo = np.array([v.ci_low for v in verdicts])
+    hi = np.array([v.ci_high for v in verdicts])
+    floor = np.array([v.floor for v in verdicts])
+    floor_hi = np.array([v.floor_ci_high for v in verdicts])
+    ok = np.array([v.transferred for v in verdicts], dtype=bool)
+    epsilon = verdicts[0].epsilon if verdicts else float("nan")
     fig, ax = plt.subplots(figsize=(1.6 * len(names) + 2, 3.4))
     # a log axis: gaps span from the floor (~1 nat) to hundreds of nats; an estimate can dip
     # below 0 by sampling noise, so values are clipped at 1e-3 for display
@@ -107,7 +95,7 @@ def plot_gaps(X: ACSet, gaps: dict, eps: float, path: str | Path) -> Path:
     ax.scatter(x[~ok], pos(value[~ok]), c="C3", s=40, marker="X", zorder=3, label="kl_gap (did not transfer)")
     ax.bar(x, pos(floor), 0.5, color="0.8", label="noise floor (sim vs held-out sim)")
     ax.errorbar(x, pos(floor), yerr=[np.zeros_like(floor), pos(floor_hi) - pos(floor)], fmt="none", ecolor="0.5", capsize=3)
-    ax.hlines(pos(floor + eps), x - 0.3, x + 0.3, colors="C0", linestyles="--", label=f"threshold ε + floor (ε = {eps:g})")
+    ax.hlines(pos(floor + epsilon), x - 0.3, x + 0.3, colors="C0", linestyles="--", label=f"threshold ε + floor (ε = {epsilon:g})")
     ax.set_yscale("log")
     ax.set_xticks(x, names, fontsize=8)
     ax.set_ylabel("KL(real || sim), nats")

@@ -141,7 +141,7 @@ def zero_policy(model: mujoco.MjModel, sigma=0.0, obs_ref=None) -> LinearGaussia
 
 
 def linearize(
-    model: mujoco.MjModel, substeps: int = 1, eps: float = 1e-6
+    model: mujoco.MjModel, substeps: int = 1, fd_step: float = 1e-6
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(A, B, C) of x' = A x + B u over one control step, y = C x, at qpos0, zero ctrl.
 
@@ -159,7 +159,7 @@ def linearize(
     nx, nu, ny = 2 * lin.nv + lin.na, lin.nu, lin.nsensordata
     A1, B1 = np.zeros((nx, nx)), np.zeros((nx, nu))
     C, D = np.zeros((ny, nx)), np.zeros((ny, nu))
-    mujoco.mjd_transitionFD(lin, data, eps, True, A1, B1, C, D)
+    mujoco.mjd_transitionFD(lin, data, fd_step, True, A1, B1, C, D)
     # holding u for several physics steps composes the one-step map
     A, B = np.eye(nx), np.zeros((nx, nu))
     for _ in range(substeps):

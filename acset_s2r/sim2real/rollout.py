@@ -25,6 +25,7 @@ import numpy as np
 
 from acset_s2r.errors import SimulationError
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
+from acset_s2r.sim2real.plant import RealPlant
 from acset_s2r.sim2real.policy import LinearGaussianPolicy
 from acset_s2r.sim2real.randomization import Ensemble
 from acset_s2r.sim2real.tasks import Task
@@ -202,6 +203,212 @@ def _first(mask: np.ndarray) -> tuple[int, int]:
     return int(envs[k]), int(steps[k])
 
 
+@attrs.frozen
+class VelocityKicks:
+    """A disturbance: at the start of every control step each env's joint velocities get a
+    Gaussian kick of std ``std`` (one per dof, or one for all), an unmodelled random force.
+
+    Drawn after everything else a rollout draws, so with a zero ``std`` nothing is drawn
+    and the rollout is the undisturbed one.
+    """
+
+    std: np.ndarray = attrs.field(converter=lambda x: np.atleast_1d(np.asarray(x, float)))
+
+    def __attrs_post_init__(self):
+        if not (np.all(np.isfinite(self.std)) and np.all(self.std >= 0)):
+            raise SimulationError(f"VelocityKicks.std must be finite and >= 0, got {self.std}")
+
+    def active(self) -> bool:
+        return bool(np.any(self.std))
+
+    def draw(self, rng: np.random.Generator, horizon: int, n: int, nv: int) -> np.ndarray:
+        """(horizon, n, nv) velocity changes."""
+        if self.std.size not in (1, nv):
+            raise SimulationError(f"VelocityKicks.std has {self.std.size} entries but the model has {nv} dofs")
+        return rng.standard_normal((horizon, n, nv)) * self.std
+
+
+@attrs.frozen(eq=False)
+class _Draws:
+    """Everything random in a rollout, drawn up front in a fixed order."""
+
+    qpos0: np.ndarray
+    qvel0: np.ndarray
+    noise: np.ndarray  # (T, N, nobs), bias included
+    bias: np.ndarray  # (N, nobs)
+    delays: np.ndarray  # (N,) control steps
+    drive: np.ndarray  # (T, N, nu): everything in the action but K·o
+    kicks: np.ndarray | None  # (T, N, nv) or None
+
+
+def _draw(base, n, task, rng, horizon, obs_noise, latency, sigma, offset, initial_state, disturbance) -> _Draws:
+    nq, nv, nu, nobs = base.nq, base.nv, base.nu, base.nsensordata
+    if initial_state is None:
+        qpos0, qvel0 = task.initial_state(base, n, rng)
+    else:
+        qpos0, qvel0 = (np.asarray(a, float) for a in initial_state)
+        if qpos0.shape != (n, nq) or qvel0.shape != (n, nv):
+            raise SimulationError(
+                f"initial_state must be qpos ({n}, {nq}) and qvel ({n}, {nv}), "
+                f"got {qpos0.shape} and {qvel0.shape}"
+            )
+    noise, bias = (obs_noise or ObservationNoise()).sample(rng, horizon, n, nobs)
+    if isinstance(latency, ActionLatency):
+        delays = latency.sample(rng, n)
+    else:
+        delays = np.broadcast_to(np.asarray(latency), (n,)).astype(np.int64)
+        if np.any(delays < 0):
+            raise SimulationError(f"action latency must be >= 0 steps, got {latency}")
+    action_noise = rng.standard_normal((horizon, n, nu)) * sigma[None]
+    kicks = disturbance.draw(rng, horizon, n, nv) if disturbance is not None and disturbance.active() else None
+    return _Draws(qpos0, qvel0, noise, bias, delays, action_noise + offset[None], kicks)
+
+
+def _build_batch(base, models, ensemble, n: int, nthread: int, persistent: bool):
+    """The mujoco.batch.Batch of the envs, each with its own physics."""
+    batch = mujoco.batch.Batch(base, n, nthread=nthread, persistent=persistent)
+    if ensemble is not None and ensemble.params.names:
+        for name, values in ensemble.fields().items():
+            batch.expand(name)[...] = values
+        try:
+            batch.set_const()
+        except mujoco.batch.SimulationError as exc:
+            raise SimulationError(f"mj_setConst failed in env {int(exc.ids[0])}: {exc}") from exc
+    elif any(m is not base for m in models):
+        batch.set_models(models)
+    return batch
+
+
+@attrs.frozen(eq=False)
+class _Trace:
+    """The time-major record of a closed loop (see :func:`_step`)."""
+
+    act: np.ndarray  # (dmax + T, N, nu): rows [0, dmax) are the zero commands before the episode
+    obs: np.ndarray  # (T, N, nobs)
+    clean: np.ndarray  # (T + 1, N, nobs)
+    qpos: np.ndarray  # (T + 1, N, nq)
+    qvel: np.ndarray  # (T + 1, N, nv)
+    time: np.ndarray  # (T, N)
+
+
+def _step(batch, base, gather, draws: _Draws, policy_arrays, horizon: int, substeps: int) -> _Trace:
+    """Close the loop for ``horizon`` control steps: observe, act, delay, disturb, step."""
+    shared, gain, _, _, low, high = policy_arrays
+    n = len(draws.delays)
+    nq, nv, nu, nobs = base.nq, base.nv, base.nu, base.nsensordata
+    delays = draws.delays
+    dmax = int(delays.max())
+    uniform_delay = bool(np.all(delays == dmax))
+    # the delay line is the action record itself, read dmax - delay rows behind the write position
+    act_buf = np.zeros((dmax + horizon, n, nu))
+    obs_buf = np.empty((horizon, n, nobs))
+    clean_buf = np.empty((horizon + 1, n, nobs))
+    qpos_buf = np.empty((horizon + 1, n, nq))
+    qvel_buf = np.empty((horizon + 1, n, nv))
+    time_buf = np.empty((horizon, n))
+    envs = np.arange(n)
+    read_rows = dmax - delays
+
+    b_qpos, b_qvel, b_ctrl = batch.bind("qpos"), batch.bind("qvel"), batch.bind("ctrl")
+    b_time = batch.bind("time")
+    b_sensor = None if gather is not None else batch.bind("sensordata")
+    warn = batch.warning[:, :, 1]
+    stage = mujoco.mjtStage.mjSTAGE_NONE if gather is not None else mujoco.mjtStage.mjSTAGE_VEL
+
+    _recent_warnings.clear()
+    try:
+        batch.reset(stage=mujoco.mjtStage.mjSTAGE_NONE)
+        b_qpos[...] = draws.qpos0
+        b_qvel[...] = draws.qvel0
+        batch.forward(stage=mujoco.mjtStage.mjSTAGE_VEL)
+    except mujoco.batch.SimulationError as exc:
+        raise SimulationError(f"MuJoCo failed at reset in env {exc.ids[0]}: {exc}") from exc
+    state = np.empty((n, nq + nv))
+
+    def record_state(row: int) -> None:
+        qpos_buf[row] = b_qpos
+        qvel_buf[row] = b_qvel
+        if gather is not None:
+            np.concatenate((qpos_buf[row], qvel_buf[row]), axis=1, out=state)
+            np.take(state, gather, axis=1, out=clean_buf[row])
+        else:
+            clean_buf[row] = b_sensor
+
+    record_state(0)
+    for t in range(horizon):
+        o = obs_buf[t]
+        np.add(clean_buf[t], draws.noise[t], out=o)
+        a = act_buf[dmax + t]
+        if shared:
+            np.matmul(o, gain.T, out=a)
+        else:
+            np.matmul(gain, o[:, :, None], out=a[:, :, None])
+        a += draws.drive[t]
+        np.clip(a, low, high, out=a)
+        if uniform_delay:
+            b_ctrl[...] = act_buf[t]
+        else:
+            b_ctrl[...] = act_buf[t + read_rows, envs]
+        time_buf[t] = b_time
+        if draws.kicks is not None:
+            b_qvel[...] += draws.kicks[t]
+        try:
+            batch.step(nstep=substeps, stage=stage)
+        except mujoco.batch.SimulationError as exc:
+            raise SimulationError(f"MuJoCo raised in env {int(exc.ids[0])} at step {t}: {exc}") from exc
+        if warn.any():
+            env = int(np.nonzero(warn.any(axis=1))[0][0])
+            msg = _recent_warnings[-1] if _recent_warnings else "a MuJoCo warning"
+            raise SimulationError(f"simulation diverged in env {env} at step {t}: {msg}")
+        record_state(t + 1)
+    return _Trace(act_buf, obs_buf, clean_buf, qpos_buf, qvel_buf, time_buf)
+
+
+def _collect(trace: _Trace, draws: _Draws, task: Task, models, substeps: int, max_abs_state: float) -> RolloutBatch:
+    """Check the states, turn the record env-major, and score it with the task."""
+    horizon = trace.obs.shape[0]
+    qpos, qvel = _env_major(trace.qpos), _env_major(trace.qvel)
+    bad = ~(np.isfinite(qpos).all(axis=2) & np.isfinite(qvel).all(axis=2))
+    with np.errstate(invalid="ignore"):
+        bad |= (np.abs(qpos) > max_abs_state).any(axis=2) | (np.abs(qvel) > max_abs_state).any(axis=2)
+    if bad.any():
+        env, row = _first(bad)
+        raise SimulationError(
+            f"simulation diverged in env {env} at step {max(row - 1, 0)}: state non-finite "
+            f"or beyond {max_abs_state:g} (qpos {qpos[env, row]}, qvel {qvel[env, row]})"
+        )
+    delays = draws.delays
+    dmax = int(delays.max())
+    action = _env_major(trace.act[dmax:])
+    if np.all(delays == dmax):
+        ctrl = _env_major(trace.act[:horizon])
+    else:
+        envs = np.arange(len(delays))
+        rows = np.arange(horizon)[:, None] + (dmax - delays)[None, :]
+        ctrl = _env_major(trace.act[rows, envs[None, :]])
+    reward = task.reward(qpos[:, 1:], qvel[:, 1:], ctrl)
+    unhealthy = task.terminated(qpos[:, 1:], qvel[:, 1:])
+    # alive through the first unhealthy transition, dead after it
+    before = np.cumsum(unhealthy, axis=1) - unhealthy
+    alive = before == 0
+    dts = np.array([m.opt.timestep * substeps for m in models])  # expand leaves opt alone
+    return RolloutBatch(
+        obs=_env_major(trace.obs),
+        obs_clean=_env_major(trace.clean[:horizon]),
+        action=action,
+        ctrl=ctrl,
+        time=_env_major(trace.time),
+        qpos=qpos,
+        qvel=qvel,
+        reward=np.asarray(reward, float),
+        terminated=unhealthy & alive,
+        alive=alive,
+        obs_bias=draws.bias,
+        latency=delays.copy(),
+        control_dt=dts,
+    )
+
+
 def rollout(
     models: Ensemble | mujoco.MjModel | Sequence[mujoco.MjModel],
     policy: LinearGaussianPolicy | Sequence[LinearGaussianPolicy],
@@ -214,6 +421,7 @@ def rollout(
     latency: ActionLatency | int | np.ndarray = 0,
     substeps: int | None = None,
     initial_state: tuple[np.ndarray, np.ndarray] | None = None,
+    disturbance: VelocityKicks | None = None,
     nthread: int = 0,
     max_abs_state: float = MAX_ABS_STATE,
 ) -> RolloutBatch:
@@ -225,7 +433,12 @@ def rollout(
     policy for all envs or one per env. ``horizon`` and ``substeps`` default to
     the task's. ``latency`` is an ActionLatency drawn per env, a fixed number of
     control steps, or an (N,) array. ``initial_state`` overrides the task's reset
-    draw with (qpos (N, nq), qvel (N, nv)). ``nthread=0`` uses every core.
+    draw with (qpos (N, nq), qvel (N, nv)). ``disturbance`` (:class:`VelocityKicks`)
+    adds an unmodelled random force. ``nthread=0`` uses every core.
+
+    The steps: draw every random number up front (:func:`_draw`), build the batch of
+    envs (:func:`_build_batch`), close the loop (:func:`_step`), check and score the
+    record (:func:`_collect`).
 
     Raises SimulationError naming the env and step if MuJoCo warns (a bad
     acceleration, say), a state turns non-finite or exceeds ``max_abs_state``.
@@ -245,151 +458,48 @@ def rollout(
         raise SimulationError("rollout needs at least one environment")
     _check_layout(models)
     base = models[0]
-    policies = _as_list(policy, n, "policy")
-    shared, gain, offset, sigma, low, high = _policy_arrays(policies, base)
+    policy_arrays = _policy_arrays(_as_list(policy, n, "policy"), base)
     horizon = task.horizon if horizon is None else int(horizon)
     substeps = task.substeps if substeps is None else int(substeps)
     if horizon < 1 or substeps < 1:
         raise SimulationError(f"horizon and substeps must be >= 1, got {horizon}, {substeps}")
-    nq, nv, nu, nobs = base.nq, base.nv, base.nu, base.nsensordata
-
-    # --- everything random, drawn up front in a fixed order ---------------------------
-    if initial_state is None:
-        qpos0, qvel0 = task.initial_state(base, n, rng)
-    else:
-        qpos0, qvel0 = (np.asarray(a, float) for a in initial_state)
-        if qpos0.shape != (n, nq) or qvel0.shape != (n, nv):
-            raise SimulationError(
-                f"initial_state must be qpos ({n}, {nq}) and qvel ({n}, {nv}), "
-                f"got {qpos0.shape} and {qvel0.shape}"
-            )
-    obs_noise = obs_noise or ObservationNoise()
-    noise, bias = obs_noise.sample(rng, horizon, n, nobs)
-    if isinstance(latency, ActionLatency):
-        delays = latency.sample(rng, n)
-    else:
-        delays = np.broadcast_to(np.asarray(latency), (n,)).astype(np.int64)
-        if np.any(delays < 0):
-            raise SimulationError(f"action latency must be >= 0 steps, got {latency}")
-    action_noise = rng.standard_normal((horizon, n, nu)) * sigma[None]
-    drive = action_noise + offset[None]  # (T, N, nu): everything in the action but K·o
-
-    # --- buffers, time-major so each step writes contiguous rows -----------------------
-    dmax = int(delays.max())
-    uniform_delay = bool(np.all(delays == dmax))
-    # rows [0, dmax) hold the zero commands issued "before" the episode; the delay line is
-    # the action record itself, read dmax - delay rows behind the write position
-    act_buf = np.zeros((dmax + horizon, n, nu))
-    obs_buf = np.empty((horizon, n, nobs))
-    clean_buf = np.empty((horizon + 1, n, nobs))
-    qpos_buf = np.empty((horizon + 1, n, nq))
-    qvel_buf = np.empty((horizon + 1, n, nv))
-    time_buf = np.empty((horizon, n))
-    envs = np.arange(n)
-    read_rows = dmax - delays  # row offset of the applied command, per env
-
+    _, _, offset, sigma, _, _ = policy_arrays
+    draws = _draw(base, n, task, rng, horizon, obs_noise, latency, sigma, offset, initial_state, disturbance)
     gather = _state_gather(base)
-    batch = mujoco.batch.Batch(base, n, nthread=nthread, persistent=gather is None)
-    if ensemble is not None and ensemble.params.names:
-        for name, values in ensemble.fields().items():
-            batch.expand(name)[...] = values
-        try:
-            batch.set_const()
-        except mujoco.batch.SimulationError as exc:
-            raise SimulationError(f"mj_setConst failed in env {int(exc.ids[0])}: {exc}") from exc
-    elif any(m is not base for m in models):
-        batch.set_models(models)
-    b_qpos, b_qvel, b_ctrl = batch.bind("qpos"), batch.bind("qvel"), batch.bind("ctrl")
-    b_time = batch.bind("time")
-    b_sensor = None if gather is not None else batch.bind("sensordata")
-    warn = batch.warning[:, :, 1]
-    stage = mujoco.mjtStage.mjSTAGE_NONE if gather is not None else mujoco.mjtStage.mjSTAGE_VEL
+    batch = _build_batch(base, models, ensemble, n, nthread, persistent=gather is None)
+    trace = _step(batch, base, gather, draws, policy_arrays, horizon, substeps)
+    return _collect(trace, draws, task, models, substeps, max_abs_state)
 
-    _recent_warnings.clear()
-    try:
-        batch.reset(stage=mujoco.mjtStage.mjSTAGE_NONE)
-        b_qpos[...] = qpos0
-        b_qvel[...] = qvel0
-        batch.forward(stage=mujoco.mjtStage.mjSTAGE_VEL)
-    except mujoco.batch.SimulationError as exc:
-        raise SimulationError(f"MuJoCo failed at reset in env {exc.ids[0]}: {exc}") from exc
-    qpos_buf[0] = b_qpos
-    qvel_buf[0] = b_qvel
-    state = np.empty((n, nq + nv))
-    if gather is not None:
-        np.concatenate((qpos_buf[0], qvel_buf[0]), axis=1, out=state)
-        np.take(state, gather, axis=1, out=clean_buf[0])
-    else:
-        clean_buf[0] = b_sensor
 
-    for t in range(horizon):
-        o = obs_buf[t]
-        np.add(clean_buf[t], noise[t], out=o)
-        a = act_buf[dmax + t]
-        if shared:
-            np.matmul(o, gain.T, out=a)
-        else:
-            np.matmul(gain, o[:, :, None], out=a[:, :, None])
-        a += drive[t]
-        np.clip(a, low, high, out=a)
-        if uniform_delay:
-            b_ctrl[...] = act_buf[t]
-        else:
-            b_ctrl[...] = act_buf[t + read_rows, envs]
-        time_buf[t] = b_time
-        try:
-            batch.step(nstep=substeps, stage=stage)
-        except mujoco.batch.SimulationError as exc:
-            raise SimulationError(
-                f"MuJoCo raised in env {int(exc.ids[0])} at step {t}: {exc}"
-            ) from exc
-        if warn.any():
-            env = int(np.nonzero(warn.any(axis=1))[0][0])
-            msg = _recent_warnings[-1] if _recent_warnings else "a MuJoCo warning"
-            raise SimulationError(f"simulation diverged in env {env} at step {t}: {msg}")
-        qpos_buf[t + 1] = b_qpos
-        qvel_buf[t + 1] = b_qvel
-        if gather is not None:
-            np.concatenate((qpos_buf[t + 1], qvel_buf[t + 1]), axis=1, out=state)
-            np.take(state, gather, axis=1, out=clean_buf[t + 1])
-        else:
-            clean_buf[t + 1] = b_sensor
-
-    qpos, qvel = _env_major(qpos_buf), _env_major(qvel_buf)
-    bad = ~(np.isfinite(qpos).all(axis=2) & np.isfinite(qvel).all(axis=2))
-    with np.errstate(invalid="ignore"):
-        bad |= (np.abs(qpos) > max_abs_state).any(axis=2) | (np.abs(qvel) > max_abs_state).any(axis=2)
-    if bad.any():
-        env, row = _first(bad)
-        raise SimulationError(
-            f"simulation diverged in env {env} at step {max(row - 1, 0)}: state non-finite "
-            f"or beyond {max_abs_state:g} (qpos {qpos[env, row]}, qvel {qvel[env, row]})"
-        )
-
-    action = _env_major(act_buf[dmax:])
-    if uniform_delay:
-        ctrl = _env_major(act_buf[: horizon])
-    else:
-        rows = np.arange(horizon)[:, None] + read_rows[None, :]
-        ctrl = _env_major(act_buf[rows, envs[None, :]])
-    reward = task.reward(qpos[:, 1:], qvel[:, 1:], ctrl)
-    unhealthy = task.terminated(qpos[:, 1:], qvel[:, 1:])
-    # alive through the first unhealthy transition, dead after it
-    before = np.cumsum(unhealthy, axis=1) - unhealthy
-    alive = before == 0
-    dts = np.array([m.opt.timestep * substeps for m in models])  # expand leaves opt alone
-    return RolloutBatch(
-        obs=_env_major(obs_buf),
-        obs_clean=_env_major(clean_buf[:horizon]),
-        action=action,
-        ctrl=ctrl,
-        time=_env_major(time_buf),
-        qpos=qpos,
-        qvel=qvel,
-        reward=np.asarray(reward, float),
-        terminated=unhealthy & alive,
-        alive=alive,
-        obs_bias=bias,
-        latency=delays.copy(),
-        control_dt=dts,
+def deploy(
+    plant: RealPlant,
+    policy: LinearGaussianPolicy,
+    task: Task,
+    rng: np.random.Generator,
+    n_episodes: int,
+    horizon: int | None = None,
+    nthread: int = 0,
+    disturbance: VelocityKicks | None = None,
+) -> RolloutBatch:
+    """Run ``n_episodes`` of a policy on the real plant, with its noise, bias and latency."""
+    return rollout(
+        plant.model,
+        policy,
+        task,
+        rng,
+        n_envs=n_episodes,
+        horizon=horizon,
+        obs_noise=plant.config.obs_noise,
+        latency=plant.config.latency,
+        substeps=plant.substeps(task),
+        disturbance=disturbance,
+        nthread=nthread,
     )
+
+
+def stack_episodes(batches: list[RolloutBatch]) -> RolloutBatch:
+    """One batch whose envs are the given batches' envs, in order."""
+    if not batches:
+        raise SimulationError("stack_episodes: no episode to stack")
+    fields = {f.name: np.concatenate([getattr(b, f.name) for b in batches]) for f in attrs.fields(RolloutBatch)}
+    return RolloutBatch(**fields)

@@ -14,8 +14,12 @@ seed's morphisms' meaning:
   episode's steps in order and is -1 (undefined) at each episode's last step, so no
   transition crosses a reset;
 - ``SimEnv`` and ``RealEnv`` carry their physical parameters;
-- ``Policy`` carries its parameters, its action noise (the entropy of Q) and its
-  returns in sim and in real.
+- ``Policy`` carries its parameters, its action noise (the entropy of Q), its returns in
+  sim and in real, and its measured gap: ``kl_gap`` with its interval, its floor and the floor's upper end;
+- the experiment describes itself, so that a file needs no side information: one ``Setup``
+  part (task name and control timestep), and one ``Channel``, ``Actuator`` and ``Parameter``
+  part per column of ``obs``, ``action`` and ``sim_params``/``real_params``, in column order,
+  each with its name.
 
 So "what did π see in the real world" is ``deploy ⋅ observe_real`` followed by the
 converse of ``stream``, and "what did it see in training" is the converse of
@@ -28,7 +32,7 @@ from acset_s2r.catalog import SchSim2RealTransfer
 
 SchSim2RealTrajectory = SchSim2RealTransfer.extend(
     "SchSim2RealTrajectory",
-    obs=["Step"],
+    obs=["Step", "Setup", "Channel", "Actuator", "Parameter"],
     homs=[("stream", "Step", "Observation"), ("next_step", "Step", "Step")],
     attrtypes=["ObsVec", "ActVec", "StateVec", "Params", "PolicyVec", "Real", "Count", "Label"],
     attrs=[
@@ -56,6 +60,16 @@ SchSim2RealTrajectory = SchSim2RealTransfer.extend(
         ("action_noise", "Policy", "Real"),
         ("sim_return", "Policy", "Real"),
         ("real_return", "Policy", "Real"),
+        ("kl_floor", "Policy", "TransferGap"),
+        ("kl_ci_low", "Policy", "TransferGap"),
+        ("kl_ci_high", "Policy", "TransferGap"),
+        ("kl_floor_ci_high", "Policy", "TransferGap"),
+        # what the columns mean
+        ("task_name", "Setup", "Label"),
+        ("control_dt", "Setup", "Real"),
+        ("channel_name", "Channel", "Label"),
+        ("actuator_name", "Actuator", "Label"),
+        ("parameter_name", "Parameter", "Label"),
     ],
 )
 

@@ -130,7 +130,7 @@ def _base(models) -> mujoco.MjModel:
     return models if isinstance(models, mujoco.MjModel) else models[0]
 
 
-def evaluate(
+def evaluate_policy(
     models: Ensemble | mujoco.MjModel | Sequence[mujoco.MjModel],
     policy: LinearGaussianPolicy,
     task: Task,
@@ -176,10 +176,10 @@ def train_cem(
     if train_sigma:
         std[-init.nu :] = config.log_sigma_std
 
-    pop, n_models, eps = config.population, _n_members(models), config.episodes_per_model
+    pop, n_models, reps = config.population, _n_members(models), config.episodes_per_model
     n_elite = max(1, int(round(config.elite_frac * pop)))
-    per_candidate = n_models * eps
-    env_models = _repeat_members(models, eps, pop + 1)
+    per_candidate = n_models * reps
+    env_models = _repeat_members(models, reps, pop + 1)
     horizon = task.horizon if config.horizon is None else config.horizon
 
     hist = {k: np.zeros(config.generations) for k in attrs.fields_dict(TrainHistory)}

@@ -36,7 +36,7 @@ A caution on scale: the seed's 0.1 and 0.5 nats are fixed numbers, but an estima
 carries its noise floor. On 60-100-step cartpole streams the experiment's transition
 kl_gap is 1-12 nats even when the real plant *is* the nominal model, so with the seed's
 rule nearly every real event is -1. The experiment judges ``transfer(π)`` against
-``eps + floor`` for this reason; here the thresholds are the seed's unless you pass others.
+``ε + floor`` for this reason; here the thresholds are the seed's unless you pass others.
 
 The per-event rules are also stated as :class:`~acset_s2r.constraints.Constraint` data
 (:func:`event_constraints`) and checked with :func:`~acset_s2r.constraints.violations`, so a
@@ -63,6 +63,8 @@ from acset_s2r.errors import InstanceError, SerializationError
 from acset_s2r.gf3.trit import Trit, conservation_holds, trit_sum
 from acset_s2r.paths import check_equations
 from acset_s2r.fileio import atomic_write_text
+from acset_s2r.sim2real.diagnosis import transfer_evidence
+from acset_s2r.sim2real.judge import read_verdicts
 from acset_s2r.sim2real.schema import SchSim2RealTrajectory
 
 __all__ = [
@@ -141,7 +143,7 @@ class VerificationThresholds:
     - ``transfer = 0.5`` (nats): the seed's TRANSFER_THRESHOLD for impact has no value. Its
       trit rule calls a gap above 0.5 a mismatch (-1); taking the same boundary makes
       ``impact == 1`` exactly when ``trit == -1``, so the two per-event summaries never
-      contradict. (``experiment.DEFAULT_EPS`` = 1 nat judges ``transfer(π) = π`` after adding
+      contradict. (``config.DEFAULT_EPSILON`` = 1 nat judges ``transfer(π) = π`` after adding
       the sim-vs-sim noise floor; pass ``transfer=DEFAULT_EPS`` to follow that instead.)
     - ``observation = 0.05``: observation_error is, as
       :func:`~acset_s2r.sim2real.diagnosis.transfer_evidence` measures it, the RMS excess
@@ -653,51 +655,34 @@ def verify_transfer_success(
 
 
 # -- glue to the experiment ----------------------------------------------------------------------------
-def _experiment(run: Any, task: Any) -> tuple[ACSet, Any]:
-    """(ACSet, task) from an ExperimentResult or an experiment ACSet plus its task."""
-    if not isinstance(run, ACSet) and hasattr(run, "acset") and hasattr(run, "config"):
-        return run.acset, task if task is not None else run.config.model
-    if not isinstance(run, ACSet):
-        raise InstanceError(f"expected an ExperimentResult or an experiment ACSet, got {type(run).__name__}")
-    if task is None:
-        raise InstanceError("task= is needed with a bare ACSet: the experiment's model name, e.g. 'cartpole'")
-    return run, task
+def experiment_deltas(X: ACSet) -> list[TransferDelta]:
+    """One TransferDelta per Policy of an experiment ACSet: its verdict's kl_gap and its
+    diagnosis evidence.
 
-
-def experiment_deltas(run: Any, task: Any = None, **evidence_kwargs: Any) -> list[TransferDelta]:
-    """One TransferDelta per Policy of an experiment: its kl_gap and its diagnosis evidence.
-
-    ``run`` is an ExperimentResult (the task is its model) or an experiment ACSet with
-    ``task``. The errors are :func:`acset_s2r.sim2real.diagnosis.transfer_evidence`'s
-    observation_error, dynamics_error and latency_delta, read from the recorded streams.
+    The errors are :func:`acset_s2r.sim2real.diagnosis.transfer_evidence`'s
+    observation_error, dynamics_error and latency_delta, read from the recorded streams; the
+    ACSet describes its own task and parameters.
     """
-    X, task = _experiment(run, task)
-    try:
-        from acset_s2r.sim2real.diagnosis import transfer_evidence
-    except ImportError as err:  # pragma: no cover - the diagnosis module ships with this one
-        raise InstanceError(f"experiment_deltas needs acset_s2r.sim2real.diagnosis: {err}") from None
+    if not isinstance(X, ACSet):
+        raise InstanceError(f"expected an experiment ACSet, got {type(X).__name__}")
     out = []
-    for p in X.parts("Policy").tolist():
-        gap = X.subpart(p, "kl_gap")
-        if not math.isfinite(gap):
+    for v in read_verdicts(X):
+        if not v.measured:
             raise InstanceError(
-                f"Policy {_policy_label(X, p)} has no finite kl_gap ({gap}); measure the gap before verifying"
+                f"Policy {_policy_label(X, v.policy)} has no finite kl_gap ({v.kl_gap}); measure the gap before verifying"
             )
-        ev = transfer_evidence(X, p, task=task, **evidence_kwargs)
-        out.append(TransferDelta(gap, ev.observation_error, ev.dynamics_error, ev.latency_delta))
+        ev = transfer_evidence(X, v.policy)
+        out.append(TransferDelta(v.kl_gap, ev.observation_error, ev.dynamics_error, ev.latency_delta))
     return out
 
 
-def record_experiment_events(
-    run: Any, task: Any = None, thresholds: VerificationThresholds | None = None, **evidence_kwargs: Any
-) -> ACSet:
+def record_experiment_events(X: ACSet, thresholds: VerificationThresholds | None = None) -> ACSet:
     """A copy of the experiment's ACSet on the verification schema, with one event per policy.
 
-    ``verify_transfer_success(record_experiment_events(result))`` is the seed's
+    ``verify_transfer_success(record_experiment_events(result.acset))`` is the seed's
     ``verify_transfer_success(domain_randomization_narya_log(...))`` on a real run.
     """
-    X, task = _experiment(run, task)
-    deltas = experiment_deltas(X, task=task, **evidence_kwargs)
+    deltas = experiment_deltas(X)
     Y = with_verification_tables(X)
     record_transfer_events(Y, Y.parts("Policy").tolist(), deltas, thresholds=thresholds)
     return Y

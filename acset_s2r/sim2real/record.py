@@ -1,0 +1,206 @@
+"""The only bridge between rollouts and the experiment ACSet: write them in, read them back.
+
+Writing: :func:`new_experiment` makes an empty ``SchSim2RealTrajectory`` instance that
+describes itself (task, control timestep, channel, actuator and parameter names, in column
+order), :func:`record_stream` turns episodes of a :class:`RolloutBatch` into one Observation
+stream of Steps, and :func:`record_policy` records a trained policy with its sim ensemble
+and its real deployment.
+
+Reading: :func:`read_setup` gives the names back; :func:`stream_steps` the Steps of streams
+in time order with their segments (one per episode); :func:`episode_returns` and
+:func:`policy_samples` what a policy saw in sim and in real, through the seed's composites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+import numpy as np
+
+from acset_s2r.acset import ACSet
+from acset_s2r.errors import InstanceError, SimulationError
+from acset_s2r.sim2real.plant import RealPlant
+from acset_s2r.sim2real.rollout import RolloutBatch
+from acset_s2r.sim2real.schema import SchSim2RealTrajectory, trajectory_types
+
+
+@attrs.frozen
+class Setup:
+    """What an experiment's columns mean: its task, control timestep (s), and the names of the
+    ``obs``, ``action`` and ``sim_params``/``real_params`` columns, in column order."""
+
+    task_name: str
+    control_dt: float
+    channels: tuple[str, ...]
+    actuators: tuple[str, ...]
+    parameters: tuple[str, ...]
+
+
+def new_experiment(setup: Setup, state_dim: int, policy_dim: int) -> ACSet:
+    """An empty experiment ACSet with column widths from ``setup``, its Setup recorded.
+
+    Examples
+    --------
+    >>> X = new_experiment(Setup("cartpole", 0.01, ("x", "v"), ("push",), ("mass",)), 4, 3)
+    >>> read_setup(X).channels
+    ('x', 'v')
+    >>> X.nparts("Parameter")
+    1
+    """
+    X = ACSet(
+        SchSim2RealTrajectory,
+        **trajectory_types(len(setup.channels), len(setup.actuators), state_dim, len(setup.parameters), policy_dim),
+    )
+    X.add_part("Setup", task_name=setup.task_name, control_dt=float(setup.control_dt))
+    X.add_parts("Channel", len(setup.channels), channel_name=list(setup.channels))
+    X.add_parts("Actuator", len(setup.actuators), actuator_name=list(setup.actuators))
+    X.add_parts("Parameter", len(setup.parameters), parameter_name=list(setup.parameters))
+    return X
+
+
+def read_setup(X: ACSet) -> Setup:
+    """The Setup an experiment ACSet records; InstanceError if it records none or its widths disagree."""
+    if "Setup" not in X.schema.obs or X.nparts("Setup") != 1:
+        have = X.nparts("Setup") if "Setup" in X.schema.obs else "no Setup object"
+        raise InstanceError(
+            f"the experiment does not describe itself: it needs exactly one Setup part (has {have}); "
+            "record it with acset_s2r.sim2real.record.new_experiment"
+        )
+    setup = Setup(
+        task_name=str(X.subpart(0, "task_name")),
+        control_dt=float(X.subpart(0, "control_dt")),
+        channels=tuple(X.subpart("channel_name")),
+        actuators=tuple(X.subpart("actuator_name")),
+        parameters=tuple(X.subpart("parameter_name")),
+    )
+    widths = {"obs": len(setup.channels), "action": len(setup.actuators), "sim_params": len(setup.parameters)}
+    for column, want in widths.items():
+        got = X.types[X.schema.codom(column)].width
+        if got != want:
+            raise InstanceError(f"Step/SimEnv column {column} has width {got} but the Setup names {want} columns")
+    return setup
+
+
+def record_stream(X: ACSet, batch: RolloutBatch, env: int | Sequence[int], domain: str) -> int:
+    """Record the live steps of episode ``env`` (or of several, in order, as episodes 0, 1, ...)
+    as one Observation stream; return the stream id.
+
+    ``t_index`` restarts at each episode and ``next_step`` is -1 at each episode's end, so
+    a reset is never read as a transition; ``episode_return`` is the mean over the episodes.
+    """
+    envs = [int(env)] if np.ndim(env) == 0 else [int(e) for e in env]
+    if not envs:
+        raise SimulationError(f"record_stream: no episode to record in the {domain} stream")
+    lengths = batch.lengths[envs].astype(np.int64)
+    stream = X.add_part("Observation", domain=domain, episode_return=float(batch.returns[envs].mean()))
+    n = int(lengths.sum())
+    ends = np.cumsum(lengths)
+    t_index = np.arange(n) - np.repeat(ends - lengths, lengths)
+    last = t_index == np.repeat(lengths - 1, lengths)
+    ids = X.nparts("Step") + np.arange(n)
+    alive = [batch.alive[e] for e in envs]
+    X.add_parts(
+        "Step",
+        n,
+        stream=np.full(n, stream),
+        next_step=np.where(last, -1, ids + 1),
+        obs=np.concatenate([batch.obs[e][a] for e, a in zip(envs, alive)]),
+        action=np.concatenate([batch.action[e][a] for e, a in zip(envs, alive)]),
+        time=np.concatenate([batch.time[e][a] for e, a in zip(envs, alive)]),
+        reward=np.concatenate([batch.reward[e][a] for e, a in zip(envs, alive)]),
+        next_state=np.concatenate(
+            [np.concatenate([batch.next_qpos[e][a], batch.next_qvel[e][a]], axis=1) for e, a in zip(envs, alive)]
+        ),
+        t_index=t_index,
+        episode=np.repeat(np.arange(len(envs)), lengths),
+    )
+    return stream
+
+
+def record_policy(
+    X: ACSet,
+    name: str,
+    policy,
+    sim_batch: RolloutBatch,
+    sim_params: np.ndarray,
+    real_batch: RolloutBatch,
+    plant: RealPlant,
+    level: float,
+    seed: int,
+) -> int:
+    """Record one trained policy: its Policy part, one SimEnv and sim stream per row of
+    ``sim_params`` (``train``, ``observe_sim``), and one RealEnv whose stream holds every
+    episode of ``real_batch`` (``deploy``, ``observe_real``); return the Policy id.
+
+    The real plant's parameters are read for the experiment's own Parameter columns, and
+    ``real_return`` is read back from the recorded stream (the mean episode return).
+    """
+    p = X.add_part(
+        "Policy",
+        policy_name=name,
+        policy_params=policy.to_vector(),
+        action_noise=float(np.mean(policy.sigma)),
+        sim_return=float(sim_batch.returns.mean()),
+    )
+    for i in range(len(sim_params)):  # env i of sim_batch ran ensemble member i
+        stream = record_stream(X, sim_batch, i, "sim")
+        X.add_part(
+            "SimEnv", train=p, observe_sim=stream, sim_params=sim_params[i],
+            sim_seed=seed, randomization_level=level,
+        )
+    stream = record_stream(X, real_batch, range(real_batch.n_envs), "real")
+    X.set_subpart(p, "real_return", float(episode_returns(X, stream).mean()))
+    r = X.add_part(
+        "RealEnv", observe_real=stream, real_params=plant.parameters(read_setup(X).parameters),
+        obs_noise_std=float(np.mean(plant.config.obs_noise.std)),
+        latency_steps=int(real_batch.latency[0]),
+    )
+    X.set_subpart(p, "deploy", r)
+    return p
+
+
+def stream_steps(X: ACSet, streams, episodes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, segments): the Steps of ``streams`` in (stream, episode, t_index) order, and
+    for each its segment: the id of the first Step of its (stream, episode).
+
+    Segments are the units of transitions and of the bootstrap. With ``episodes`` only
+    each stream's first ``episodes`` episodes are kept.
+    """
+    streams = np.atleast_1d(np.asarray(streams, dtype=np.int64))
+    steps = X.incident_many(streams, "stream")
+    stream, episode = X.subpart(steps, "stream"), X.subpart(steps, "episode")
+    if episodes is not None:
+        keep = episode < episodes
+        steps, stream, episode = steps[keep], stream[keep], episode[keep]
+    order = np.lexsort((X.subpart(steps, "t_index"), episode, stream))
+    steps, stream, episode = steps[order], stream[order], episode[order]
+    first = np.ones(len(steps), dtype=bool)
+    first[1:] = (stream[1:] != stream[:-1]) | (episode[1:] != episode[:-1])
+    return steps, steps[first][np.cumsum(first) - 1]
+
+
+def episode_returns(X: ACSet, stream: int) -> np.ndarray:
+    """Per-episode returns of a stream, summed from its Steps' rewards (episode 0 first)."""
+    steps = X.incident(stream, "stream")
+    episode = X.subpart(steps, "episode")
+    n = int(episode.max()) + 1 if len(steps) else 0
+    return np.bincount(episode, weights=X.subpart(steps, "reward"), minlength=n)
+
+
+def policy_samples(
+    X: ACSet, policy: int, real_episodes: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(real, real_segments, sim, sim_segments) observations of a policy, through the schema.
+
+    Real: the Steps of the stream ``deploy ⋅ observe_real``, every episode unless
+    ``real_episodes`` keeps only the first ones. Sim: the Steps of the streams reached by
+    the converse of ``train`` then ``observe_sim``. Rows are in time order within each
+    segment, one (stream, episode) (see :func:`stream_steps`); pass the segment ids as
+    stream ids to :func:`kl.kl_gap` or :func:`kl.transition_pairs` so that no transition
+    crosses a reset.
+    """
+    real_steps, real_seg = stream_steps(X, X.subpart(policy, ["deploy", "observe_real"]), real_episodes)
+    sim_steps, sim_seg = stream_steps(X, X.subpart(X.incident(policy, "train"), "observe_sim"))
+    obs = X.subpart("obs")
+    return obs[real_steps], real_seg, obs[sim_steps], sim_seg

@@ -1,0 +1,166 @@
+"""What a run shows: its report as text, and the files it writes (ACSet, summary, plots).
+
+Everything here reads the recorded ACSet and the verdicts in it
+(:func:`acset_s2r.sim2real.judge.read_verdicts`); nothing is recomputed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import attrs
+import numpy as np
+
+from acset_s2r.acset import ACSet
+from acset_s2r.constraints import violations
+from acset_s2r.fileio import atomic_write_text
+from acset_s2r.serialization import write_json
+from acset_s2r.sim2real import kl, plots
+from acset_s2r.sim2real.config import ExperimentConfig
+from acset_s2r.sim2real.judge import read_verdicts, seed_constraint
+from acset_s2r.sim2real.plant import RealPlantConfig
+from acset_s2r.sim2real.randomization import RandomizationConfig
+from acset_s2r.sim2real.record import read_setup
+
+
+@attrs.frozen(eq=False)
+class PolicyOutcome:
+    """What happened to one policy on the real plant, beyond the ACSet's means.
+
+    ``real_returns`` and ``real_lengths`` are per real episode, in the order of the
+    ``episode`` numbers of the ``deploy ⋅ observe_real`` stream, which records them all;
+    ``outside_support`` names the levers in which the real plant lies outside the policy's
+    randomised sims (physics parameters, ``latency``, ``sensor noise``, ``sensor bias``);
+    ``real_obs`` holds every real episode's observations (live steps).
+    """
+
+    real_returns: np.ndarray
+    real_lengths: np.ndarray
+    outside_support: tuple[str, ...]
+    real_obs: tuple[np.ndarray, ...] = ()
+
+
+def describe_ranges(config: RandomizationConfig) -> str:
+    """Randomisation terms as text.
+
+    Examples
+    --------
+    >>> from acset_s2r.sim2real.randomization import Range
+    >>> describe_ranges(RandomizationConfig((Range("body_mass", 0.7, 2.5, targets="pole"),)))
+    'body_mass[pole] ×U(0.7, 2.5)'
+    """
+    parts = []
+    for r in config.ranges:
+        what = r.field + (f"[{','.join(r.targets)}]" if r.targets else "")
+        op = {"scale": "×", "add": "+", "set": "="}[r.mode]
+        value = f"{r.low:g}" if r.low == r.high else f"U({r.low:g}, {r.high:g})"
+        parts.append(f"{what} {op}{value}")
+    return ", ".join(parts)
+
+
+def describe_plant(config: RealPlantConfig) -> str:
+    """One line: the hidden plant's physics changes, latency and sensor noise."""
+    parts = [describe_ranges(config.physics)] if config.physics.ranges else []
+    lat = config.latency
+    parts.append(f"action latency {lat.low}" + (f"..{lat.high}" if lat.high != lat.low else "") + " steps")
+    noise = config.obs_noise
+    parts.append(f"sensor noise σ {np.array2string(noise.std, precision=3)} + per-episode bias σ "
+                 f"{np.array2string(noise.bias_std, precision=3)} ({noise.kind})")
+    if config.timestep_scale != 1.0:
+        parts.append(f"timestep ×{config.timestep_scale:g}")
+    return ", ".join(parts)
+
+
+def report_text(
+    X: ACSet, config: ExperimentConfig, outcomes: dict[str, PolicyOutcome], wall_time: float, out_dir=None
+) -> str:
+    """The run's report: setting, one row per policy with its verdict, why, and the seed's constraint."""
+    sim, steps, eps = config.sim, config.training.steps, config.measure.epsilon
+    lines = [
+        f"sim2real experiment on {config.model}: {X.nparts('Policy')} policies, "
+        f"{X.nparts('SimEnv')} sim envs, {X.nparts('Step')} steps recorded, seed {config.seed}, "
+        f"{wall_time:.1f} s",
+        f"hidden real plant: {describe_plant(config.real.plant_config())}",
+        f"sim ensembles: {sim.n_sim} envs per policy; at level 1 latency 0..{sim.latency_max} steps, sensor noise σ "
+        f"{sim.obs_noise:g} + bias σ {sim.obs_bias:g}, physics "
+        f"{describe_ranges(sim.randomization) if sim.randomization else 'Playground ranges'}; "
+        "every range scaled by the policy's level",
+        "",
+        f"{'policy':<15}{'σ':>5}{'level':>6}{'sim':>7}{'real':>7}{'kept':>6}{'fell':>6}"
+        f"{'kl_gap':>9}{'95% CI':>18}{'floor':>7}{'ε+floor':>8}  transferred",
+    ]
+    why_lines = []
+    kept_agree = 0
+    for v in read_verdicts(X, config.measure):
+        p, name = v.policy, v.name
+        out = outcomes.get(name)
+        fell = f"{int(np.sum(out.real_lengths < steps))}/{len(out.real_lengths)}" if out else "?"
+        lines.append(
+            f"{name:<15}{X.subpart(p, 'action_noise'):>5.2f}"
+            f"{X.subpart(X.incident(p, 'train')[0], 'randomization_level'):>6.2f}"
+            f"{v.sim_return:>7.1f}{v.real_return:>7.1f}{v.kept_fraction:>6.0%}{fell:>6}"
+            f"{v.kl_gap:>9.2f}{f'[{v.ci_low:.2f}, {v.ci_high:.2f}]':>18}{v.floor:>7.2f}{v.threshold:>8.2f}  "
+            f"{'yes' if v.transferred else 'no'}"
+        )
+        support = (
+            "real plant inside its sim support"
+            if out is not None and not out.outside_support
+            else f"real outside its sim support in {', '.join(out.outside_support)}" if out else ""
+        )
+        returns = f"kept {v.kept_fraction:.0%} of its sim return" + (f", {fell} real episodes fell" if out else "")
+        why_lines.append(
+            f"  {name}: {'transferred' if v.transferred else 'did not transfer'} — {v.reason()}; {returns}; {support}."
+        )
+        kept_agree += v.transferred == v.kept
+    bad = violations(X, [seed_constraint(eps)])
+    lines += [
+        "",
+        "why:",
+        *why_lines,
+        "",
+        f"kl_gap = KL(real || sim) in nats on observation transitions (o_t, o_t+1), Gaussian estimator with "
+        f"Ledoit-Wolf shrinkage, over every real episode, 95% episode bootstrap CI; floor = the same estimator on sim vs held-out sim. "
+        f"transfer(π) = π when kl_gap < ε + floor, ε = {eps}.",
+        f"sim/real = mean return ({sim.n_sim} sim envs, {config.real.episodes} real episodes of {steps} steps); "
+        f"kept = real/sim; fell = real episodes that ended early.",
+        f"the kl_gap verdict agrees with 'kept ≥ {config.measure.return_kept:.0%}' for {kept_agree} of {X.nparts('Policy')} policies.",
+        "seed constraint kl_gap < ε ⇒ transfer(π) = π: "
+        + ("holds for every policy" if not bad else "; ".join(map(str, bad))),
+    ]
+    if out_dir is not None:
+        lines.append(f"wrote {out_dir}/experiment.json, summary.json and PNG plots")
+    return "\n".join(lines)
+
+
+def _plain(value):
+    return value if isinstance(value, (int, float, str, list, dict, tuple, type(None))) else repr(value)
+
+
+def save_experiment(
+    X: ACSet,
+    config: ExperimentConfig,
+    gaps: dict[str, kl.GapEstimate],
+    outcomes: dict[str, PolicyOutcome],
+    train_curves: dict[str, np.ndarray],
+    out_dir,
+) -> None:
+    """experiment.json (ACSets.jl JSON), summary.json (config, gaps, outcomes) and the plots."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(X, out_dir / "experiment.json")
+    summary = {
+        "config": attrs.asdict(config, value_serializer=lambda _, __, v: _plain(v)),
+        "gaps": {k: attrs.asdict(v) for k, v in gaps.items()},
+        "outcomes": {
+            k: {"real_returns": o.real_returns.tolist(), "real_lengths": o.real_lengths.tolist(),
+                "outside_support": list(o.outside_support)}
+            for k, o in outcomes.items()
+        },
+    }
+    atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2, default=repr))
+    verdicts = read_verdicts(X, config.measure)
+    plots.plot_observations(X, out_dir / "observations.png", list(read_setup(X).channels))
+    plots.plot_returns(X, out_dir / "returns.png", {k: o.real_returns for k, o in outcomes.items()})
+    plots.plot_gaps(verdicts, out_dir / "kl_gap.png")
+    plots.plot_training(train_curves, out_dir / "training.png")
