@@ -58,7 +58,15 @@ class AttrSpec:
 
 
 def attr_spec(t: Any) -> AttrSpec:
-    """Read an AttrType binding: a Python type, a numpy dtype, or ``(type, width)``."""
+    """Read an AttrType binding: a Python type, a numpy dtype, or ``(type, width)``.
+
+    Examples
+    --------
+    >>> attr_spec(float)
+    AttrSpec(kind='float', width=None)
+    >>> attr_spec((float, 3)).width
+    3
+    """
     if isinstance(t, AttrSpec):
         return t
     if isinstance(t, tuple):
@@ -190,6 +198,17 @@ class ACSet:
     """An instance of a :class:`Schema`: a set of parts per object, with columns.
 
     See the module docstring for how attribute types are bound and stored.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchWeightedGraph
+    >>> X = ACSet(SchWeightedGraph, Weight=float)
+    >>> X.add_parts("V", 3)
+    array([0, 1, 2])
+    >>> X.add_parts("E", 2, src=[0, 1], tgt=[1, 2], weight=[0.5, 1.5])
+    array([0, 1])
+    >>> X
+    ACSet(SchWeightedGraph: V=3, E=2)
     """
 
     def __init__(self, schema: Schema, /, **types: Any) -> None:
@@ -228,10 +247,30 @@ class ACSet:
             raise InstanceError(f"{ob!r} is not an object of {self.schema.name}; objects: {list(self.schema.obs)}")
 
     def nparts(self, ob: str) -> int:
+        """How many parts ``ob`` has.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 3)
+        >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
+        >>> X.nparts("V"), X.nparts("E")
+        (3, 2)
+        """
         self._check_ob(ob)
         return self._n[ob]
 
     def parts(self, ob: str) -> np.ndarray:
+        """The ids of ``ob``'s parts, ``0 .. nparts(ob) - 1``.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 3)
+        >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
+        >>> X.parts("E")
+        array([0, 1])
+        """
         return np.arange(self.nparts(ob), dtype=np.int64)
 
     def _grow(self, ob: str, need: int) -> None:
@@ -342,7 +381,19 @@ class ACSet:
 
     # -- mutation -------------------------------------------------------------------
     def add_parts(self, ob: str, n: int, /, **subparts: Any) -> np.ndarray:
-        """Add ``n`` parts to ``ob`` with optional columns of subpart values; return their ids."""
+        """Add ``n`` parts to ``ob`` with optional columns of subpart values; return their ids.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph)
+        >>> X.add_parts("V", 2)
+        array([0, 1])
+        >>> X.add_parts("E", 3, src=0, tgt=[0, 1, 1])  # one value is broadcast to every new part
+        array([0, 1, 2])
+        >>> X.subpart("tgt")
+        array([0, 1, 1])
+        """
         self._check_ob(ob)
         n = operator.index(n)
         if n < 0:
@@ -376,7 +427,15 @@ class ACSet:
         return np.arange(start, stop, dtype=np.int64)
 
     def add_part(self, ob: str, /, **subparts: Any) -> int:
-        """Add one part; keyword arguments give its subparts."""
+        """Add one part; keyword arguments give its subparts.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 2)
+        >>> X.add_part("E", src=1, tgt=0)
+        0
+        """
         wrapped = {k: [v] if self._spec_width(k) is None else np.asarray(v)[None] for k, v in subparts.items()}
         return int(self.add_parts(ob, 1, **wrapped)[0])
 
@@ -398,7 +457,17 @@ class ACSet:
         return arr
 
     def set_subpart(self, ids: Any, name: str, values: Any) -> None:
-        """Set ``name`` on the given parts (an id or an array of ids)."""
+        """Set ``name`` on the given parts (an id or an array of ids).
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 3)
+        >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
+        >>> X.set_subpart(1, "tgt", 0)
+        >>> X.subpart("tgt")
+        array([1, 0])
+        """
         if name not in self._dom:
             self.schema.arrow(name)
         ob = self._dom[name]
@@ -426,7 +495,17 @@ class ACSet:
             ix.change(touched.tolist(), old, self._plain(name, touched))
 
     def clear_subpart(self, ids: Any, name: str) -> None:
-        """Make ``name`` undefined on the given parts."""
+        """Make ``name`` undefined on the given parts.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 3)
+        >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
+        >>> X.clear_subpart([0], "src")
+        >>> X.subpart("src")  # -1: undefined
+        array([-1,  1])
+        """
         ob = self._dom.get(name) or self.schema.arrow(name).dom
         rows = self._ids(ob, ids)
         spec = self._spec.get(name)
@@ -447,6 +526,20 @@ class ACSet:
 
         One id gives a scalar, an array of ids an array. Undefined values propagate
         along a path as -1 (homs), NaN (float) or None (object).
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchReflexiveGraph
+        >>> X = ACSet(SchReflexiveGraph); _ = X.add_parts("V", 2)
+        >>> X.add_parts("E", 3, src=[0, 1, 0], tgt=[0, 1, 1])
+        array([0, 1, 2])
+        >>> X.set_subpart([0, 1], "refl", [0, 1])
+        >>> X.subpart("tgt")
+        array([0, 1, 1])
+        >>> int(X.subpart(2, "tgt"))
+        1
+        >>> X.subpart([0, 1], ["refl", "src"])  # a path, left to right
+        array([0, 1])
         """
         if len(args) == 1:
             ids, path = None, args[0]
@@ -488,7 +581,17 @@ class ACSet:
         return vals
 
     def is_defined(self, name: str, ids: Any = None) -> np.ndarray:
-        """Boolean mask of parts where ``name`` has a value."""
+        """Boolean mask of parts where ``name`` has a value.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchWeightedGraph
+        >>> X = ACSet(SchWeightedGraph, Weight=float); _ = X.add_parts("V", 1)
+        >>> _ = X.add_parts("E", 2, src=0, tgt=0)
+        >>> X.set_subpart(1, "weight", 2.5)
+        >>> X.is_defined("weight")
+        array([False,  True])
+        """
         ob = self.schema.arrow(name).dom
         rows = slice(0, self._n[ob]) if ids is None else self._ids(ob, ids)
         col = self._cols[name][rows]
@@ -503,7 +606,18 @@ class ACSet:
         return np.array([v is not None for v in col], dtype=bool)
 
     def incident(self, value: Any, path: str | Sequence[str]) -> np.ndarray:
-        """Sorted ids of the parts that ``path`` sends to ``value``, from the indexes."""
+        """Sorted ids of the parts that ``path`` sends to ``value``, from the indexes.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 3)
+        >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
+        >>> X.incident(1, "tgt")
+        array([0])
+        >>> X.incident(0, "src")
+        array([0])
+        """
         if path.__class__ is str:
             ix = self._hom_index.get(path)
             if ix is not None:
@@ -544,14 +658,32 @@ class ACSet:
         return vals
 
     def incident_many(self, values: Iterable[int], name: str) -> np.ndarray:
-        """Sorted union of ``incident(v, name)`` over ``values``."""
+        """Sorted union of ``incident(v, name)`` over ``values``.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 3)
+        >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
+        >>> X.incident_many([1, 2], "tgt")
+        array([0, 1])
+        """
         chunks = [self._incident_one(v, name) for v in np.asarray(values).tolist()]
         if not chunks:
             return _NO_PARTS
         return np.unique(np.concatenate(chunks)).astype(np.int64)
 
     def column(self, name: str) -> np.ndarray:
-        """A read-only view of the live column of ``name``."""
+        """A read-only view of the live column of ``name``.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 3)
+        >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
+        >>> X.column("src")
+        array([0, 1])
+        """
         return self.subpart(name)
 
     # -- deletion -------------------------------------------------------------------
@@ -559,6 +691,16 @@ class ACSet:
         """Delete parts by pop-and-swap, as ACSets.jl does; return the old -> new id map (-1 = deleted).
 
         Subparts that pointed at a deleted part become undefined (-1), as in ACSets.jl.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 3)
+        >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
+        >>> X.rem_parts("V", [0])  # vertex 2 moves into the hole and is now vertex 0
+        array([-1,  1,  0])
+        >>> X.subpart("src"), X.subpart("tgt")
+        (array([-1,  1]), array([1, 0]))
         """
         self._check_ob(ob)
         rows = np.unique(self._ids(ob, ids))
@@ -614,13 +756,35 @@ class ACSet:
             ix.change(changed.tolist(), old[changed].tolist(), new[changed].tolist())
 
     def rem_part(self, ob: str, part: int) -> np.ndarray:
-        """Delete one part by pop-and-swap; return the old -> new id map."""
+        """Delete one part by pop-and-swap; return the old -> new id map.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 3)
+        >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
+        >>> X.rem_part("E", 0)
+        array([-1,  0])
+        >>> X.nparts("E")
+        1
+        """
         return self.rem_parts(ob, [operator.index(part)])
 
     def cascading_rem_parts(self, ob: str, ids: Any) -> dict[str, np.ndarray]:
         """Delete parts and, recursively, every part whose homs point at a deleted part.
 
         Returns the old -> new id map of every object (identity maps included).
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 3)
+        >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
+        >>> moved = X.cascading_rem_parts("V", [0])  # edge 0 starts at vertex 0, so it goes too
+        >>> moved["E"]
+        array([-1,  0])
+        >>> X.size()
+        {'V': 2, 'E': 1}
         """
         self._check_ob(ob)
         doomed = {o: set() for o in self.schema.obs}
@@ -639,6 +803,17 @@ class ACSet:
 
     # -- copies, equality, display -------------------------------------------------------
     def copy(self) -> ACSet:
+        """An independent copy (columns copied; indexes are rebuilt when first used).
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 3)
+        >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
+        >>> Y = X.copy(); _ = Y.add_parts("V", 1)
+        >>> X.nparts("V"), Y.nparts("V")
+        (3, 4)
+        """
         out = ACSet.__new__(ACSet)
         out.schema, out.types = self.schema, dict(self.types)
         out._n, out._cap = dict(self._n), dict(self._n)
@@ -713,7 +888,19 @@ class ACSet:
         return "".join(parts)
 
     def to_dataframes(self) -> dict[str, Any]:
-        """One pandas DataFrame per object, indexed by part id (needs the pandas extra)."""
+        """One pandas DataFrame per object, indexed by part id (needs the pandas extra).
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 3)
+        >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
+        >>> X.to_dataframes()["E"]
+           src  tgt
+        E          
+        0    0    1
+        1    1    2
+        """
         try:
             import pandas as pd
         except ImportError:
@@ -728,5 +915,14 @@ class ACSet:
         return frames
 
     def size(self) -> Mapping[str, int]:
-        """Number of parts of each object."""
+        """Number of parts of each object.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 3)
+        >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
+        >>> X.size()
+        {'V': 3, 'E': 2}
+        """
         return dict(self._n)
