@@ -182,7 +182,17 @@ class ACSetTransformation:
         return f"ACSetTransformation({comps}; {self.dom!r} -> {self.codom!r})"
 
     def is_natural(self) -> bool:
-        """Re-check naturality (the ACSets may have been mutated since construction)."""
+        """Re-check naturality (the ACSets may have been mutated since construction).
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 2); _ = X.add_parts("E", 1, src=[0], tgt=[1])
+        >>> f = identity(X)
+        >>> X.set_subpart(0, "tgt", 0)  # X changed under f, which still maps it to itself
+        >>> f.is_natural()
+        True
+        """
         try:
             self._check_natural()
         except TransformationError:
@@ -199,11 +209,31 @@ class ACSetTransformation:
         return is_iso(self)
 
     def then(self, other: ACSetTransformation) -> ACSetTransformation:
-        """Diagrammatic composite: first ``self``, then ``other``."""
+        """Diagrammatic composite: first ``self``, then ``other``.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
+        >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
+        >>> turn = ACSetTransformation({"V": [1, 2, 0], "E": [1, 2, 0]}, C3, C3)
+        >>> homomorphism(E, C3).then(turn)["V"]
+        array([1, 2])
+        """
         return compose(self, other)
 
     def inverse(self) -> ACSetTransformation:
-        """The inverse of an isomorphism."""
+        """The inverse of an isomorphism.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
+        >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
+        >>> turn = ACSetTransformation({"V": [1, 2, 0], "E": [1, 2, 0]}, C3, C3)
+        >>> turn.inverse()["V"]
+        array([2, 0, 1])
+        """
         if not is_iso(self):
             raise TransformationError("only an isomorphism has an inverse; this map is not bijective on every object")
         comps = {}
@@ -221,7 +251,18 @@ def _show_attr(X: ACSet, name: str, part: int) -> str:
 
 
 def compose(f: ACSetTransformation, g: ACSetTransformation, *more: ACSetTransformation) -> ACSetTransformation:
-    """The composite ``f ; g`` (first ``f``, then ``g``), and so on for more maps."""
+    """The composite ``f ; g`` (first ``f``, then ``g``), and so on for more maps.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
+    >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
+    >>> turn = ACSetTransformation({"V": [1, 2, 0], "E": [1, 2, 0]}, C3, C3)
+    >>> f = homomorphism(E, C3)
+    >>> compose(f, turn, turn)["V"]
+    array([2, 0])
+    """
     out = f
     for nxt in (g, *more):
         if out.codom is not nxt.dom and out.codom != nxt.dom:
@@ -234,22 +275,59 @@ def compose(f: ACSetTransformation, g: ACSetTransformation, *more: ACSetTransfor
 
 
 def identity(X: ACSet) -> ACSetTransformation:
-    """The identity transformation of ``X``."""
+    """The identity transformation of ``X``.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
+    >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
+    >>> identity(C3)["V"], is_iso(identity(C3))
+    (array([0, 1, 2]), True)
+    """
     return ACSetTransformation({ob: X.parts(ob) for ob in X.schema.obs}, X, X, check=False)
 
 
 def is_monic(f: ACSetTransformation) -> bool:
-    """Injective on every object."""
+    """Injective on every object.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
+    >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
+    >>> is_monic(homomorphism(E, C3))
+    True
+    """
     return all(len(np.unique(c)) == len(c) for c in f.components.values())
 
 
 def is_epic(f: ACSetTransformation) -> bool:
-    """Surjective on every object."""
+    """Surjective on every object.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
+    >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
+    >>> is_epic(homomorphism(E, C3))
+    False
+    """
     return all(len(np.unique(c)) == f.codom.nparts(ob) for ob, c in f.components.items())
 
 
 def is_iso(f: ACSetTransformation) -> bool:
-    """Bijective on every object (a bijective natural map has a natural inverse)."""
+    """Bijective on every object (a bijective natural map has a natural inverse).
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
+    >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
+    >>> turn = ACSetTransformation({"V": [1, 2, 0], "E": [1, 2, 0]}, C3, C3)
+    >>> is_iso(turn), is_iso(homomorphism(E, C3))
+    (True, False)
+    """
     return all(
         len(c) == f.codom.nparts(ob) and len(np.unique(c)) == len(c) for ob, c in f.components.items()
     )
@@ -538,6 +616,16 @@ def homomorphisms(
     ``monic`` / ``iso`` ask for maps injective / bijective on every object (``True``) or
     on the listed objects. ``initial`` fixes part of the map, ``{ob: {part: image}}``.
     ``limit`` stops after that many. Arguments are checked before the first ``next``.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
+    >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
+    >>> [f["V"].tolist() for f in homomorphisms(E, C3)]
+    [[0, 1], [1, 2], [2, 0]]
+    >>> len(list(homomorphisms(C3, C3, iso=True)))  # the rotations
+    3
     """
     search = _prepare(X, Y, monic, iso, initial)
     if limit is not None and limit < 0:
@@ -555,7 +643,18 @@ def homomorphisms(
 
 
 def homomorphism(X: ACSet, Y: ACSet, **kwargs: Any) -> ACSetTransformation | None:
-    """The first homomorphism ``X -> Y`` found, or None (same options as :func:`homomorphisms`)."""
+    """The first homomorphism ``X -> Y`` found, or None (same options as :func:`homomorphisms`).
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
+    >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
+    >>> homomorphism(E, C3)["E"]
+    array([0])
+    >>> homomorphism(C3, E) is None  # a 3-cycle does not fit on one edge
+    True
+    """
     return next(homomorphisms(X, Y, limit=1, **kwargs), None)
 
 
@@ -567,7 +666,16 @@ def count_homomorphisms(
     iso: bool | Iterable[str] = False,
     initial: Mapping[str, Mapping[int, int]] | None = None,
 ) -> int:
-    """How many homomorphisms ``X -> Y`` there are; the last free part is counted, not enumerated."""
+    """How many homomorphisms ``X -> Y`` there are; the last free part is counted, not enumerated.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
+    >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
+    >>> count_homomorphisms(E, C3), count_homomorphisms(C3, C3), count_homomorphisms(C3, E)
+    (3, 3, 0)
+    """
     search = _prepare(X, Y, monic, iso, initial)
     if search is None:
         return 0
@@ -592,7 +700,18 @@ def _invariants(X: ACSet) -> tuple:
 
 
 def is_isomorphic(X: ACSet, Y: ACSet) -> bool:
-    """Whether ``X ≅ Y``: part counts, degree profiles and attribute multisets first, then search."""
+    """Whether ``X ≅ Y``: part counts, degree profiles and attribute multisets first, then search.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
+    >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
+    >>> D = ACSet(SchGraph); _ = D.add_parts("V", 3)
+    >>> _ = D.add_parts("E", 3, src=[2, 0, 1], tgt=[0, 1, 2])
+    >>> is_isomorphic(C3, D), is_isomorphic(C3, E)
+    (True, False)
+    """
     if X.schema != Y.schema:
         return False
     if _invariants(X) != _invariants(Y):

@@ -376,7 +376,17 @@ def _attr_along(Y: ACSet, ob: str, path: Sequence[str]) -> list | np.ndarray:
 
 
 def delta(F: SchemaFunctor, Y: ACSet) -> ACSet:
-    """Δ_F Y: the ``F.dom``-instance with ``(ΔY)(c) = Y(F c)`` and homs read along the image paths."""
+    """Δ_F Y: the ``F.dom``-instance with ``(ΔY)(c) = Y(F c)`` and homs read along the image paths.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
+    >>> reverse = SchemaFunctor(SchGraph, SchGraph, homs={"src": ["tgt"], "tgt": ["src"]})
+    >>> R = delta(reverse, E)
+    >>> R.subpart("src"), R.subpart("tgt")
+    (array([1]), array([0]))
+    """
     if Y.schema != F.codom:
         raise MigrationError(f"delta along {F!r} needs an instance of {F.codom.name}, got {Y.schema.name}")
     C = F.dom
@@ -397,7 +407,16 @@ def delta_map(F: SchemaFunctor, f: ACSetTransformation) -> ACSetTransformation:
 
 
 def restrict(X: ACSet, subschema: Schema) -> ACSet:
-    """Δ along the inclusion ``subschema ⊆ X.schema``: forget the tables and columns outside it."""
+    """Δ along the inclusion ``subschema ⊆ X.schema``: forget the tables and columns outside it.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph, SchWeightedGraph
+    >>> X = ACSet(SchWeightedGraph, Weight=float); _ = X.add_parts("V", 2)
+    >>> _ = X.add_parts("E", 1, src=[0], tgt=[1], weight=[2.0])
+    >>> restrict(X, SchGraph)
+    ACSet(SchGraph: V=2, E=1)
+    """
     return delta(SchemaFunctor.inclusion(subschema, X.schema), X)
 
 
@@ -465,7 +484,18 @@ def _sigma(F: SchemaFunctor, X: ACSet) -> _SigmaParts:
 
 
 def sigma(F: SchemaFunctor, X: ACSet) -> ACSet:
-    """Σ_F X, the left pushforward of a C-set (see the module docstring for what is supported)."""
+    """Σ_F X, the left pushforward of a C-set (see the module docstring for what is supported).
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> from acset_s2r.schema import Schema
+    >>> SchSet = Schema.build("SchSet", obs=["V"])
+    >>> collapse = SchemaFunctor(SchGraph, SchSet, obs={"E": "V"}, homs={"src": [], "tgt": []})
+    >>> G = ACSet(SchGraph); _ = G.add_parts("V", 4); _ = G.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
+    >>> sigma(collapse, G).nparts("V")  # the connected components: {0, 1, 2} and {3}
+    2
+    """
     return _sigma(F, X).result
 
 
@@ -526,6 +556,16 @@ def pi(F: SchemaFunctor, X: ACSet, max_parts: int = 100_000) -> ACSet:
     Supported for C-sets whose target category has finitely many morphisms out of
     every object; the enumeration is a homomorphism search, so keep instances small.
     Parts of ``(ΠX)(d)`` are numbered in the order the search finds the maps.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> from acset_s2r.schema import Schema
+    >>> SchSet = Schema.build("SchSet", obs=["V"])
+    >>> vertices = SchemaFunctor(SchSet, SchGraph)  # the inclusion
+    >>> S = ACSet(SchSet); _ = S.add_parts("V", 2)
+    >>> pi(vertices, S).size()  # the complete graph with loops on two vertices
+    {'V': 2, 'E': 4}
     """
     from acset_s2r.homs import homomorphisms  # the search is only needed here
 
