@@ -1,6 +1,6 @@
 """Finding the Catlab ``@present`` blocks in SKILL.md files and checking each is a C-set schema.
 
-Each block is parsed with ``Schema.from_present``. A block that is not a C-set schema
+Each block is parsed with ``acset_s2r.present.parse_present``. A block that is not a C-set schema
 (``Hom(State × Action, State)``, a ``::Type`` declaration, a missing ``end``) is kept with
 the parser's reason and the file line it points at. A block never runs past the code fence
 it sits in, so one unterminated block cannot swallow the next.
@@ -16,8 +16,9 @@ import attrs
 
 from acset_s2r.errors import AcsetS2RError, PresentSyntaxError, SchemaError
 from acset_s2r.gf3.parse import skill_files, text_segments
-from acset_s2r.present import present_blocks
+from acset_s2r.present import parse_present, present_blocks
 from acset_s2r.schema import Schema
+from acset_s2r.serialization import schema_to_json
 
 __all__ = ["PresentBlock", "extract_present_schemas", "present_blocks_in_text", "extract_main"]
 
@@ -43,7 +44,7 @@ class PresentBlock:
     def to_dict(self) -> dict:
         out = {"file": self.file, "line": self.line, "name": self.name, "valid": self.valid}
         if self.schema is not None:
-            out["schema"] = self.schema.to_json()
+            out["schema"] = schema_to_json(self.schema)
         else:
             out.update(error=self.error, error_line=self.error_line)
         return out
@@ -58,7 +59,7 @@ def present_blocks_in_text(text: str, file: str = "SKILL.md") -> list[PresentBlo
             m = _NAME.search(block)
             name = m.group(1) if m else None
             try:
-                schema = Schema.from_present(block)
+                schema = parse_present(block)
             except PresentSyntaxError as e:
                 # the parser numbers lines from the block's first line
                 where = None if e.line is None else line + e.line - 1

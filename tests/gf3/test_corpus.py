@@ -13,17 +13,16 @@ from acset_s2r.gf3.corpus import declared_sums, skill_corpus_acset, written_sums
 from acset_s2r.gf3.extract import extract_main, extract_present_schemas, present_blocks_in_text
 from acset_s2r.gf3.parse import load_skills, text_segments
 from acset_s2r.gf3.schema import SchSkillBalance
-from acset_s2r.schema import Schema
-from acset_s2r.serialization import acset_from_json, acset_to_json
+from acset_s2r.serialization import acset_from_json, acset_to_json, schema_from_json, schema_to_json
 
-ROOT = Path(__file__).parent.parent
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "skills"
+ROOT = Path(__file__).parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "skills"
 
 
 def test_schema_file_matches_declaration():
     data = json.loads((ROOT / "schemas" / "skill_balance.json").read_text(encoding="utf-8"))
-    assert Schema.from_json(data, name="SchSkillBalance") == SchSkillBalance
-    assert data == SchSkillBalance.to_json()
+    assert schema_from_json(data, name="SchSkillBalance") == SchSkillBalance
+    assert data == schema_to_json(SchSkillBalance)
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +159,7 @@ def test_extract_over_a_directory_and_main(tmp_path):
     text = out.getvalue()
     assert "4 @present blocks, 2 valid, 2 not C-set schemas" in text
     assert f"demo/SKILL.md:{blocks[1].line}  SchMDP  NOT a C-set schema (line {blocks[1].error_line})" in text
-    assert json.loads(json.dumps([b.to_dict() for b in blocks]))[0]["schema"] == SchSim2RealTransfer.to_json()
+    assert json.loads(json.dumps([b.to_dict() for b in blocks]))[0]["schema"] == schema_to_json(SchSim2RealTransfer)
 
 
 def test_extract_main_on_fixtures_and_bad_directory(tmp_path):
