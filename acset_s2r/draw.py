@@ -25,6 +25,7 @@ import networkx as nx
 
 from acset_s2r.acset import ACSet
 from acset_s2r.errors import AcsetS2RError
+from acset_s2r.fileio import atomic_write_bytes
 from acset_s2r.schema import Schema
 
 __all__ = ["draw", "to_dot", "to_mermaid"]
@@ -121,7 +122,14 @@ def _dot_str(text: str) -> str:
 
 
 def to_dot(obj: Schema | ACSet, attributes: bool = True) -> str:
-    """Graphviz DOT text for a schema, or for an ACSet's category of elements."""
+    """Graphviz DOT text for a schema, or for an ACSet's category of elements.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> print(to_dot(SchGraph).splitlines()[-2])
+      n1 -> n0 [label="tgt"];
+    """
     g, name = _graph(obj, attributes)
     ids = {n: f"n{i}" for i, n in enumerate(g.nodes)}
     lines = [f"digraph {_dot_str(name)} {{", "  rankdir=LR;", '  node [fontname="Helvetica"];',
@@ -137,11 +145,14 @@ def to_dot(obj: Schema | ACSet, attributes: bool = True) -> str:
 
 
 # -- PNG --------------------------------------------------------------------------------------
-def _with_dot(dot: str, text: str, out: Path) -> None:
-    subprocess.run([dot, "-Tpng", "-o", str(out)], input=text.encode(), check=True, capture_output=True, timeout=60)
+def _with_dot(dot: str, text: str) -> bytes:
+    done = subprocess.run([dot, "-Tpng"], input=text.encode(), check=True, capture_output=True, timeout=60)
+    return done.stdout
 
 
-def _with_matplotlib(g: nx.MultiDiGraph, title: str, out: Path) -> None:
+def _with_matplotlib(g: nx.MultiDiGraph, title: str) -> bytes:
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -177,7 +188,9 @@ def _with_matplotlib(g: nx.MultiDiGraph, title: str, out: Path) -> None:
                                          font_size=8, ax=ax)
         ax.set_title(title)
         ax.axis("off")
-        fig.savefig(out, format="png", dpi=100, bbox_inches="tight")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        return buf.getvalue()
     finally:
         plt.close(fig)
 
@@ -186,8 +199,16 @@ def draw(obj: Schema | ACSet, path: str | os.PathLike | None = None, attributes:
     """Write a PNG picture of a schema or an ACSet and return its path.
 
     Uses Graphviz ``dot`` when it is on ``PATH``, else networkx and matplotlib. With
-    no ``path`` the picture goes to a new temporary file. The file is written
-    atomically (a temporary file next to it, then renamed).
+    no ``path`` the picture goes to a new temporary file. The file is written with
+    :func:`acset_s2r.fileio.atomic_write_bytes`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from acset_s2r.catalog import SchGraph
+    >>> out = draw(SchGraph, pathlib.Path(tempfile.mkdtemp()) / "graph.png")
+    >>> out.read_bytes()[:4]
+    b'\\x89PNG'
     """
     g, name = _graph(obj, attributes)
     if path is None:
@@ -195,16 +216,7 @@ def draw(obj: Schema | ACSet, path: str | os.PathLike | None = None, attributes:
         os.close(fd)
         path = tmp_name
     out = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=".draw_", suffix=".png", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        dot = shutil.which("dot")
-        if dot:
-            _with_dot(dot, to_dot(obj, attributes), tmp)
-        else:
-            _with_matplotlib(g, name, tmp)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    dot = shutil.which("dot")
+    png = _with_dot(dot, to_dot(obj, attributes)) if dot else _with_matplotlib(g, name)
+    atomic_write_bytes(out, png)
     return out
