@@ -159,6 +159,15 @@ def compose(*steps: Step | Path, schema: Schema | None = None) -> Path:
     With ``schema`` the composite is typechecked now; otherwise when it is first
     evaluated. Ill-typed composites raise :class:`PathError` showing the mismatched
     endpoints and the converse that would fix them.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> out = compose(Converse("src"), "tgt", schema=SchGraph)  # a vertex's out-neighbours
+    >>> print(out)
+    src⁻¹ ⋅ tgt : V -> V
+    >>> out.is_functional
+    False
     """
     flat: list[Step] = []
     dom = None
@@ -183,6 +192,12 @@ def parse_path(text: str, schema: Schema | None = None) -> Path:
     A step followed by ``⁻¹``, ``^-1`` or ``†`` is a converse. ``"observe_sim ∘ train"``
     is the seed's composite read as functions; it fails to typecheck, and the error
     suggests ``train⁻¹ ⋅ observe_sim``.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> print(parse_path("tgt ∘ src⁻¹", SchGraph))
+    src⁻¹ ⋅ tgt : V -> V
     """
     applicative = "∘" in text
     if applicative and re.search(r"[⋅;]", text):
@@ -264,6 +279,16 @@ def relation(X: ACSet, path: Any) -> tuple[np.ndarray, np.ndarray]:
 
     Targets are part ids, or attribute values when the path ends in an attribute.
     An undefined hom or attribute value relates a part to nothing.
+
+    Examples
+    --------
+    >>> from acset_s2r.acset import ACSet
+    >>> from acset_s2r.catalog import SchGraph
+    >>> G = ACSet(SchGraph); _ = G.add_parts("V", 3); _ = G.add_parts("E", 3, src=[0, 1, 1], tgt=[1, 2, 0])
+    >>> relation(G, "src")
+    (array([0, 1, 2]), array([0, 1, 1]))
+    >>> relation(G, [Converse("src"), "tgt"])  # v is related to the targets of its out-edges
+    (array([0, 1, 1]), array([1, 0, 2]))
     """
     p = _as_path(path, X.schema)
     schema = X.schema
@@ -300,6 +325,16 @@ def evaluate(X: ACSet, path: Any, csr: bool = False) -> list[np.ndarray] | tuple
 
     Returns a list with one array per part, or with ``csr=True`` the pair
     ``(offsets, targets)`` where part ``i`` reaches ``targets[offsets[i]:offsets[i+1]]``.
+
+    Examples
+    --------
+    >>> from acset_s2r.acset import ACSet
+    >>> from acset_s2r.catalog import SchGraph
+    >>> G = ACSet(SchGraph); _ = G.add_parts("V", 3); _ = G.add_parts("E", 3, src=[0, 1, 1], tgt=[1, 2, 0])
+    >>> [t.tolist() for t in evaluate(G, [Converse("src"), "tgt"])]
+    [[1], [0, 2], []]
+    >>> evaluate(G, [Converse("src"), "tgt"], csr=True)
+    (array([0, 1, 3, 3]), array([1, 0, 2]))
     """
     p = _as_path(path, X.schema)
     src, tgt = relation(X, p)
@@ -347,6 +382,18 @@ def check_equations(X: ACSet, equations: Iterable[Any] | None = None) -> list[Eq
 
     Two undefined values count as equal; an undefined value never equals a defined one.
     An empty list means every equation holds.
+
+    Examples
+    --------
+    >>> from acset_s2r.acset import ACSet
+    >>> from acset_s2r.catalog import SchSymmetricGraph
+    >>> X = ACSet(SchSymmetricGraph); _ = X.add_parts("V", 2)
+    >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 0], inv=[1, 0])
+    >>> check_equations(X)
+    []
+    >>> X.set_subpart(1, "inv", 1)
+    >>> print(check_equations(X)[0])
+    equation inv_src fails at E part 1: inv ⋅ src gives 1 but tgt gives 0
     """
     out: list[EquationViolation] = []
     for eq in X.schema.equations if equations is None else equations:

@@ -136,7 +136,14 @@ class Schema:
         attrs: Iterable[tuple[str, str, str] | Attr] = (),
         equations: Iterable[Any] = (),
     ) -> Schema:
-        """Declare a schema. Equations are ``(name, lhs, rhs)`` with paths as lists of names."""
+        """Declare a schema. Equations are ``(name, lhs, rhs)`` with paths as lists of names.
+
+        Examples
+        --------
+        >>> S = Schema.build("SchGraph", obs=["V", "E"], homs=[("src", "E", "V"), ("tgt", "E", "V")])
+        >>> S.hom_names, S.dom("src")
+        (('src', 'tgt'), 'E')
+        """
         obs, homs, attrs = list(obs), _tuple_of(Hom, homs), _tuple_of(Attr, attrs)
         return cls(name, obs, homs, attrtypes, attrs, _equations(name, obs, homs, attrs, equations))
 
@@ -149,7 +156,15 @@ class Schema:
         attrs: Iterable[Any] = (),
         equations: Iterable[Any] = (),
     ) -> Schema:
-        """A child schema with this one as a sub-schema, as Catlab's ``<:``."""
+        """A child schema with this one as a sub-schema, as Catlab's ``<:``.
+
+        Examples
+        --------
+        >>> S = Schema.build("SchGraph", obs=["V", "E"], homs=[("src", "E", "V"), ("tgt", "E", "V")])
+        >>> W = S.extend("SchWeightedGraph", attrtypes=["Weight"], attrs=[("weight", "E", "Weight")])
+        >>> W.attr_names, S.is_subschema_of(W)
+        (('weight',), True)
+        """
         all_obs = self.obs + tuple(obs)
         all_homs = self.homs + _tuple_of(Hom, homs)
         all_attrs = self.attrs + _tuple_of(Attr, attrs)
@@ -177,7 +192,14 @@ class Schema:
         return tuple(a.name for a in self.attrs)
 
     def arrow(self, name: str) -> Hom | Attr:
-        """The hom or attribute called ``name``."""
+        """The hom or attribute called ``name``.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchWeightedGraph
+        >>> SchWeightedGraph.arrow("weight")
+        Attr(name='weight', dom='E', codom='Weight')
+        """
         try:
             return self._arrows[name]
         except KeyError:
@@ -208,7 +230,14 @@ class Schema:
         return tuple(a for a in self.attrs if a.dom == ob)
 
     def path_codom(self, dom: str, path: Sequence[str]) -> str:
-        """Typecheck a functional path from ``dom``; return where it ends."""
+        """Typecheck a functional path from ``dom``; return where it ends.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchReflexiveGraph
+        >>> SchReflexiveGraph.path_codom("V", ["refl", "src"])
+        'V'
+        """
         here = dom
         for i, name in enumerate(path):
             arrow = self.arrow(name)
@@ -238,7 +267,14 @@ class Schema:
 
     @property
     def graph(self) -> nx.MultiDiGraph:
-        """Objects and attribute types as nodes, homs and attributes as keyed edges."""
+        """Objects and attribute types as nodes, homs and attributes as keyed edges.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchWeightedGraph
+        >>> sorted(SchWeightedGraph.graph.edges(keys=True))
+        [('E', 'V', 'src'), ('E', 'V', 'tgt'), ('E', 'Weight', 'weight')]
+        """
         g = nx.MultiDiGraph(name=self.name)
         g.add_nodes_from(self.obs, kind="Ob")
         g.add_nodes_from(self.attrtypes, kind="AttrType")
@@ -253,6 +289,12 @@ class Schema:
 
         No hom is used twice in one path, which keeps the list finite. The identity
         path ``()`` is included once when ``src == tgt``.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchReflexiveGraph
+        >>> SchReflexiveGraph.paths("V", "V", max_length=2)
+        [(), ('refl', 'src'), ('refl', 'tgt')]
         """
         for end in (src, tgt):
             if end not in self.obs and end not in self.attrtypes:

@@ -167,7 +167,17 @@ def read_schema_json(path: str | os.PathLike, name: str | None = None) -> Schema
 
 
 def write_schema_json(schema: Schema, path: str | os.PathLike) -> None:
-    """Write ``schema`` atomically as indented ACSets.jl JSON (see :func:`read_schema_json`)."""
+    """Write ``schema`` atomically as indented ACSets.jl JSON (see :func:`read_schema_json`).
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> from acset_s2r.catalog import SchGraph
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "graph.json"
+    >>> write_schema_json(SchGraph, path)
+    >>> json.loads(path.read_text())["Hom"][1]
+    {'name': 'tgt', 'dom': 'E', 'codom': 'V'}
+    """
     atomic_write_text(path, json.dumps(schema_to_json(schema), indent=2) + "\n")
 
 
@@ -211,7 +221,17 @@ def _object_values(X: ACSet, name: str, vals: list) -> list:
 
 
 def acset_to_json(X: ACSet) -> dict:
-    """The ACSets.jl row layout of ``X`` as a dict."""
+    """The ACSets.jl row layout of ``X`` as a dict.
+
+    Examples
+    --------
+    >>> from acset_s2r.acset import ACSet
+    >>> from acset_s2r.catalog import SchWeightedGraph
+    >>> X = ACSet(SchWeightedGraph, Weight=float); _ = X.add_parts("V", 2)
+    >>> _ = X.add_parts("E", 1, src=[0], tgt=[1], weight=[0.5])
+    >>> acset_to_json(X)
+    {'V': [{'_id': 1}, {'_id': 2}], 'E': [{'_id': 1, 'src': 1, 'tgt': 2, 'weight': 0.5}], 'Weight': []}
+    """
     out: dict[str, Any] = {}
     for ob in X.schema.obs:
         names = [h.name for h in X.schema.homs_out(ob)] + [a.name for a in X.schema.attrs_of(ob)]
@@ -230,7 +250,20 @@ def acset_to_json(X: ACSet) -> dict:
 
 
 def write_json(X: ACSet, path: str | os.PathLike, columnar: bool = False) -> None:
-    """Write ``X`` atomically as ACSets.jl JSON (or the columnar variant)."""
+    """Write ``X`` atomically as ACSets.jl JSON (or the columnar variant).
+
+    Examples
+    --------
+    >>> from acset_s2r.acset import ACSet
+    >>> from acset_s2r.catalog import SchWeightedGraph
+    >>> X = ACSet(SchWeightedGraph, Weight=float); _ = X.add_parts("V", 2)
+    >>> _ = X.add_parts("E", 1, src=[0], tgt=[1], weight=[0.5])
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "g.json"
+    >>> write_json(X, path)
+    >>> read_json(path, SchWeightedGraph, Weight=float) == X
+    True
+    """
     data = to_columnar_json(X) if columnar else acset_to_json(X)
     atomic_write_text(path, json.dumps(data, separators=(",", ":")))
 
@@ -385,6 +418,15 @@ def acset_from_json(data: Mapping | str, schema: Schema, **types: Any) -> ACSet:
     """Build an ACSet of ``schema`` from the ACSets.jl row layout.
 
     Attribute types not bound in ``types`` are inferred from the values.
+
+    Examples
+    --------
+    >>> from acset_s2r.acset import ACSet
+    >>> from acset_s2r.catalog import SchWeightedGraph
+    >>> X = ACSet(SchWeightedGraph, Weight=float); _ = X.add_parts("V", 2)
+    >>> _ = X.add_parts("E", 1, src=[0], tgt=[1], weight=[0.5])
+    >>> acset_from_json(acset_to_json(X), SchWeightedGraph) == X  # Weight is inferred as float
+    True
     """
     data = _decoded(data, SerializationError, "malformed JSON")
     if not isinstance(data, Mapping):
@@ -457,13 +499,36 @@ def _set_attr_column(X: ACSet, name: str, values: list, table: str) -> None:
 
 
 def read_json(path: str | os.PathLike, schema: Schema, **types: Any) -> ACSet:
-    """Read an ACSet JSON file (row or columnar layout)."""
+    """Read an ACSet JSON file (row or columnar layout).
+
+    Examples
+    --------
+    >>> from acset_s2r.acset import ACSet
+    >>> from acset_s2r.catalog import SchWeightedGraph
+    >>> X = ACSet(SchWeightedGraph, Weight=float); _ = X.add_parts("V", 2)
+    >>> _ = X.add_parts("E", 1, src=[0], tgt=[1], weight=[0.5])
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "g.json"
+    >>> write_json(X, path, columnar=True)
+    >>> read_json(path, SchWeightedGraph).subpart("weight")
+    array([0.5])
+    """
     return _read_file(Path(path), "", SerializationError, lambda text: acset_from_json(text, schema, **types))
 
 
 # -- columnar variant -----------------------------------------------------------------------
 def to_columnar_json(X: ACSet) -> dict:
-    """One list per column (1-based homs, as in the row layout); the types are recorded."""
+    """One list per column (1-based homs, as in the row layout); the types are recorded.
+
+    Examples
+    --------
+    >>> from acset_s2r.acset import ACSet
+    >>> from acset_s2r.catalog import SchWeightedGraph
+    >>> X = ACSet(SchWeightedGraph, Weight=float); _ = X.add_parts("V", 2)
+    >>> _ = X.add_parts("E", 1, src=[0], tgt=[1], weight=[0.5])
+    >>> to_columnar_json(X)["columns"]
+    {'src': [1], 'tgt': [2], 'weight': [0.5]}
+    """
     return {
         "format": COLUMNAR_FORMAT,
         "schema": schema_to_json(X.schema) | {"name": X.schema.name},  # so that it reads back equal
@@ -474,6 +539,17 @@ def to_columnar_json(X: ACSet) -> dict:
 
 
 def from_columnar_json(data: Mapping, schema: Schema | None = None, **types: Any) -> ACSet:
+    """Build an ACSet from the columnar layout; the schema and types recorded in it are used by default.
+
+    Examples
+    --------
+    >>> from acset_s2r.acset import ACSet
+    >>> from acset_s2r.catalog import SchWeightedGraph
+    >>> X = ACSet(SchWeightedGraph, Weight=float); _ = X.add_parts("V", 2)
+    >>> _ = X.add_parts("E", 1, src=[0], tgt=[1], weight=[0.5])
+    >>> from_columnar_json(to_columnar_json(X)) == X  # the schema is read from the data
+    True
+    """
     try:
         schema = schema or schema_from_json(data["schema"])
         stored = {}
