@@ -35,7 +35,7 @@ import numpy as np
 
 from acset_s2r.errors import InstanceError, SimulationError
 from acset_s2r.sim2real.diagnosis import Cause, diagnose_transfer_failure
-from acset_s2r.sim2real.faults import Fault, SimSide, fault_experiment
+from acset_s2r.sim2real.faults import FAULT_BENCH_SIM, Fault, fault_experiment, sim_ensemble
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.policy import lqr_policy, stance_policy
 from acset_s2r.sim2real.rollout import rollout
@@ -71,8 +71,8 @@ def make_policy(model: str):
     # MIN_STEPS). (1+1) random search on the PD gains for mean episode length on two sim
     # ensembles, one with the sim's latency and one with up to 4 steps, as a margin.
     rng = np.random.default_rng(0)
-    sim = SimSide()
-    ensembles = [sim.ensemble(base, 16, rng) for _ in range(2)]
+    sim = FAULT_BENCH_SIM
+    ensembles = [sim_ensemble(base, sim, 16, rng) for _ in range(2)]
     noise = ObservationNoise(std=sim.obs_noise)
 
     def score(x):
@@ -114,7 +114,7 @@ def bench_model(model: str, seeds: list[int], real_episodes: int = REAL_EPISODES
         for kind, mag in cases:
             X = fault_experiment(policy, task, Fault(kind, mag), seed, steps=STEPS[model], real_episodes=real_episodes)
             try:
-                d = diagnose_transfer_failure(X, 0, task=model)
+                d = diagnose_transfer_failure(X, 0)
                 got = d.cause.value
                 lengths.append(d.evidence.n_steps)
             except InstanceError:

@@ -25,7 +25,7 @@ from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.policy import lqr_policy, zero_policy
 from acset_s2r.sim2real.randomization import playground_defaults, sample_ensemble
 from acset_s2r.acset import ACSet
-from acset_s2r.sim2real.experiment import record_stream
+from acset_s2r.sim2real.record import record_stream
 from acset_s2r.sim2real.rollout import install_warning_handler, rollout
 from acset_s2r.sim2real.schema import SchSim2RealTrajectory, trajectory_types
 from acset_s2r.sim2real.tasks import get_task

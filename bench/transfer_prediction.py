@@ -1,7 +1,7 @@
 """Does kl_gap predict transfer? The seed's claim, tested on a population of policies.
 
 Trains policies that differ in randomisation level and action-noise σ (the entropy of Q)
-with the default run's settings (``ExperimentConfig.for_model()``: the harsh hidden
+with the default run's settings (``default_config("cartpole")``: the harsh hidden
 cartpole, its randomised sims), deploys each to the real plant, and reports the Spearman
 rank correlation between kl_gap = KL(real || sim) and the return drop, sim return minus
 real return (positive when the policy does worse on the real plant). kl_gap is estimated
@@ -35,7 +35,9 @@ from tqdm.auto import tqdm
 
 from acset_s2r.errors import EstimatorError
 from acset_s2r.sim2real import kl
-from acset_s2r.sim2real.experiment import ExperimentConfig, PolicySpec, policy_samples, run_experiment
+from acset_s2r.sim2real.config import PolicySpec, default_config
+from acset_s2r.sim2real.experiment import run_experiment
+from acset_s2r.sim2real.record import policy_samples
 
 LEVELS = (0.0, 0.25, 0.5, 0.75, 1.0)
 SIGMAS = (0.02, 0.1, 0.2, 0.35)
@@ -138,12 +140,15 @@ def main(argv=None) -> int:
 
     if args.quick:
         specs = population((0.0, 1.0), (0.05, 0.3))
-        config = ExperimentConfig.for_model(
-            policies=specs, seed=args.seed, real_episodes=4, iterations=4, population=12, steps=120
+        config = default_config("cartpole").evolve(
+            seed=args.seed, real={"episodes": 4},
+            training={"policies": specs, "iterations": 4, "population": 12, "steps": 120},
         )
     else:
         specs = population()
-        config = ExperimentConfig.for_model(policies=specs, seed=args.seed, real_episodes=args.real_episodes)
+        config = default_config("cartpole").evolve(
+            seed=args.seed, real={"episodes": args.real_episodes}, training={"policies": specs}
+        )
     out = Path(args.out)
     start = time.perf_counter()
     print(f"training and deploying {len(specs)} policies (levels {sorted({s.level for s in specs})}, "
@@ -172,7 +177,7 @@ def main(argv=None) -> int:
             "sim": sim_r,
             "real": real_r,
             "drop": sim_r - real_r,
-            "fell": int(np.sum(out_p.real_lengths < config.steps)),
+            "fell": int(np.sum(out_p.real_lengths < config.training.steps)),
             **by_policy[p],
         })
     drop = np.array([r["drop"] for r in rows])
@@ -184,7 +189,7 @@ def main(argv=None) -> int:
     print(head)
     for r in rows:
         line = (f"{r['policy']:<14}{r['level']:>6.2f}{r['sigma']:>6.2f}{r['sim']:>7.1f}{r['real']:>7.1f}"
-                f"{r['drop']:>7.1f}{r['fell']:>3}/{config.real_episodes:<2}")
+                f"{r['drop']:>7.1f}{r['fell']:>3}/{config.real.episodes:<2}")
         line += "".join(f"{r[col]:>{max(13, len(col) + 2)}.2f}" for col, *_ in ESTIMATORS)
         print(line)
     print()
