@@ -95,6 +95,15 @@ def compose(*args: Any, **kwargs: Any) -> Any:
     ``compose(f, g)`` of :class:`ACSetTransformation` s is ``f`` then ``g``
     (:func:`acset_s2r.homs.compose`); anything else is a path composite
     (:func:`acset_s2r.paths.compose`, e.g. ``compose(Converse("train"), "observe_sim")``).
+
+    Examples
+    --------
+    >>> from acset_s2r import ACSet, Converse, SchGraph, compose, identity
+    >>> G = ACSet(SchGraph); _ = G.add_parts("V", 1)
+    >>> compose(identity(G), identity(G))["V"]
+    array([0])
+    >>> print(compose(Converse("src"), "tgt", schema=SchGraph))
+    src⁻¹ ⋅ tgt : V -> V
     """
     if args and all(isinstance(a, ACSetTransformation) for a in args):
         return _homs.compose(*args, **kwargs)

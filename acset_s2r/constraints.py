@@ -163,7 +163,18 @@ def _holds(expr: sympy.Basic, names: list[str], columns: list[np.ndarray], n: in
 
 
 def violations(X: ACSet, constraints: Iterable[Constraint]) -> list[Violation]:
-    """Every part of every constraint's object where premise holds and conclusion fails."""
+    """Every part of every constraint's object where premise holds and conclusion fails.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> from acset_s2r.catalog import SchWeightedGraph
+    >>> X = ACSet(SchWeightedGraph, Weight=float); _ = X.add_parts("V", 1)
+    >>> _ = X.add_parts("E", 2, src=0, tgt=0, weight=[0.5, -1.0])
+    >>> positive = Constraint("positive", "E", conclusion=sympy.Symbol("weight") > 0)
+    >>> [(v.part, v.values) for v in violations(X, [positive])]
+    [(1, {'weight': -1.0})]
+    """
     found = []
     for c in constraints:
         if c.ob not in X.schema.obs:
@@ -180,10 +191,25 @@ def violations(X: ACSet, constraints: Iterable[Constraint]) -> list[Violation]:
 
 
 def constraints_to_json(constraints: Iterable[Constraint]) -> str:
+    """JSON text for a list of constraints (expressions as ``sympy.srepr``).
+
+    Examples
+    --------
+    >>> c = Constraint("positive", "E", conclusion="weight > 0")
+    >>> constraints_from_json(constraints_to_json([c])) == [c]
+    True
+    """
     return json.dumps([c.to_json() for c in constraints], indent=2)
 
 
 def constraints_from_json(text: str) -> list[Constraint]:
+    """The constraints in JSON text written by :func:`constraints_to_json`.
+
+    Examples
+    --------
+    >>> [c.name for c in constraints_from_json('[{"name": "p", "ob": "E", "conclusion": "weight > 0"}]')]
+    ['p']
+    """
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:

@@ -36,7 +36,14 @@ _SCHEMA_THEORIES = {"FreeSchema", "FreeSchemaCategory", "TheorySchema", "SchemaD
 
 
 def present_blocks(text: str) -> list[tuple[int, str]]:
-    """Every ``@present ... begin ... end`` block in ``text`` with its 1-based start line."""
+    r"""Every ``@present ... begin ... end`` block in ``text`` with its 1-based start line.
+
+    Examples
+    --------
+    >>> doc = "intro\n@present SchA(FreeSchema) begin\n  X::Ob\nend\nmore"
+    >>> present_blocks(doc)
+    [(2, '@present SchA(FreeSchema) begin\n  X::Ob\nend')]
+    """
     lines = text.splitlines()
     blocks, i = [], 0
     while i < len(lines):
@@ -55,7 +62,23 @@ def _strip_comment(line: str) -> str:
 
 
 def parse_present(text: str, known: Mapping[str, Schema] | None = None, first_line: int = 1) -> Schema:
-    """Parse exactly one ``@present`` block; see the module docstring for the grammar."""
+    r"""Parse exactly one ``@present`` block; see the module docstring for the grammar.
+
+    Examples
+    --------
+    >>> S = parse_present('''
+    ... @present SchWeightedGraph <: SchGraph begin
+    ...   Weight::AttrType
+    ...   weight::Attr(E, Weight)
+    ... end''')
+    >>> S.obs, S.attr_names
+    (('V', 'E'), ('weight',))
+    >>> parse_present("@present SchBad(FreeSchema) begin\n  f::Hom(X, X)\nend")
+    Traceback (most recent call last):
+        ...
+    acset_s2r.errors.PresentSyntaxError: line 2: Hom f: domain X is used before it is declared as an Ob
+        f::Hom(X, X)
+    """
     lines = text.splitlines()
     start = next((i for i, l in enumerate(lines) if "@present" in _strip_comment(l)), None)
     if start is None:

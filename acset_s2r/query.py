@@ -207,6 +207,16 @@ def query(
     Returns a 2-D int64 array (rows x selected variables) when every selected
     variable holds part ids, a numpy structured array when some hold attribute
     values, or a pandas DataFrame with ``as_frame=True``.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchWeightedGraph
+    >>> X = ACSet(SchWeightedGraph, Weight=float); _ = X.add_parts("V", 3)
+    >>> _ = X.add_parts("E", 3, src=[0, 1, 1], tgt=[1, 2, 2], weight=[0.5, 1.5, 2.5])
+    >>> query(X, [("E", {"src": 1, "tgt": "y"})], distinct=True)  # where vertex 1 leads
+    array([[2]])
+    >>> query(X, [("E", {"src": "x", "weight": "w"})], select="w")["w"]
+    array([0.5, 1.5, 2.5])
     """
     if not isinstance(X, ACSet):
         raise QueryError(f"query needs an ACSet, got {type(X).__name__}")
