@@ -183,12 +183,12 @@ def test_sigma_delta_adjunction(F, data):
     X = data.draw(small(F.dom, 3))
     Y = _codom_instance(F, data)
     eta = sigma_unit(F, X)  # natural: checked by the constructor
-    eps = sigma_counit(F, Y)
+    counit = sigma_counit(F, Y)
     # triangle identities
     SX = sigma(F, X)
     assert compose(sigma_map(F, eta), sigma_counit(F, SX)) == identity(SX)
     DY = delta(F, Y)
-    assert compose(sigma_unit(F, DY), delta_map(F, eps)) == identity(DY)
+    assert compose(sigma_unit(F, DY), delta_map(F, counit)) == identity(DY)
     # hom-set bijection
     assert count_homomorphisms(SX, Y) == count_homomorphisms(X, DY)
 
