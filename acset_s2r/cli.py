@@ -81,8 +81,18 @@ def build_parser() -> argparse.ArgumentParser:
     skills = sub.add_parser("skills", help="GF(3) skill-balance tools").add_subparsers(dest="action", required=True)
     audit = skills.add_parser("audit", help="audit the trits and balance claims of a SKILL.md corpus")
     audit.add_argument("directory")
-    audit.add_argument("--json", dest="json_out", default=None, help="also write the JSON report here")
+    audit.add_argument("--json", dest="json_out", default=None, help="also write the JSON report here (schemas/skill_audit_report.schema.json)")
     audit.add_argument("--strict", action="store_true", help="members naming no skill in DIR also fail the audit")
+    audit.add_argument("--format", dest="fmt", choices=("text", "json", "lines", "github"), default="text",
+                       help="text (default): tables; json: the JSON report; lines: 'DIR/file:line: severity: message' "
+                            "per finding, as linters print; github: '::error file=...,line=...::message' workflow "
+                            "commands, annotations in GitHub Actions")
+    audit.add_argument("--changed-since", metavar="REF", default=None,
+                       help="audit only what touches the skills changed since git REF: their declarations and every "
+                            "group in their files or naming them")
+    audit.add_argument("--fix-suggestions", action="store_true",
+                       help="with each finding, how to fix it: the member trit that balances an unbalanced group "
+                            "(GF(3)), the declaration a mismatch disagrees with")
 
     schemas = sub.add_parser("schemas", help="schemas found in SKILL.md files").add_subparsers(dest="action", required=True)
     extract = schemas.add_parser("extract", help="parse every @present block and say which are C-set schemas")
@@ -187,12 +197,12 @@ def _show_schema(args: argparse.Namespace) -> int:
 
     from acset_s2r.catalog import BUILTIN_SCHEMAS
     from acset_s2r.draw import to_mermaid
-    from acset_s2r.schema import Schema
+    from acset_s2r.serialization import read_schema_json
 
     if args.schema in BUILTIN_SCHEMAS:
         schema = BUILTIN_SCHEMAS[args.schema]
     elif Path(args.schema).exists():
-        schema = Schema.read_json(args.schema)
+        schema = read_schema_json(args.schema)
     else:
         raise AcsetS2RError(f"{args.schema!r} is neither a built-in schema ({sorted(BUILTIN_SCHEMAS)}) nor a file")
     print(to_mermaid(schema, attributes=not args.no_attributes))
@@ -207,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "skills":
             from acset_s2r.gf3.audit import audit_main
 
-            return audit_main(args.directory, json_out=args.json_out, strict=args.strict)
+            return audit_main(args.directory, json_out=args.json_out, strict=args.strict, fmt=args.fmt,
+                              changed_since=args.changed_since, fix_suggestions=args.fix_suggestions)
         if args.command == "schemas":
             from acset_s2r.gf3.extract import extract_main
 

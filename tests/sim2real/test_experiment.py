@@ -8,36 +8,30 @@ import pytest
 
 from acset_s2r.catalog import SchSim2RealTransfer
 from acset_s2r.constraints import violations
-from acset_s2r.errors import SimulationError
+from acset_s2r.errors import InstanceError, SimulationError
 from acset_s2r.serialization import read_json
 from acset_s2r.cli import main as cli_main
-from acset_s2r.sim2real.experiment import (
-    REAL_CARTPOLE_PHYSICS,
-    ExperimentConfig,
-    PolicySpec,
-    _outside_support,
-    episode_returns,
-    measure_gap,
-    policy_samples,
-    run_experiment,
-    seed_constraint,
-)
+from acset_s2r.serialization import schema_to_json
+from acset_s2r.sim2real.config import ExperimentConfig, PolicySpec, SimSide, default_config
+from acset_s2r.sim2real.experiment import outside_support, randomization_at, run_experiment
+from acset_s2r.sim2real.judge import measure_gap, read_verdicts, seed_constraint
+from acset_s2r.sim2real.presets import REAL_CARTPOLE_PHYSICS
+from acset_s2r.sim2real.record import episode_returns, policy_samples, read_setup
 from acset_s2r.sim2real import kl
-from acset_s2r.sim2real.diagnosis import transfer_evidence
+from acset_s2r.sim2real.diagnosis import diagnose_transfer_failure, transfer_evidence
 from acset_s2r.sim2real.kl import transition_pairs
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import make_real_plant
 from acset_s2r.sim2real.tasks import get_task
 from acset_s2r.sim2real.schema import SchSim2RealTrajectory
 
-SMALL = ExperimentConfig(
-    n_sim=3,
-    steps=40,
-    iterations=2,
-    population=4,
+# the default cartpole plant, with milder sims (Playground ranges, 0..3 steps) and 2 steps of latency
+SMALL = default_config("cartpole").evolve(
     seed=3,
-    real_episodes=3,
-    policies=(PolicySpec("nominal", 0.0, 0.05), PolicySpec("dr", 1.0, 0.3)),
+    sim={"n_sim": 3, "obs_bias": 0.0, "latency_max": 3, "randomization": None},
+    real={"episodes": 3, "latency": 2},
+    training={"steps": 40, "iterations": 2, "population": 4,
+              "policies": (PolicySpec("nominal", 0.0, 0.05), PolicySpec("dr", 1.0, 0.3))},
 )
 
 
@@ -56,7 +50,7 @@ def test_every_seed_morphism_is_backed_by_rollout_data(small_run):
     assert X.nparts("Policy") == 2 and X.nparts("SimEnv") == 6 and X.nparts("RealEnv") == 2
     # train: each policy is trained by exactly n_sim sim envs
     for p in X.parts("Policy"):
-        assert len(X.incident(p, "train")) == SMALL.n_sim
+        assert len(X.incident(p, "train")) == SMALL.sim.n_sim
     # each env has its own stream, of the right domain, with steps that point back to it
     sim_streams = X.subpart("observe_sim")
     real_streams = X.subpart("observe_real")
@@ -94,7 +88,7 @@ def test_policy_samples_follow_the_composites(small_run):
     stream = X.subpart(p, ["deploy", "observe_real"])
     # segments are (stream, episode): named by their first Step
     assert set(X.subpart(real_ids, "stream")) == {stream}
-    assert len(set(real_ids)) == SMALL.real_episodes
+    assert len(set(real_ids)) == SMALL.real.episodes
     assert set(X.subpart(real_ids, "t_index")) == {0}
     assert set(X.subpart(sim_ids, "stream")) == set(X.subpart(X.incident(p, "train"), "observe_sim"))
     first, first_ids, _, _ = policy_samples(X, p, real_episodes=1)
@@ -108,12 +102,12 @@ def test_kl_gap_stored_and_seed_constraint_holds(small_run):
     assert np.all(np.isfinite(gaps))
     for p, name in enumerate(X.subpart("policy_name")):
         assert gaps[p] == small_run.gaps[name].value
-    assert violations(X, [seed_constraint(SMALL.eps)]) == []
+    assert violations(X, [seed_constraint(SMALL.measure.epsilon)]) == []
     # breaking the identity on a small-gap policy is caught
     Y = X.copy()
     Y.set_subpart(0, "kl_gap", 0.0)
     Y.set_subpart(0, "transfer", 1)
-    assert [v.part for v in violations(Y, [seed_constraint(SMALL.eps)])] == [0]
+    assert [v.part for v in violations(Y, [seed_constraint(SMALL.measure.epsilon)])] == [0]
 
 
 def test_files_round_trip_and_plots_exist(small_run):
@@ -130,7 +124,7 @@ def test_outcomes_match_the_acset_and_the_report_says_why(small_run):
     report = small_run.report()
     for p, name in enumerate(X.subpart("policy_name")):
         out = small_run.outcomes[name]
-        assert len(out.real_returns) == len(out.real_lengths) == SMALL.real_episodes
+        assert len(out.real_returns) == len(out.real_lengths) == SMALL.real.episodes
         # the ACSet's real_return is the mean over the real episodes, all recorded
         assert X.subpart(p, "real_return") == pytest.approx(out.real_returns.mean())
         stream = X.subpart(p, ["deploy", "observe_real"])
@@ -192,22 +186,22 @@ def test_diagnosis_uses_every_real_episode(small_run):
     episode = X.subpart(steps, "episode")
     later = steps[episode > 0]
     assert len(later) > 0
-    full = transfer_evidence(X, p, task=SMALL.model)
+    full = transfer_evidence(X, p)
     # one transition per step, minus the last step of each episode: no reset is read as a transition
     n_episodes = len(np.unique(episode))
     assert full.n_steps == len(steps) - n_episodes
     Y = X.copy()
     Y.rem_parts("Step", later)
-    first_only = transfer_evidence(Y, p, task=SMALL.model)
+    first_only = transfer_evidence(Y, p)
     assert first_only.n_steps == int(np.sum(episode == 0)) - 1
     assert first_only != full
 
 
 def test_trajectory_schema_file_agrees_with_the_code():
-    path = Path(__file__).resolve().parents[1] / "schemas" / "sim2real_trajectory.json"
+    path = Path(__file__).resolve().parents[2] / "schemas" / "sim2real_trajectory.json"
     on_disk = json.loads(path.read_text())
     assert {k: v for k, v in on_disk.items() if k != "version"} == {
-        k: v for k, v in SchSim2RealTrajectory.to_json().items() if k != "version"
+        k: v for k, v in schema_to_json(SchSim2RealTrajectory).items() if k != "version"
     }
     assert ("episode", "Step", "Count") in [(a.name, a.dom, a.codom) for a in SchSim2RealTrajectory.attrs]
 
@@ -218,19 +212,20 @@ def test_same_seed_same_experiment(small_run):
 
 
 def test_default_run_puts_the_real_plant_inside_the_level_1_support_only():
-    cfg = ExperimentConfig.for_model()
+    cfg = default_config("cartpole")
     task_base = get_task(cfg.model).load_model()
-    plant = make_real_plant(task_base, cfg.plant_config(), np.random.default_rng(0))
+    plant_config = cfg.real.plant_config()
+    plant = make_real_plant(task_base, plant_config, np.random.default_rng(0))
     # the hidden physics is the documented fixed perturbation, whatever the rng
-    assert cfg.plant_config().physics.ranges == REAL_CARTPOLE_PHYSICS
+    assert plant_config.physics.ranges == REAL_CARTPOLE_PHYSICS
     assert plant.parameters(["body_mass/pole"])[0] == pytest.approx(2 * task_base.body_mass[2])
     assert plant.parameters(["actuator_gain/push"])[0] == pytest.approx(0.5 * task_base.actuator_gainprm[0, 0])
-    assert cfg.plant_config().latency.low == 8
+    assert plant_config.latency.low == 8
 
     def outside(level):
-        noise = ObservationNoise(std=cfg.sim_noise * level, bias_std=cfg.sim_bias * level)
-        latency = ActionLatency(0, round(cfg.sim_latency_max * level))
-        return set(_outside_support(plant, task_base, cfg.randomization_config(task_base, level), noise, latency))
+        noise = ObservationNoise(std=cfg.sim.obs_noise * level, bias_std=cfg.sim.obs_bias * level)
+        latency = ActionLatency(0, round(cfg.sim.latency_max * level))
+        return set(outside_support(plant, task_base, randomization_at(cfg, task_base, level), noise, latency))
 
     assert outside(1.0) == set()
     assert {"body_mass/pole", "actuator_gain/push", "dof_damping/hinge", "latency", "sensor bias"} <= outside(0.0)
@@ -263,8 +258,64 @@ def test_unwritable_output_folder_fails_before_training(tmp_path, capsys):
 
 def test_bad_config_is_a_clear_error():
     with pytest.raises(SimulationError, match="level"):
-        ExperimentConfig(level=1.5)
+        default_config().evolve(sim={"level": 1.5})
     with pytest.raises(SimulationError, match="no task"):
         ExperimentConfig(model="unicycle")
-    with pytest.raises(SimulationError, match="real_episodes"):
-        ExperimentConfig(real_episodes=0)
+    with pytest.raises(SimulationError, match="no task"):
+        default_config("unicycle")
+    with pytest.raises(SimulationError, match="RealSide.episodes"):
+        default_config().evolve(real={"episodes": 0})
+    with pytest.raises(SimulationError, match="has no setting n_sims"):
+        default_config().evolve(sim={"n_sims": 4})
+    with pytest.raises(SimulationError, match="SimSide"):
+        default_config().evolve(sim=3)
+    with pytest.raises(SimulationError, match="whole number"):
+        SimSide(n_sim=2.5)
+
+
+def test_cli_runs_the_default_config_with_its_flags():
+    from acset_s2r.cli import build_parser, run_config
+
+    args = build_parser().parse_args(["run"])
+    assert run_config(args) == default_config("cartpole")
+    hopper = run_config(build_parser().parse_args(["run", "--model", "hopper", "--noise", "0.1", "--steps", "50"]))
+    base = default_config("hopper")
+    assert hopper.training.steps == 50 and hopper.real.obs_noise == 0.1
+    # the bias keeps its default proportion to the noise
+    assert hopper.real.obs_bias == pytest.approx(0.1 * base.real.obs_bias / base.real.obs_noise)
+    assert hopper.evolve(training={"steps": base.training.steps}, real={"obs_noise": base.real.obs_noise,
+                         "obs_bias": base.real.obs_bias}) == base
+    # run_experiment() with no config is the command's experiment
+    import inspect
+
+    assert inspect.signature(run_experiment).parameters["config"].default is None
+
+
+def test_the_experiment_describes_itself(small_run):
+    X = small_run.acset
+    setup = read_setup(X)
+    base = get_task(SMALL.model).load_model()
+    assert setup.task_name == SMALL.model
+    assert len(setup.channels) == base.nsensordata == X.subpart("obs").shape[1]
+    assert len(setup.actuators) == base.nu
+    assert len(setup.parameters) == X.subpart("sim_params").shape[1]
+    # the names are the ensemble's own columns: the real plant's values read back through them
+    assert setup.control_dt == pytest.approx(base.opt.timestep * get_task(SMALL.model).substeps)
+
+
+def test_diagnosis_from_the_saved_json_needs_no_side_information(small_run):
+    X = small_run.acset
+    back = read_json(small_run.out_dir / "experiment.json", SchSim2RealTrajectory, **dict(X.types))
+    p = int(np.argmax(X.subpart("real_return")))
+    a, b = diagnose_transfer_failure(X, p), diagnose_transfer_failure(back, p)
+    assert a.cause == b.cause and a.flagged == b.flagged
+    assert a.evidence == b.evidence
+    # the verdict the report printed is the one the file holds
+    assert read_verdicts(back, SMALL.measure) == read_verdicts(X, SMALL.measure)
+
+
+def test_an_acset_without_its_setup_is_refused(small_run):
+    X = small_run.acset.copy()
+    X.add_part("Parameter", parameter_name="extra")
+    with pytest.raises(InstanceError, match="Setup names"):
+        transfer_evidence(X, 0)

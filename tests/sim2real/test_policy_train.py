@@ -14,7 +14,7 @@ from acset_s2r.sim2real.policy import LinearGaussianPolicy, linearize, lqr_polic
 from acset_s2r.sim2real.randomization import playground_defaults, sample_ensemble
 from acset_s2r.sim2real.rollout import rollout
 from acset_s2r.sim2real.tasks import CARTPOLE, HOPPER
-from acset_s2r.sim2real.train import TrainConfig, evaluate, mean_and_se, objective, train_cem
+from acset_s2r.sim2real.train import TrainConfig, evaluate_policy, mean_and_se, objective, train_cem
 
 mujoco.set_mju_user_warning(lambda msg: None)
 
@@ -108,9 +108,9 @@ def test_training_beats_the_untrained_policy_well_outside_the_noise(ensembles, s
     train, held_out = ensembles
     result = train_cem(train, CARTPOLE, np.random.default_rng(seed), SMALL, progress=False)
     assert result.env_steps == SMALL.generations * (SMALL.population + 1) * 4 * 200
-    trained = evaluate(held_out, result.policy, CARTPOLE, np.random.default_rng(seed + 10),
+    trained = evaluate_policy(held_out, result.policy, CARTPOLE, np.random.default_rng(seed + 10),
                        episodes_per_model=2, horizon=200)
-    untrained = evaluate(held_out, zero_policy(CART, sigma=SMALL.sigma), CARTPOLE,
+    untrained = evaluate_policy(held_out, zero_policy(CART, sigma=SMALL.sigma), CARTPOLE,
                          np.random.default_rng(seed + 10), episodes_per_model=2, horizon=200)
     m1, se1 = mean_and_se(trained.returns)
     m0, se0 = mean_and_se(untrained.returns)

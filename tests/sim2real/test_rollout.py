@@ -8,7 +8,7 @@ import pytest
 from acset_s2r.errors import SimulationError
 from acset_s2r.sim2real.models import load_model, model_path
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
-from acset_s2r.sim2real.plant import RealPlantConfig, deploy, fixed, in_support, make_real_plant
+from acset_s2r.sim2real.plant import RealPlantConfig, fixed, in_support, make_real_plant
 from acset_s2r.sim2real.policy import lqr_policy, zero_policy
 from acset_s2r.sim2real.randomization import (
     Ensemble,
@@ -17,7 +17,7 @@ from acset_s2r.sim2real.randomization import (
     playground_defaults,
     sample_ensemble,
 )
-from acset_s2r.sim2real.rollout import rollout
+from acset_s2r.sim2real.rollout import deploy, rollout
 from acset_s2r.sim2real.tasks import CARTPOLE, HOPPER, cartpole_reward, hopper_terminated
 
 mujoco.set_mju_user_warning(lambda msg: None)

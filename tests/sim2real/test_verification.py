@@ -16,9 +16,10 @@ from acset_s2r.errors import InstanceError, SerializationError
 from acset_s2r.gf3.trit import MINUS, PLUS, Trit, is_balanced
 from acset_s2r.migration import restrict
 from acset_s2r.paths import check_equations
-from acset_s2r.schema import Schema
 from acset_s2r.sim2real.diagnosis import transfer_evidence
-from acset_s2r.sim2real.experiment import ExperimentConfig, PolicySpec, run_experiment
+from acset_s2r.serialization import schema_from_json, schema_to_json
+from acset_s2r.sim2real.config import PolicySpec, default_config
+from acset_s2r.sim2real.experiment import run_experiment
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import RealPlantConfig
 from acset_s2r.sim2real.schema import SchSim2RealTrajectory
@@ -45,7 +46,7 @@ from acset_s2r.sim2real.verification import (
     with_verification_tables,
 )
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parent.parent.parent
 TH = VerificationThresholds()
 gaps = st.floats(min_value=-1.0, max_value=5.0, allow_nan=False)
 
@@ -70,8 +71,8 @@ def acset_with_policies(*names):
 # -- schema -----------------------------------------------------------------------------------------
 def test_schema_file_matches_declaration():
     data = json.loads((ROOT / "schemas" / "sim2real_verification.json").read_text(encoding="utf-8"))
-    assert Schema.from_json(data, name="SchSim2RealVerification") == SchSim2RealVerification
-    assert data == SchSim2RealVerification.to_json()
+    assert schema_from_json(data, name="SchSim2RealVerification") == SchSim2RealVerification
+    assert data == schema_to_json(SchSim2RealVerification)
 
 
 def test_schema_extends_the_trajectory_schema_with_the_seed_fields():
@@ -440,7 +441,11 @@ def test_bundle_detects_tampered_events_and_bad_json(tmp_path):
 
 
 # -- end to end on a real experiment ------------------------------------------------------------------------
-TINY = ExperimentConfig(n_sim=2, steps=60, iterations=2, population=4, seed=11)
+# the default cartpole plant with 2 steps of latency, and mild sims (Playground ranges, 0..3 steps)
+TINY = default_config("cartpole").evolve(
+    seed=11, sim={"n_sim": 2, "obs_bias": 0.0, "latency_max": 3, "randomization": None}, real={"latency": 2},
+    training={"steps": 60, "iterations": 2, "population": 4},
+)
 
 
 @pytest.fixture(scope="module")
@@ -458,7 +463,7 @@ def test_verification_tables_extend_an_experiment_without_changing_it(tiny_runs)
 
 
 def test_experiment_events_give_a_stable_bundle(tiny_runs, tmp_path):
-    Y1, Y2 = record_experiment_events(tiny_runs[0]), record_experiment_events(tiny_runs[1])
+    Y1, Y2 = record_experiment_events(tiny_runs[0].acset), record_experiment_events(tiny_runs[1].acset)
     assert Y1.nparts("NaryaEvent") == Y1.nparts("TransferDelta") == Y1.nparts("Policy") == 4
     assert restrict(Y1, SchSim2RealTrajectory) == tiny_runs[0].acset
     assert check_equations(Y1) == [] and violations(Y1, event_constraints()) == []
@@ -467,7 +472,7 @@ def test_experiment_events_give_a_stable_bundle(tiny_runs, tmp_path):
     X = tiny_runs[0].acset
     for e in Y1.parts("NaryaEvent").tolist():
         p = Y1.subpart(e, "before")
-        ev = transfer_evidence(X, p, task=TINY.model)
+        ev = transfer_evidence(X, p)
         d = Y1.subpart(e, "event_delta")
         assert Y1.subpart(d, "delta_kl_gap") == X.subpart(p, "kl_gap")
         assert (Y1.subpart(d, "observation_error"), Y1.subpart(d, "dynamics_error"),
@@ -483,14 +488,18 @@ def test_experiment_events_give_a_stable_bundle(tiny_runs, tmp_path):
     b1.write(tmp_path / "proof.json")
     assert ProofBundle.read(tmp_path / "proof.json") == b1
     # a different seed is a different experiment and a different proof
-    other = run_experiment(attrs.evolve(TINY, seed=12), progress=False)
-    assert verify_transfer_success(record_experiment_events(other)).proof_hash != b1.proof_hash
+    other = run_experiment(TINY.evolve(seed=12), progress=False)
+    assert verify_transfer_success(record_experiment_events(other.acset)).proof_hash != b1.proof_hash
 
 
-def test_experiment_glue_needs_a_task_for_a_bare_acset(tiny_runs):
-    with pytest.raises(InstanceError, match="task="):
-        record_experiment_events(tiny_runs[0].acset)
-    with pytest.raises(InstanceError, match="ExperimentResult"):
+def test_experiment_glue_reads_the_task_from_the_acset(tiny_runs):
+    X = tiny_runs[0].acset
+    assert record_experiment_events(X) == record_experiment_events(X.copy())
+    wrong = X.copy()
+    wrong.set_subpart(0, "task_name", "hopper")
+    with pytest.raises(InstanceError, match="width"):
+        record_experiment_events(wrong)
+    with pytest.raises(InstanceError, match="experiment ACSet"):
         record_experiment_events("run")
 
 
@@ -506,6 +515,6 @@ FAULTS = {
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_an_injected_fault_fails_its_verifier(fault):
     plant, verifier = FAULTS[fault]
-    cfg = attrs.evolve(TINY, seed=0, real_plant=plant, policies=(PolicySpec("nominal", 0.0, 0.1),))
-    b = verify_transfer_success(record_experiment_events(run_experiment(cfg, progress=False)))
+    cfg = TINY.evolve(seed=0, real={"plant": plant}, training={"policies": (PolicySpec("nominal", 0.0, 0.1),)})
+    b = verify_transfer_success(record_experiment_events(run_experiment(cfg, progress=False).acset))
     assert {k for k, ok in b.verifiers.items() if not ok} - {"gf3_conservation"} == ({verifier} - {None})

@@ -1,5 +1,6 @@
 """Transfer-failure diagnosis on real MuJoCo cartpole and hopper runs with one injected fault each."""
 
+import attrs
 import numpy as np
 import pytest
 
@@ -15,21 +16,22 @@ from acset_s2r.sim2real.diagnosis import (
     diagnose_transfer_failure,
     transfer_evidence,
 )
-from acset_s2r.sim2real.experiment import ExperimentConfig, PolicySpec, run_experiment
+from acset_s2r.sim2real.config import PolicySpec, default_config
+from acset_s2r.sim2real.experiment import run_experiment
 from acset_s2r.sim2real.faults import (
+    FAULT_BENCH_SIM,
     Fault,
-    SimSide,
-    deploy_disturbed,
     fault_experiment,
     plant_config,
     record_transfer,
-    stack_episodes,
+    sim_ensemble,
 )
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
-from acset_s2r.sim2real.plant import RealPlantConfig, deploy, make_real_plant
+from acset_s2r.sim2real.plant import RealPlantConfig, make_real_plant
 from acset_s2r.sim2real.policy import lqr_policy, stance_policy
 from acset_s2r.sim2real.randomization import apply_parameters
-from acset_s2r.sim2real.rollout import rollout
+from acset_s2r.sim2real.record import read_setup
+from acset_s2r.sim2real.rollout import VelocityKicks, deploy, rollout, stack_episodes
 from acset_s2r.sim2real.tasks import get_task
 
 TASK = get_task("cartpole")
@@ -43,7 +45,7 @@ def run(kind: str, magnitude: float, seed: int, **kw):
 
 
 def evidence(kind, magnitude, seed=11):
-    return transfer_evidence(run(kind, magnitude, seed), 0, task="cartpole")
+    return transfer_evidence(run(kind, magnitude, seed), 0)
 
 
 @pytest.mark.parametrize(
@@ -58,7 +60,7 @@ def evidence(kind, magnitude, seed=11):
 )
 @pytest.mark.parametrize("seed", [21, 22])
 def test_each_injected_cause_is_diagnosed(kind, magnitude, cause, seed):
-    d = diagnose_transfer_failure(run(kind, magnitude, seed), 0, task="cartpole")
+    d = diagnose_transfer_failure(run(kind, magnitude, seed), 0)
     assert d.cause is cause, d.explanation
     assert (cause is Cause.NONE) == (d.flagged == ())
 
@@ -80,57 +82,81 @@ def test_evidence_is_monotone_in_fault_magnitude():
 @pytest.mark.parametrize("extra", [1, 2, 3])
 def test_latency_estimate_is_the_recorded_latency(extra):
     X = run("latency", extra, 5)
-    ev = transfer_evidence(X, 0, task="cartpole")
+    ev = transfer_evidence(X, 0)
     true = X.subpart(X.subpart(0, "deploy"), "latency_steps")
-    assert ev.real_latency == true == SimSide().latency_max + extra
+    assert ev.real_latency == true == FAULT_BENCH_SIM.latency_max + extra
     # the sim's streams draw latencies in 0..latency_max, so the gap is exactly `extra`
-    assert (ev.sim_latency_low, ev.sim_latency_high) == (0, SimSide().latency_max)
+    assert (ev.sim_latency_low, ev.sim_latency_high) == (0, FAULT_BENCH_SIM.latency_max)
     assert ev.latency_delta == extra
 
 
 def test_noise_free_sensors_give_zero_observation_error():
-    X = run("none", 0.0, 3, sim=SimSide(obs_noise=0.0))
-    ev = transfer_evidence(X, 0, task="cartpole")
+    X = run("none", 0.0, 3, sim=attrs.evolve(FAULT_BENCH_SIM, obs_noise=0.0))
+    ev = transfer_evidence(X, 0)
     assert ev.observation_error == 0.0 and ev.obs_variance_ratio == 1.0
 
 
 def test_replay_reproduces_recorded_transitions_through_the_true_model():
     rng = np.random.default_rng(0)
-    plant = make_real_plant(BASE, plant_config(BASE, SimSide(), Fault("latency", 1)), rng)
+    plant = make_real_plant(BASE, plant_config(BASE, FAULT_BENCH_SIM, Fault("latency", 1)), rng)
     batch = deploy(plant, POLICY, TASK, rng, 1, 60)
     x = np.concatenate([batch.qpos[0], batch.qvel[0]], axis=1)
     nxt = _Replay(BASE, TASK.substeps).step([plant.model] * 60, x[:-1], batch.ctrl[0])
     np.testing.assert_allclose(nxt, x[1:], atol=1e-8)
 
 
-def test_disturbed_deploy_without_kicks_is_the_library_deploy():
-    plant = make_real_plant(BASE, plant_config(BASE, SimSide(), Fault("observation", 0.05)), np.random.default_rng(1))
+def test_a_zero_disturbance_is_the_undisturbed_deploy():
+    plant = make_real_plant(BASE, plant_config(BASE, FAULT_BENCH_SIM, Fault("observation", 0.05)), np.random.default_rng(1))
     a = deploy(plant, POLICY, TASK, np.random.default_rng(2), 1, 80)
-    b = deploy_disturbed(plant, POLICY, TASK, np.random.default_rng(2), 80)
+    b = deploy(plant, POLICY, TASK, np.random.default_rng(2), 1, 80, disturbance=VelocityKicks(0.0))
     for field in ("obs", "action", "ctrl", "qpos", "qvel", "reward", "alive"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+
+
+def test_velocity_kicks_are_applied_before_each_step():
+    """A kicked episode differs from the plain one only after its first step, by the kick's
+    effect; and one step from the recorded state with the kick reproduces the recorded next state."""
+    plant = make_real_plant(BASE, plant_config(BASE, FAULT_BENCH_SIM, Fault("none")), np.random.default_rng(1))
+    std = np.full(BASE.nv, 0.5)
+    plain = deploy(plant, POLICY, TASK, np.random.default_rng(2), 1, 30)
+    kicked = deploy(plant, POLICY, TASK, np.random.default_rng(2), 1, 30, disturbance=VelocityKicks(std))
+    np.testing.assert_array_equal(plain.qpos[0, 0], kicked.qpos[0, 0])
+    assert not np.allclose(plain.qvel[0, 1:], kicked.qvel[0, 1:])
+    # the same generator draws the kicks last: replay them and the first step is reproduced
+    rng = np.random.default_rng(2)
+    deploy(plant, POLICY, TASK, rng, 1, 30)
+    kicks = rng.standard_normal((30, 1, BASE.nv)) * std
+    import mujoco
+
+    d = mujoco.MjData(plant.model)
+    d.qpos[:], d.qvel[:] = kicked.qpos[0, 0], kicked.qvel[0, 0] + kicks[0, 0]
+    d.ctrl[:] = kicked.ctrl[0, 0]
+    mujoco.mj_step(plant.model, d, nstep=TASK.substeps)
+    np.testing.assert_allclose(d.qvel, kicked.qvel[0, 1], atol=1e-9)
+    with pytest.raises(SimulationError, match="dofs"):
+        deploy(plant, POLICY, TASK, np.random.default_rng(2), 1, 30, disturbance=VelocityKicks([1.0, 2.0, 3.0]))
 
 
 def _two_episode_acsets(fault: Fault, seed: int, steps: int = 120):
     """The same sim side and two real episodes, recorded as one 2-episode stream and alone."""
     rng = np.random.default_rng(seed)
-    sim = SimSide()
-    ens = sim.ensemble(BASE, 5, rng)
+    sim = FAULT_BENCH_SIM
+    ens = sim_ensemble(BASE, sim, 5, rng)
     sim_batch = rollout(ens, POLICY, TASK, rng, horizon=steps, obs_noise=ObservationNoise(std=sim.obs_noise),
                         latency=ActionLatency(0, sim.latency_max), nthread=1)
     plant = make_real_plant(BASE, plant_config(BASE, sim, fault), rng)
-    eps = [deploy_disturbed(plant, POLICY, TASK, rng, steps) for _ in range(2)]
-    assert all(e.alive.all() for e in eps)  # the LQR cartpole runs the whole horizon
-    both = record_transfer(POLICY, ens, sim_batch, stack_episodes(eps), plant, sim.level)
-    alone = [record_transfer(POLICY, ens, sim_batch, e, plant, sim.level) for e in eps]
+    episodes = [deploy(plant, POLICY, TASK, rng, 1, steps, nthread=1) for _ in range(2)]
+    assert all(e.alive.all() for e in episodes)  # the LQR cartpole runs the whole horizon
+    both = record_transfer(POLICY, ens, sim_batch, stack_episodes(episodes), plant, sim.level, TASK)
+    alone = [record_transfer(POLICY, ens, sim_batch, e, plant, sim.level, TASK) for e in episodes]
     return both, alone
 
 
 @pytest.mark.parametrize("fault", [Fault("none"), Fault("dynamics", 0.6), Fault("overconfidence", 0.4)])
 def test_episodes_are_pooled_without_crossing_a_reset(fault):
     both, alone = _two_episode_acsets(fault, 8)
-    ev = transfer_evidence(both, 0, task="cartpole")
-    one = [transfer_evidence(X, 0, task="cartpole") for X in alone]
+    ev = transfer_evidence(both, 0)
+    one = [transfer_evidence(X, 0) for X in alone]
     n = np.array([e.n_steps for e in one])
     # transitions only inside an episode: one fewer per episode than steps
     assert ev.n_steps == n.sum() == 2 * (120 - 1)
@@ -144,7 +170,7 @@ def test_episodes_are_pooled_without_crossing_a_reset(fault):
     steps = both.incident(both.subpart(both.subpart(0, "deploy"), "observe_real"), "stream")
     both.set_subpart(steps, "t_index", np.arange(len(steps)))
     both.set_subpart(steps, "episode", np.zeros(len(steps), np.int64))
-    merged = transfer_evidence(both, 0, task="cartpole")
+    merged = transfer_evidence(both, 0)
     assert merged.n_steps == ev.n_steps + 1
     assert merged.dynamics_error > ev.dynamics_error
 
@@ -166,16 +192,16 @@ def test_same_seed_same_evidence():
 
 def test_thresholds_are_configurable():
     X = run("dynamics", 1.0, 21)
-    assert diagnose_transfer_failure(X, 0, task="cartpole").cause is Cause.DYNAMICS
+    assert diagnose_transfer_failure(X, 0).cause is Cause.DYNAMICS
     lax = Thresholds(coverage_deficit=1.0)
-    assert diagnose_transfer_failure(X, 0, task="cartpole", thresholds=lax).cause is Cause.NONE
+    assert diagnose_transfer_failure(X, 0, thresholds=lax).cause is Cause.NONE
     # everything unexplained counts as overconfidence when nothing may explain it
     strict = Thresholds(explained=1.01)
-    assert diagnose_transfer_failure(X, 0, task="cartpole", thresholds=strict).cause is Cause.OVERCONFIDENCE
+    assert diagnose_transfer_failure(X, 0, thresholds=strict).cause is Cause.OVERCONFIDENCE
 
 
 def test_explanation_is_the_pad_split():
-    d = diagnose_transfer_failure(run("observation", 0.05, 21), 0, task="cartpole")
+    d = diagnose_transfer_failure(run("observation", 0.05, 21), 0)
     past, future, verdict = d.explanation.split("\n")[:3]
     assert past.startswith("Past (VFE)") and future.startswith("Future (KL)")
     assert verdict.startswith(f"Cause: {Cause.OBSERVATION.value}")
@@ -185,31 +211,36 @@ def test_bad_input_raises_clear_errors():
     X = run("none", 0.0, 1)
     for bad in (1, -1, "0", 0.0, True):
         with pytest.raises(InstanceError, match="not a Policy part"):
-            transfer_evidence(X, bad, task="cartpole")
-    with pytest.raises(InstanceError, match="parameter names"):
-        transfer_evidence(X, 0, task="cartpole", param_names=("body_mass/cart",))
+            transfer_evidence(X, bad)
+    extra = X.copy()
+    extra.add_part("Parameter", parameter_name="body_mass/cart")
+    with pytest.raises(InstanceError, match="Setup names"):
+        transfer_evidence(extra, 0)
+    hopper = X.copy()
+    hopper.set_subpart(0, "task_name", "hopper")
     with pytest.raises(InstanceError, match="width"):
-        transfer_evidence(X, 0, task="hopper")
+        transfer_evidence(hopper, 0)
     short = run("none", 0.0, 1, steps=8)
     with pytest.raises(InstanceError, match="at least"):
-        transfer_evidence(short, 0, task="cartpole")
+        transfer_evidence(short, 0)
     X.set_subpart(0, "deploy", -1)
     with pytest.raises(InstanceError, match="no real stream"):
-        diagnose_transfer_failure(X, 0, task="cartpole")
+        diagnose_transfer_failure(X, 0)
 
 
 def test_diagnoses_a_run_experiment_acset():
     # nominal physics and clean sensors, only a latency beyond the sim's 0..3 steps
     plant = RealPlantConfig(latency=ActionLatency(6))
-    cfg = ExperimentConfig(
-        n_sim=4, steps=80, iterations=3, population=8, seed=2, sim_noise=0.0, real_plant=plant,
-        policies=(PolicySpec("dr", 1.0, 0.3),),
+    cfg = default_config("cartpole").evolve(
+        seed=2, sim={"n_sim": 4, "obs_noise": 0.0, "obs_bias": 0.0, "latency_max": 3, "randomization": None},
+        real={"plant": plant},
+        training={"steps": 80, "iterations": 3, "population": 8, "policies": (PolicySpec("dr", 1.0, 0.3),)},
     )
     X = run_experiment(cfg, progress=False).acset
-    ev = transfer_evidence(X, 0, task="cartpole")
+    ev = transfer_evidence(X, 0)
     assert ev.real_latency == X.subpart(X.subpart(0, "deploy"), "latency_steps") == 6
     assert ev.latency_delta >= 3  # the sim draws latencies in 0..3
-    assert diagnose_transfer_failure(X, 0, task="cartpole").cause is Cause.LATENCY
+    assert diagnose_transfer_failure(X, 0).cause is Cause.LATENCY
 
 
 # --- the contact model -------------------------------------------------------------------
@@ -231,10 +262,10 @@ def test_constraint_signature_tells_contact_from_flight():
 
 def test_hopper_latency_fault_is_diagnosed_on_a_standing_stream():
     X = fault_experiment(STANCE, HOPPER, Fault("latency", 2), 31, n_sim=4, steps=100)
-    d = diagnose_transfer_failure(X, 0, task="hopper")
+    d = diagnose_transfer_failure(X, 0)
     true = X.subpart(X.subpart(0, "deploy"), "latency_steps")
     assert d.evidence.n_steps >= 50  # it stays up far longer than MIN_STEPS
-    assert d.evidence.real_latency == true == SimSide().latency_max + 2
+    assert d.evidence.real_latency == true == FAULT_BENCH_SIM.latency_max + 2
     assert d.cause is Cause.LATENCY, d.explanation
 
 
@@ -248,7 +279,7 @@ def test_replayed_lag_recovers_the_latency_where_the_cross_correlation_misses():
     # weak and peaks one step early in most episodes; the replay residual is not fooled
     X = fault_experiment(STANCE, HOPPER, Fault("latency", 1), 50, n_sim=4, steps=150, real_episodes=4)
     true = X.subpart(X.subpart(0, "deploy"), "latency_steps")
-    real, sims, params, names = _policy_data(X, 0, HOPPER_BASE, None)
+    real, sims, params, names = _policy_data(X, 0, HOPPER_BASE, read_setup(X).parameters)
     rep = _Replay(HOPPER_BASE, HOPPER.substeps)
     mean_model = apply_parameters(HOPPER_BASE, names, params.mean(axis=0))
     xcorr, peaks = _latency(rep, mean_model, real)
@@ -258,10 +289,10 @@ def test_replayed_lag_recovers_the_latency_where_the_cross_correlation_misses():
     # each sim stream replayed through its own member gives the lags it drew
     for member, stream in zip(params, sims):
         lags = _replay_lags(rep, apply_parameters(HOPPER_BASE, names, member), stream, dscale)
-        assert np.all((0 <= lags) & (lags <= SimSide().latency_max))
-    d = diagnose_transfer_failure(X, 0, task="hopper")
-    assert d.evidence.real_latency == true == SimSide().latency_max + 1
-    assert (d.evidence.sim_latency_low, d.evidence.sim_latency_high) == (0, SimSide().latency_max)
+        assert np.all((0 <= lags) & (lags <= FAULT_BENCH_SIM.latency_max))
+    d = diagnose_transfer_failure(X, 0)
+    assert d.evidence.real_latency == true == FAULT_BENCH_SIM.latency_max + 1
+    assert (d.evidence.sim_latency_low, d.evidence.sim_latency_high) == (0, FAULT_BENCH_SIM.latency_max)
     assert d.cause is Cause.LATENCY, d.explanation
 
 
@@ -269,8 +300,8 @@ def test_replayed_lag_recovers_the_latency_where_the_cross_correlation_misses():
 def test_hopper_mass_fault_is_explained_by_a_parameter_offset(seed):
     # link masses x2 through contact: far outside the 25% secant, refitted at the first fit
     X = fault_experiment(STANCE, HOPPER, Fault("dynamics", 1.0), seed, n_sim=4, steps=150, real_episodes=4)
-    d = diagnose_transfer_failure(X, 0, task="hopper")
+    d = diagnose_transfer_failure(X, 0)
     assert d.evidence.dynamics_explained >= Thresholds().explained
     assert d.cause is Cause.DYNAMICS, d.explanation
     kicked = fault_experiment(STANCE, HOPPER, Fault("overconfidence", 0.4), seed, n_sim=4, steps=150, real_episodes=4)
-    assert transfer_evidence(kicked, 0, task="hopper").dynamics_explained < Thresholds().explained
+    assert transfer_evidence(kicked, 0).dynamics_explained < Thresholds().explained
