@@ -346,7 +346,11 @@ def test_every_builtin_has_a_file():
         assert (ROOT / "schemas" / fname).is_file()
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "schemas").glob("*.json")), ids=lambda p: p.name)
+# *.schema.json files are JSON Schema documents of our reports, not ACSet schemas
+ACSET_SCHEMA_FILES = sorted(p for p in (ROOT / "schemas").glob("*.json") if not p.name.endswith(".schema.json"))
+
+
+@pytest.mark.parametrize("path", ACSET_SCHEMA_FILES, ids=lambda p: p.name)
 def test_every_shipped_file_reads(path):
     s = read_schema_json(path)
     assert s.obs and schema_from_json(schema_to_json(s), name=s.name) == s
