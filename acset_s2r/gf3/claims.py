@@ -32,7 +32,7 @@ __all__ = [
     "term_spans",
 ]
 
-_TRIT_TOKEN = r"[+\-]?[01](?![\d.])|PLUS|MINUS|ERGODIC|⊕|⊖"
+_TRIT_TOKEN = r"[+\-]?[01](?![\d.])|PLUS|MINUS|ERGODIC|[⊕⊙⊖]"
 _PAREN_TRIT = re.compile(rf"\(\s*(?:{_TRIT_TOKEN})\s*\)")
 _TERM = re.compile(
     # name (optional), weight (optional), then a parenthesised trit, possibly after a role
@@ -59,8 +59,22 @@ _BOX = "│║┃┆┊"
 _LEAD = re.compile(r"^(?:[-*]\s+|\d+\.\s+|>\s*|#+\s*|//+\s*|;+\s*|--\s*|%\s*)+")
 _MINUS_LIKE = re.compile(r"[−–](?=\s*[01]\b)")
 _ENTRY_PAREN = re.compile(
-    rf"^(?P<name>[^()⊗→=≡|:]{{1,40}}?)\s*\((?:[^(),]*,\s*)?(?P<trit>{_TRIT_TOKEN})\)\s*(?:[-:–—].*)?$"
+    rf"^(?P<name>[^()⊗→=≡|:]{{1,40}}?)\s*\((?:[^(),]*,\s*)?(?P<trit>{_TRIT_TOKEN})"
+    rf"(?:\s+(?P<also>{_TRIT_TOKEN}))?\s*\)\s*(?:[-:–—].*)?$"
 )
+# A symbol beside a name, before or after it: "⊕ gay-mcp - colours", "gay-mcp: ⊕ PLUS".
+# Only the symbols: a bare "+1" or "PLUS" beside words is too often something else.
+_ENTRY_NAME = r"[^\W\d][\w.' -]{0,39}?"
+_ENTRY_TAIL = r"\s*(?:[-:–—]\s.*|\(.*\))?$"
+_ENTRY_SYMBOL_FIRST = re.compile(
+    rf"^(?P<trit>[⊕⊙⊖])(?:\s*(?P<also>{_TRIT_TOKEN}))?\s*[:=]?\s+(?P<name>{_ENTRY_NAME}){_ENTRY_TAIL}"
+)
+_ENTRY_SYMBOL_AFTER = re.compile(
+    rf"^(?P<name>{_ENTRY_NAME})\s*(?:[:=→]|\s[-–—])?\s*(?P<trit>[⊕⊙⊖])(?:\s*(?P<also>{_TRIT_TOKEN}))?{_ENTRY_TAIL}"
+)
+_SYMBOL_OUTSIDE_PARENS = re.compile(r"(?<!\()\s*[⊕⊙⊖]\s*(?!\s*\))")
+# words that head a column or a legend line, never a member ("Trit: ⊕", "Sum ⊙")
+_NOT_MEMBERS = {"trit", "trits", "gf(3)", "gf(3) trit", "sum", "total", "polarity", "role", "balance", "σ"}
 _ENTRY_ASSIGN = re.compile(  # a number only when quoted: "depth: 1" is not a listing
     r"""^(?P<name>[\w.-]+)\s*[=:]\s*(?:(?P<q>["'])(?P<trit>PLUS|MINUS|ERGODIC|[+\-]?[01])(?P=q)"""
     r"""|(?P<word>PLUS|MINUS|ERGODIC))\s*(?:#.*)?$"""
@@ -134,18 +148,46 @@ def _needs(content: str) -> bool:
 
 
 def parse_entry(content: str) -> tuple[str, Trit] | None:
-    """A listing line ``World-Hopping (+1)  - explore`` or ``claude = "PLUS"``, or None."""
-    for pattern in (_ENTRY_PAREN, _ENTRY_ASSIGN):
+    """A name with its trit beside it, or None: the one reader of a member written outside a
+    chain, for listing lines, list items and table cells alike.
+
+    Forms: ``World-Hopping (+1)  - explore``, ``gay-mcp (⊕ PLUS)``, ``claude = "PLUS"``,
+    ``⊕ gay-mcp``, ``gay-mcp: ⊖``. When two trits are written (``(+1 MINUS)``) they must
+    agree. A name that is itself a trit word or a column word (``⊕ Generator``, ``Trit: ⊕``)
+    is a legend, not a member.
+
+    Examples
+    --------
+    >>> parse_entry("World-Hopping (+1)  - explore")
+    ('World-Hopping', Trit(+1))
+    >>> parse_entry("⊙ Bisimulation Game - coordinates")
+    ('Bisimulation Game', Trit(0))
+    >>> parse_entry("⊕ Generator") is None, parse_entry("Trit: ⊖") is None
+    (True, True)
+    """
+    content = content.strip()
+    for pattern in (_ENTRY_PAREN, _ENTRY_ASSIGN, _ENTRY_SYMBOL_FIRST, _ENTRY_SYMBOL_AFTER):
         m = pattern.match(content)
         if m:
-            name = m["name"].strip().strip("*`").strip()
-            if not name:
-                return None
-            try:
-                return name, parse_trit(m["trit"] or m.groupdict().get("word"))
-            except SkillParseError:
-                return None
+            return _entry(m)
     return None
+
+
+def _entry(m: re.Match) -> tuple[str, Trit] | None:
+    name = m["name"].strip().strip("*`").strip()
+    groups = m.groupdict()
+    try:
+        trit = parse_trit(groups.get("trit") or groups.get("word"))
+        also = parse_trit(groups["also"]) if groups.get("also") else trit
+    except SkillParseError:
+        return None
+    if not name or also != trit or name.lower() in _NOT_MEMBERS:
+        return None
+    try:
+        parse_trit(name)
+    except SkillParseError:
+        return name, trit
+    return None  # "⊕ Generator": a legend of the symbols
 
 
 def parse_claim(content: str) -> Claim:
@@ -191,6 +233,8 @@ def term_spans(content: str) -> list[tuple[int, int]]:
 
 
 def _terms(lhs: str) -> tuple[Term, ...]:
+    if _SYMBOL_OUTSIDE_PARENS.search(lhs) and not _PAREN_TRIT.search(lhs):
+        return _symbol_terms(lhs)
     terms = []
     pos = 0
     for m in _TERM.finditer(lhs):
@@ -207,6 +251,17 @@ def _terms(lhs: str) -> tuple[Term, ...]:
     tail = lhs[pos:]
     if not _GAP.match(tail):
         raise SkillParseError(f"unexpected text {tail.strip()!r} after the terms")
+    return tuple(terms)
+
+
+def _symbol_terms(lhs: str) -> tuple[Term, ...]:
+    """Terms of a chain written with symbols beside the names: ``⊖ a ⊗ ⊙ b ⊗ ⊕ c``."""
+    terms = []
+    for piece in re.split(r"[⊗→]", lhs):
+        entry = parse_entry(piece)
+        if entry is None:
+            raise SkillParseError(f"unexpected text {piece.strip()!r} between terms")
+        terms.append(Term(*entry))
     return tuple(terms)
 
 

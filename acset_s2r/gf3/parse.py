@@ -36,7 +36,15 @@ Listings give members to claims that have no names of their own:
 * a termless statement ``sum ≡ 0 mod 3`` (no ✓) is a claim only when a listing is next to
   it; alone it is a general rule and is skipped;
 * a Skill/Trit table that no claim uses is kept as a group that claims nothing
-  (``claimed_balanced`` None), so its members are still checked.
+  (``claimed_balanced`` None), so its members are still checked; so is a Markdown list of
+  two or more items that each read as a member (``- ⊕ gay-mcp``, ``- spi (-1)``), form
+  ``list``, and a table row with two or more cells that each hold a name and its trit.
+
+Wherever a member is written outside a chain (a listing line, a list item, a table cell)
+one reader, ``claims.parse_entry``, takes the name and the trit beside it: ``name (+1)``,
+``⊕ name``, ``name: ⊖``, ``name = "PLUS"``. In a table the trit may also sit in a cell of
+its own, in a column headed Trit (or GF(3)), or in a column of nothing but ``⊕ ⊙ ⊖``
+(or PLUS / ERGODIC / MINUS) beside the name column.
 
 A line that reads as a claim (see ``claims.is_claim_candidate``) but cannot be parsed,
 or a termless claim with no listing next to it, becomes a ``ParseProblem``.
@@ -80,7 +88,9 @@ _EDGE_ITEM = re.compile(r"^\s*-\s+(?P<name>[^\s#]+)")
 _BLANKISH = re.compile(r"^[\s─━═┌┐└┘├┤┬┴┼╔╗╚╝╠╣╭╮╯╰│║+\-=|:.]*$")
 _TABLE_SEP = re.compile(r"^:?-{2,}:?$")
 _TRIT_HEADERS = {"trit", "gf(3) trit", "gf(3)", "trit value"}
-_NAME_HEADERS = {"skill", "skills", "skill name", "name"}
+_NAME_HEADERS = {"skill", "skills", "skill name", "name", "member"}
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_TRIT_ONLY_CELL = re.compile(r"^[*`]*(?:[⊕⊙⊖]|PLUS|MINUS|ERGODIC)(?!\w)")
 
 
 @attrs.define
@@ -95,6 +105,7 @@ class _Line:
     comment: bool = False
     fence: bool = False
     table: bool = False
+    item: bool = False
 
 
 @attrs.define
@@ -217,6 +228,7 @@ def _scan(text: str) -> list[_Line]:
                 section = h.group(1)
                 ln.section = section
             ln.table = raw.lstrip().startswith("|")
+            ln.item = bool(_LIST_ITEM.match(raw))
         lines.append(ln)
     return lines
 
@@ -250,6 +262,15 @@ def _cell_name(cell: str) -> str:
     return cell.strip().strip("*`_").strip()
 
 
+def _symbol_column(ncol: int, rows: list[list[str]]) -> int | None:
+    """The column beside ``ncol`` whose every filled cell is a trit symbol or word, if any."""
+    for j in (ncol + 1, ncol - 1):
+        col = [r[j].strip() for r in rows if 0 <= j < len(r) and r[j].strip()]
+        if j >= 0 and col and all(_TRIT_ONLY_CELL.match(x) for x in col):
+            return j
+    return None
+
+
 class _FileParser:
     """One pass over a file's lines, filling a ParsedSkill."""
 
@@ -277,6 +298,7 @@ class _FileParser:
         self._tables()
         self._claims()
         self._unclaimed_tables()
+        self._unclaimed_lists()
         names = [a for a in dict.fromkeys(self.aliases) if normalize_name(a) != normalize_name(self.skill)]
         self.out.skill = Skill(self.skill, self.file, tuple(names))
 
@@ -389,25 +411,49 @@ class _FileParser:
             self._triad_table(rows[0], trit_cols, body, cells)
             return
         norm = [normalize_name(h) for h in header]
-        tcol = next((j for j, h in enumerate(norm) if h in _TRIT_HEADERS), None)
         ncol = next((j for j, h in enumerate(norm) if h in _NAME_HEADERS), None)
-        if tcol is None or ncol is None:
+        tcol = next((j for j, h in enumerate(norm) if h in _TRIT_HEADERS), None)
+        if tcol is None and ncol is not None:
+            tcol = _symbol_column(ncol, [cells[i] for i in body])
+        if ncol is None:
+            self._cell_rows(body, cells)
             return
         listed = []
         for i in body:
-            c = cells[i]
-            if max(tcol, ncol) >= len(c):
-                self._problem(self.lines[i], "table row has fewer cells than its header")
-                continue
-            try:
-                trit = parse_trit_value(c[tcol])
-            except SkillParseError as e:
-                self._problem(self.lines[i], f"unreadable trit in the Trit column ({e})")
-                continue
-            self.entries[i] = (_cell_name(c[ncol]), trit)
-            listed.append(i)
+            member = self._table_member(i, cells[i], ncol, tcol)
+            if member is not None:
+                self.entries[i] = member
+                listed.append(i)
         if listed:
             self.table_listings.append((rows[0], listed))
+
+    def _table_member(self, i: int, c: list[str], ncol: int, tcol: int | None) -> tuple[str, Trit] | None:
+        """The member in row ``i``: the name cell, and its trit from the trit column or beside
+        the name in its own cell; None (a problem when it matters) if there is none."""
+        if max(ncol, tcol if tcol is not None else 0) >= len(c):
+            self._problem(self.lines[i], "table row has fewer cells than its header")
+            return None
+        carried = cl.parse_entry(cl.clean_content(c[ncol]))
+        name = carried[0] if carried else _cell_name(c[ncol])
+        if tcol is None:
+            return carried
+        try:
+            trit = parse_trit_value(c[tcol])
+        except SkillParseError as e:
+            self._problem(self.lines[i], f"unreadable trit in the Trit column ({e})")
+            return None
+        if carried and carried[1] != trit:
+            self._problem(self.lines[i], f"the name cell writes {carried[1]} but the trit column {trit}")
+            return None
+        return name, trit
+
+    def _cell_rows(self, body: list[int], cells) -> None:
+        # a row such as "| ⊖ spi | ⊙ bisim | ⊕ gay-mcp |": each cell a member, the row a group
+        for i in body:
+            found = [cl.parse_entry(cl.clean_content(x)) for x in cells[i]]
+            members = [(e[0], e[1], 1, self.lines[i].no) for e in found if e]
+            if len(members) >= 2:
+                self._group(self.lines[i], None, None, self.lines[i].raw.strip(), "table", members)
 
     def _triad_table(self, head: int, trit_cols: dict[int, Trit], body: list[int], cells) -> None:
         for i in body:
@@ -415,11 +461,16 @@ class _FileParser:
             members = []
             for j, t in trit_cols.items():
                 name = _cell_name(c[j]) if j < len(c) else ""
+                carried = cl.parse_entry(cl.clean_content(name)) if name else None
+                if carried and carried[1] != t:
+                    self._problem(self.lines[i], f"{carried[0]} is written {carried[1]} in the {t.name} ({t}) column")
+                    members = None
+                    break
                 if not name:
                     self._problem(self.lines[i], f"empty cell in the {t.name} ({t}) column")
                     members = None
                     break
-                members.append((name, t, 1, self.lines[i].no))
+                members.append((carried[0] if carried else name, t, 1, self.lines[i].no))
             if members:
                 self._group(self.lines[i], True, None, self.lines[i].raw.strip(), "triad-table", members)
 
@@ -429,6 +480,17 @@ class _FileParser:
                 continue
             members = [(self.entries[i][0], self.entries[i][1], 1, self.lines[i].no) for i in rows]
             self._group(self.lines[head], None, None, self.lines[head].raw.strip(), "table", members)
+
+    def _unclaimed_lists(self) -> None:
+        run: list[int] = []
+        for idx in [*range(len(self.lines)), None]:
+            ln = None if idx is None else self.lines[idx]
+            if ln is not None and ln.item and not ln.in_code and idx in self.entries and idx not in self.consumed:
+                run.append(idx)
+                continue
+            if len(run) >= 2:
+                self._listing_group(self.lines[run[0]], run, None, None, self.lines[run[0]].raw.strip(), "list")
+            run = []
 
     # -- claims --------------------------------------------------------------------------
     def _claims(self) -> None:
@@ -489,7 +551,7 @@ class _FileParser:
                 members = [(self.entries[i][0], t.trit, 1, self.lines[i].no) for i, t in zip(run, claim.terms)]
         self._group(ln, claim.claimed_balanced, claim.written_sum, content, claim.form, members)
 
-    def _listing_group(self, ln: _Line, run: list[int], claimed: bool, written: int | None,
+    def _listing_group(self, ln: _Line, run: list[int], claimed: bool | None, written: int | None,
                        content: str, form: str) -> None:
         self.consumed.update(run)
         members = [(self.entries[i][0], self.entries[i][1], 1, self.lines[i].no) for i in run]

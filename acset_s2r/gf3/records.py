@@ -20,10 +20,12 @@ __all__ = [
     "Edge",
     "ParseProblem",
     "SkillCorpus",
+    "NameMatch",
     "DECLARATION_FORMS",
     "GROUP_FORMS",
     "GROUP_KINDS",
     "normalize_name",
+    "name_key",
     "looks_like_skill",
     "group_kind",
 ]
@@ -31,16 +33,36 @@ __all__ = [
 # How a skill states its own trit (see acset_s2r.gf3.parse for the syntax of each).
 DECLARATION_FORMS = ("frontmatter", "label", "heading", "table-row", "html-comment", "constant", "plain")
 # How a group of trits is written.
-GROUP_FORMS = ("chain", "arrow", "sum", "tuple", "listing", "triad-table", "table")
+GROUP_FORMS = ("chain", "arrow", "sum", "tuple", "listing", "triad-table", "table", "list")
 GROUP_KINDS = ("triad", "quad", "other")
 
 _SKILL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
+def _strip_markup(name: str) -> str:
+    return re.sub(r"\s+", " ", name.strip().strip("*`_[]\"'").strip())
+
+
 def normalize_name(name: str) -> str:
-    """The form under which a written name is looked up: markup stripped, lower case."""
-    s = name.strip().strip("*`_[]\"'").strip()
-    return re.sub(r"\s+", " ", s).lower()
+    """The form under which a written name is looked up: markup stripped, lower case.
+
+    Examples
+    --------
+    >>> normalize_name("**Gay-MCP**")
+    'gay-mcp'
+    """
+    return _strip_markup(name).lower()
+
+
+def name_key(name: str) -> str:
+    """A name as a reader hears it: lower case, hyphens, underscores and spaces alike.
+
+    Examples
+    --------
+    >>> name_key("Some Skill") == name_key("some-skill") == name_key("SOME_SKILL")
+    True
+    """
+    return re.sub(r"[\s_-]+", "-", normalize_name(name)).strip("-")
 
 
 def looks_like_skill(name: str) -> bool:
@@ -48,12 +70,24 @@ def looks_like_skill(name: str) -> bool:
 
     Labels such as ``α``, ``Agent A`` or ``ACP Layer`` name roles in an example; they are
     kept as member names but never reported as missing skills.
+
+    Examples
+    --------
+    >>> looks_like_skill("kscale-kos"), looks_like_skill("Agent A")
+    (True, False)
     """
     n = normalize_name(name)
     return bool(_SKILL_ID.match(n)) and any(c.isalpha() for c in n)
 
 
 def group_kind(n_members: int) -> str:
+    """What a group of ``n_members`` is called in reports.
+
+    Examples
+    --------
+    >>> group_kind(3), group_kind(4), group_kind(7)
+    ('triad', 'quad', 'other')
+    """
     return {3: "triad", 4: "quad"}.get(n_members, "other")
 
 
@@ -142,6 +176,32 @@ class ParseProblem:
 
 
 @attrs.frozen
+class NameMatch:
+    """How a written name was resolved to a skill.
+
+    ``how`` is ``name`` (the directory name as written), ``alias`` (a ``name:`` or
+    ``**Skill Name**:`` the skill gives itself), ``case`` (the same but for case) or
+    ``spacing`` (the same but for case, hyphens, underscores and spaces).
+    """
+
+    written: str
+    skill: str
+    how: str = attrs.field(validator=attrs.validators.in_(("name", "alias", "case", "spacing")))
+
+    @property
+    def loose(self) -> bool:
+        """Whether a reader's leniency was needed (the finding then says so)."""
+        return self.how in ("case", "spacing")
+
+    @property
+    def note(self) -> str:
+        if not self.loose:
+            return ""
+        ignored = "case" if self.how == "case" else "case, hyphens and spaces"
+        return f"{_strip_markup(self.written)!r} read as {self.skill}, ignoring {ignored}"
+
+
+@attrs.frozen
 class SkillCorpus:
     """Everything ``load_skills`` read from one directory of skills."""
 
@@ -153,10 +213,18 @@ class SkillCorpus:
     edges: tuple[Edge, ...]
     problems: tuple[ParseProblem, ...]
 
+    _exact: dict = attrs.field(init=False, eq=False, repr=False)
     _aliases: dict = attrs.field(init=False, eq=False, repr=False)
+    _loose: dict = attrs.field(init=False, eq=False, repr=False)
     _by_group: dict = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        exact: dict[str, NameMatch] = {}
+        for s in self.skills:
+            exact.setdefault(s.name, NameMatch(s.name, s.name, "name"))
+        for s in self.skills:
+            for a in s.aliases:
+                exact.setdefault(_strip_markup(a), NameMatch(a, s.name, "alias"))
         aliases: dict[str, str] = {}
         # directory names first, so an alias never shadows another skill's own name
         for s in self.skills:
@@ -164,10 +232,16 @@ class SkillCorpus:
         for s in self.skills:
             for a in s.aliases:
                 aliases.setdefault(normalize_name(a), s.name)
+        loose: dict[str, set[str]] = {}
+        for key, skill in aliases.items():
+            loose.setdefault(name_key(key), set()).add(skill)
         by_group: dict[int, list[Member]] = {}
         for m in self.members:
             by_group.setdefault(m.group, []).append(m)
+        object.__setattr__(self, "_exact", exact)
         object.__setattr__(self, "_aliases", aliases)
+        # a key two skills share (foo-bar and foo_bar) resolves to neither
+        object.__setattr__(self, "_loose", {k: next(iter(v)) for k, v in loose.items() if len(v) == 1})
         object.__setattr__(self, "_by_group", {g: tuple(ms) for g, ms in by_group.items()})
 
     @property
@@ -175,10 +249,23 @@ class SkillCorpus:
         return tuple(s.name for s in self.skills)
 
     def resolve(self, name: str | None) -> str | None:
-        """The skill a written name refers to (by directory name or alias), or None."""
+        """The skill a written name refers to (see ``match``), or None."""
+        m = self.match(name)
+        return None if m is None else m.skill
+
+    def match(self, name: str | None) -> NameMatch | None:
+        """How a written name resolves, as a reader would: as written, then ignoring case,
+        then ignoring case, hyphens, underscores and spaces; None when it names no skill."""
         if name is None:
             return None
-        return self._aliases.get(normalize_name(name))
+        found = self._exact.get(_strip_markup(name))
+        if found is not None:
+            return NameMatch(name, found.skill, found.how)
+        skill = self._aliases.get(normalize_name(name))
+        if skill is not None:
+            return NameMatch(name, skill, "case")
+        skill = self._loose.get(name_key(name))
+        return None if skill is None else NameMatch(name, skill, "spacing")
 
     def members_of(self, group: int) -> tuple[Member, ...]:
         return self._by_group.get(group, ())

@@ -22,6 +22,7 @@ __all__ = [
     "PLUS",
     "parse_trit",
     "parse_trit_value",
+    "SYMBOLS",
     "trit_sum",
     "is_balanced",
     "balancing_trit",
@@ -124,11 +125,14 @@ _NAMES = {-1: "MINUS", 0: "ERGODIC", 1: "PLUS"}
 _ROLES = {-1: "Validator", 0: "Coordinator", 1: "Generator"}
 
 # Words SKILL.md authors use for each trit (lower case). The fixture corpus uses
-# Generator/Transformer/Absorber and Ergodic/Coordinator besides the canonical names.
+# Generator/Transformer/Absorber and Ergodic/Coordinator besides the canonical names;
+# corpora also write the circled operators ⊕ ⊙ ⊖ (SYMBOLS, shared with the claim parser).
+SYMBOLS = {"⊕": 1, "⊙": 0, "⊖": -1}
 _WORDS = {
-    "plus": 1, "generator": 1, "generative": 1, "generation": 1, "⊕": 1,
+    "plus": 1, "generator": 1, "generative": 1, "generation": 1,
     "ergodic": 0, "coordinator": 0, "coordination": 0, "transformer": 0, "neutral": 0,
-    "minus": -1, "validator": -1, "validation": -1, "verifier": -1, "absorber": -1, "⊖": -1,
+    "minus": -1, "validator": -1, "validation": -1, "verifier": -1, "absorber": -1,
+    **SYMBOLS,
 }
 _MINUS_SIGNS = "-\u2212\u2013"  # ASCII hyphen, unicode minus, en dash
 _NUMBER = re.compile(rf"^([+{_MINUS_SIGNS}]?)\s*([01])$")
@@ -138,6 +142,11 @@ def parse_trit(text: str) -> Trit:
     """Read one trit written as a number (``+1``, ``1``, ``-1``, ``−1``, ``0``) or a word.
 
     Only -1, 0 and +1 are accepted: ``2`` or ``3`` in a SKILL.md is a sum, not a trit.
+
+    Examples
+    --------
+    >>> parse_trit("−1"), parse_trit("PLUS"), parse_trit("⊙"), parse_trit("**Generator**")
+    (Trit(-1), Trit(+1), Trit(0), Trit(+1))
     """
     if not isinstance(text, str):
         raise SkillParseError(f"a trit is written as text, not {type(text).__name__} {text!r}")
@@ -153,10 +162,10 @@ def parse_trit(text: str) -> Trit:
 
 
 _VALUE = re.compile(
-    rf"""^[*`"']*(?P<tok>[+{_MINUS_SIGNS}]?[01](?![\d.])|[A-Za-z]+|⊕|⊖)[*`"']*"""
+    rf"""^[*`"']*(?P<tok>[+{_MINUS_SIGNS}]?[01](?![\d.])|[A-Za-z]+|[⊕⊙⊖])[*`"']*"""
     r"\s*(?:\((?P<note>[^)]*)\))?"
 )
-_NOTE_WORD = re.compile(rf"^\s*(?:[+{_MINUS_SIGNS}]?[01](?![\d.])|[A-Za-z]+|⊕|⊖)")
+_NOTE_WORD = re.compile(rf"^\s*(?:[+{_MINUS_SIGNS}]?[01](?![\d.])|[A-Za-z]+|[⊕⊙⊖])")
 
 
 def parse_trit_value(text: str) -> Trit:
@@ -165,6 +174,11 @@ def parse_trit_value(text: str) -> Trit:
     The first token is the trit; text after it is allowed. When a parenthesised note
     starts with a trit word or number (``(Generator - produces ...)``) it must agree with
     the first token: ``+1 (MINUS)`` is an error, not a guess.
+
+    Examples
+    --------
+    >>> parse_trit_value("+1 (PLUS)"), parse_trit_value("⊖ MINUS"), parse_trit_value("0 (Layer 4)")
+    (Trit(+1), Trit(-1), Trit(0))
     """
     m = _VALUE.match(text.strip())
     if not m:
@@ -184,7 +198,13 @@ def parse_trit_value(text: str) -> Trit:
 
 
 def trit_sum(trits: Iterable[Trit | int]) -> Trit:
-    """The GF(3) sum of ``trits`` (ints are reduced mod 3)."""
+    """The GF(3) sum of ``trits`` (ints are reduced mod 3).
+
+    Examples
+    --------
+    >>> trit_sum([PLUS, PLUS, MINUS]), trit_sum([1, 1])
+    (Trit(+1), Trit(-1))
+    """
     total = Trit(0)
     for t in trits:
         total = total + t
@@ -192,17 +212,37 @@ def trit_sum(trits: Iterable[Trit | int]) -> Trit:
 
 
 def is_balanced(trits: Iterable[Trit | int]) -> bool:
-    """True when the trits sum to 0 in GF(3); the empty group is balanced."""
+    """True when the trits sum to 0 in GF(3); the empty group is balanced.
+
+    Examples
+    --------
+    >>> is_balanced([MINUS, ERGODIC, PLUS]), is_balanced([PLUS, PLUS])
+    (True, False)
+    """
     return trit_sum(trits) == ERGODIC
 
 
 def balancing_trit(trits: Iterable[Trit | int]) -> Trit:
-    """The one trit that, added to ``trits``, makes the group balanced."""
+    """The one trit that, added to ``trits``, makes the group balanced.
+
+    Examples
+    --------
+    >>> balancing_trit([PLUS, PLUS])
+    Trit(+1)
+    >>> is_balanced([PLUS, PLUS, balancing_trit([PLUS, PLUS])])
+    True
+    """
     return -trit_sum(trits)
 
 
 def tensor(group_a: Iterable[Trit | int], group_b: Iterable[Trit | int]) -> tuple[Trit, ...]:
-    """The tensor ``a ⊗ b`` of two groups: their concatenation, as a tuple of Trits."""
+    """The tensor ``a ⊗ b`` of two groups: their concatenation, as a tuple of Trits.
+
+    Examples
+    --------
+    >>> tensor([PLUS, MINUS], [0])
+    (Trit(+1), Trit(-1), Trit(0))
+    """
     return tuple(t if isinstance(t, Trit) else Trit(t) for t in (*group_a, *group_b))
 
 
@@ -213,5 +253,10 @@ def conservation_holds(trits: Iterable[Trit | int]) -> bool:
     field addition) so that tests can check the two agree. The sim2real
     verification code should call this for its ``gf3_conservation`` verifier, and its
     tests can reuse ``tests/gf3/test_trit.py::test_conservation_rule_agrees_with_field_sum``.
+
+    Examples
+    --------
+    >>> conservation_holds([1, 1, 1]), conservation_holds([1, 0])
+    (True, False)
     """
     return sum(int(t) for t in trits) % 3 == 0
