@@ -18,8 +18,9 @@ $(STAMP): $(PY) pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/acset-s2r run
 
+# the suite, every notebook, and the Examples in the package's docstrings
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --nbmake tests notebooks
+	$(PY) -m pytest -n 2 --doctest-modules acset_s2r tests --nbmake notebooks
 
 # engine.py first (issue 2's figures), then every other bench/*.py; stop at the first failure.
 bench: $(STAMP)
