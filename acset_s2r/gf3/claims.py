@@ -99,7 +99,13 @@ class Claim:
 
 
 def clean_content(line: str) -> str:
-    """The text of a line without box drawing, list, quote and comment markers or emphasis."""
+    """The text of a line without box drawing, list, quote and comment markers or emphasis.
+
+    Examples
+    --------
+    >>> clean_content("- **a (+1)** ⊗ `b` (−1) │")
+    'a (+1) ⊗ b (-1)'
+    """
     s = line.strip().strip(_BOX).strip()
     s = _LEAD.sub("", s)
     s = s.replace("**", "").replace("`", "")
@@ -112,7 +118,18 @@ def has_term(content: str) -> bool:
 
 
 def ends_open(content: str) -> bool:
-    """A line whose chain continues on the next line (``a (+1) ⊗``)."""
+    """A line whose chain continues on the next line (``a (+1) ⊗``).
+
+    Examples
+    --------
+    >>> has_term("a (+1)"), has_term("a + 1")
+    (True, False)
+
+    Examples
+    --------
+    >>> ends_open("a (+1) ⊗"), ends_open("a (+1)")
+    (True, False)
+    """
     return has_term(content) and content.rstrip().endswith(("⊗", "→", "+"))
 
 
@@ -121,7 +138,18 @@ def starts_open(content: str) -> bool:
 
 
 def is_claim_candidate(content: str) -> bool:
-    """Whether a line reads as a balance claim and so must be parsed or reported."""
+    """Whether a line reads as a balance claim and so must be parsed or reported.
+
+    Examples
+    --------
+    >>> starts_open("⊗ b (-1) = 0 ✓")
+    True
+
+    Examples
+    --------
+    >>> is_claim_candidate("a (+1) ⊗ b (-1) = 0 ✓"), is_claim_candidate("a (+1) and b")
+    (True, False)
+    """
     if not _ANY_VERDICT.search(content):
         return False  # every rule below needs a relation, a mark or "needs"; most lines have none
     mark = any(c in content for c in _OK + _BAD)
@@ -139,7 +167,13 @@ def is_claim_candidate(content: str) -> bool:
 
 
 def is_balance_statement(content: str) -> bool:
-    """A termless ``sum ≡ 0 (mod 3)`` that claims balance for an adjacent listing, if any."""
+    """A termless ``sum ≡ 0 (mod 3)`` that claims balance for an adjacent listing, if any.
+
+    Examples
+    --------
+    >>> is_balance_statement("sum ≡ 0 (mod 3)")
+    True
+    """
     return bool(_BALANCE_STATEMENT.search(content)) and not has_term(content)
 
 
@@ -191,7 +225,14 @@ def _entry(m: re.Match) -> tuple[str, Trit] | None:
 
 
 def parse_claim(content: str) -> Claim:
-    """Parse a claim candidate (already cleaned); raise SkillParseError saying why not."""
+    """Parse a claim candidate (already cleaned); raise SkillParseError saying why not.
+
+    Examples
+    --------
+    >>> c = parse_claim("a (+1) ⊗ b (0) ⊗ c (+1) = 2 ✗")
+    >>> [t.name for t in c.terms], c.claimed_balanced, c.written_sum
+    (['a', 'b', 'c'], False, 2)
+    """
     ok = any(c in content for c in _OK)
     bad = any(c in content for c in _BAD) or "≠" in content or _needs(content)
     if ok and bad:
@@ -228,7 +269,13 @@ def parse_claim(content: str) -> Claim:
 
 
 def term_spans(content: str) -> list[tuple[int, int]]:
-    """Where the terms of a line are (used to give each term of a multi-line chain its line)."""
+    """Where the terms of a line are (used to give each term of a multi-line chain its line).
+
+    Examples
+    --------
+    >>> term_spans("a (+1) ⊗ b (-1)")
+    [(0, 6), (9, 15)]
+    """
     return [m.span() for m in _TERM.finditer(content)]
 
 

@@ -21,7 +21,19 @@ __all__ = ["skill_corpus_acset", "written_sums", "declared_sums"]
 
 
 def skill_corpus_acset(source: str | Path | SkillCorpus) -> ACSet:
-    """The corpus in ``source`` (a directory of ``*/SKILL.md`` or a loaded corpus) as an ACSet."""
+    """The corpus in ``source`` (a directory of ``*/SKILL.md`` or a loaded corpus) as an ACSet.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     for n, t in {"a": "**Trit**: +1\\n\\na (0) ⊗ b (+1) = 1 ✗\\n", "b": "**Trit**: +1\\n"}.items():
+    ...         pathlib.Path(d, n).mkdir()
+    ...         _ = pathlib.Path(d, n, "SKILL.md").write_text(t, encoding="utf-8")
+    ...     X = skill_corpus_acset(d)
+    >>> X.nparts("Skill"), X.nparts("Member"), X.subpart("skill_trit").tolist()
+    (2, 2, [1, 1])
+    """
     corpus = source if isinstance(source, SkillCorpus) else load_skills(source)
     X = ACSet(SchSkillBalance, **SKILL_BALANCE_TYPES)
     skill_id = {s.name: i for i, s in enumerate(corpus.skills)}
@@ -79,7 +91,19 @@ def _balanced(values: np.ndarray) -> np.ndarray:
 
 
 def written_sums(X: ACSet) -> np.ndarray:
-    """Per Group, the GF(3) sum of its members' written trits times their weights (-1, 0, +1)."""
+    """Per Group, the GF(3) sum of its members' written trits times their weights (-1, 0, +1).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     for n, t in {"a": "**Trit**: +1\\n\\na (0) ⊗ b (+1) = 1 ✗\\n", "b": "**Trit**: +1\\n"}.items():
+    ...         pathlib.Path(d, n).mkdir()
+    ...         _ = pathlib.Path(d, n, "SKILL.md").write_text(t, encoding="utf-8")
+    ...     X = skill_corpus_acset(d)
+    >>> written_sums(X).tolist()  # 0 + 1
+    [1]
+    """
     contrib = X.subpart("member_trit").astype(np.int64) * X.subpart("weight")
     return _balanced(np.bincount(X.subpart("member_group"), weights=contrib, minlength=X.nparts("Group"))
                      .astype(np.int64))
@@ -87,7 +111,19 @@ def written_sums(X: ACSet) -> np.ndarray:
 
 def declared_sums(X: ACSet) -> np.ndarray:
     """Per Group, the GF(3) sum when each member that resolves to a skill with a declared trit
-    takes that trit instead of the written one (weights kept)."""
+    takes that trit instead of the written one (weights kept).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     for n, t in {"a": "**Trit**: +1\\n\\na (0) ⊗ b (+1) = 1 ✗\\n", "b": "**Trit**: +1\\n"}.items():
+    ...         pathlib.Path(d, n).mkdir()
+    ...         _ = pathlib.Path(d, n, "SKILL.md").write_text(t, encoding="utf-8")
+    ...     X = skill_corpus_acset(d)
+    >>> declared_sums(X).tolist()  # a takes its declared +1: 1 + 1 = -1 in GF(3)
+    [-1]
+    """
     skill = X.subpart("member_skill")
     trit = X.subpart("member_trit").astype(np.int64).copy()
     resolved = skill >= 0

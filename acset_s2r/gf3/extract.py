@@ -51,7 +51,14 @@ class PresentBlock:
 
 
 def present_blocks_in_text(text: str, file: str = "SKILL.md") -> list[PresentBlock]:
-    """Every ``@present`` block of one file's text, parsed."""
+    """Every ``@present`` block of one file's text, parsed.
+
+    Examples
+    --------
+    >>> text = "```julia\\n@present SchG(FreeSchema) begin\\n  V::Ob\\nend\\n```\\n"
+    >>> [(b.line, b.name, b.valid) for b in present_blocks_in_text(text)]
+    [(2, 'SchG', True)]
+    """
     found = []
     for first, segment in text_segments(text):
         for start, block in present_blocks(segment):
@@ -80,7 +87,17 @@ def _reason(e: PresentSyntaxError) -> str:
 
 
 def extract_present_schemas(directory: str | Path) -> list[PresentBlock]:
-    """Every ``@present`` block in the ``*/SKILL.md`` files under ``directory``, in file order."""
+    """Every ``@present`` block in the ``*/SKILL.md`` files under ``directory``, in file order.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     pathlib.Path(d, "a").mkdir()
+    ...     _ = pathlib.Path(d, "a", "SKILL.md").write_text("@present S(FreeSchema) begin\\n  X::Ob\\nend\\n")
+    ...     [(b.file, b.name) for b in extract_present_schemas(d)]
+    [('a/SKILL.md', 'S')]
+    """
     root = Path(directory)
     out = []
     for path in skill_files(root):
@@ -94,6 +111,13 @@ def extract_main(directory: str | Path, stdout=None, stderr=None) -> int:
 
     Returns 0 when every block is a C-set schema (or there are none), 1 when some are not,
     2 when the directory cannot be read.
+
+    Examples
+    --------
+    >>> import io, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     extract_main(d, stdout=io.StringIO(), stderr=io.StringIO())
+    0
     """
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr

@@ -123,7 +123,17 @@ class ParsedSkill:
 
 
 def skill_files(directory: str | Path) -> list[Path]:
-    """Every ``*/SKILL.md`` under ``directory``, any case of the file name, sorted."""
+    """Every ``*/SKILL.md`` under ``directory``, any case of the file name, sorted.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     pathlib.Path(d, "a").mkdir()
+    ...     _ = pathlib.Path(d, "a", "skill.md").write_text("x")
+    ...     [p.name for p in skill_files(d)]
+    ['skill.md']
+    """
     root = Path(directory)
     if not root.is_dir():
         raise SkillParseError(f"skill directory {str(root)!r} does not exist or is not a directory")
@@ -138,6 +148,16 @@ def load_skills(directory: str | Path) -> SkillCorpus:
 
     Unreadable lines become ``problems``; only a missing directory raises
     ``SkillParseError``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     pathlib.Path(d, "a").mkdir()
+    ...     _ = pathlib.Path(d, "a", "SKILL.md").write_text("**Trit**: ⊕\\n", encoding="utf-8")
+    ...     corpus = load_skills(d)
+    >>> corpus.skill_names, corpus.declarations[0].trit
+    (('a',), Trit(+1))
     """
     root = Path(directory)
     parsed: list[ParsedSkill] = []
@@ -180,7 +200,14 @@ def _assemble(directory: str, parsed: list[ParsedSkill]) -> SkillCorpus:
 
 
 def parse_skill_text(text: str, skill: str, file: str | None = None) -> ParsedSkill:
-    """Parse the text of one SKILL.md belonging to ``skill``; ``file`` names it in records."""
+    """Parse the text of one SKILL.md belonging to ``skill``; ``file`` names it in records.
+
+    Examples
+    --------
+    >>> ps = parse_skill_text("---\\ntrit: -1\\n---\\n- ⊕ gay-mcp\\n- spi (⊖)\\n", "spi")
+    >>> [(d.form, int(d.trit)) for d in ps.declarations], [(m.name, int(m.trit)) for m in ps.members]
+    ([('frontmatter', -1)], [('gay-mcp', 1), ('spi', -1)])
+    """
     file = file if file is not None else f"{skill}/SKILL.md"
     lines = _scan(text)
     out = ParsedSkill(Skill(skill, file))
@@ -235,7 +262,13 @@ def _scan(text: str) -> list[_Line]:
 
 def text_segments(text: str) -> list[tuple[int, str]]:
     """The text split at code fences: each fenced block's body, and each stretch between
-    fences, with its first 1-based line. Lets a block finder stop at a closing fence."""
+    fences, with its first 1-based line. Lets a block finder stop at a closing fence.
+
+    Examples
+    --------
+    >>> text_segments("a\\n```\\nb\\n```\\nc")
+    [(1, 'a'), (3, 'b'), (5, 'c')]
+    """
     segments: list[tuple[int, list[str]]] = []
     key = object()
     for ln in _scan(text):
