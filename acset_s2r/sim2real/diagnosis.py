@@ -363,6 +363,157 @@ def _typical_lag(lags: np.ndarray) -> int:
     return int(np.sort(lags)[(len(lags) - 1) // 2])
 
 
+@attrs.frozen(eq=False)
+class _Policy:
+    """What the evidence is computed from: the real episodes, each sim stream's episodes, the
+    ensemble (parameters and models), and the scale of a one-step velocity change in sim."""
+
+    base: mujoco.MjModel
+    replay: _Replay
+    real: list[_Stream]
+    sims: list[list[_Stream]]
+    params: np.ndarray
+    names: tuple[str, ...]
+    members: list[mujoco.MjModel]
+    dscale: np.ndarray
+
+    @property
+    def sim_episodes(self) -> list[_Stream]:
+        return [e for s in self.sims for e in s]
+
+    def predict(self, episodes: list[_Stream], lag, models: list[mujoco.MjModel]) -> np.ndarray:
+        """(models, transitions, nv) next velocities replayed from each recorded state, scaled."""
+        nq, nv = self.base.nq, self.base.nv
+        x, u, _ = _transitions(episodes, lag)
+        n = len(x)
+        out = self.replay.step(
+            [m for m in models for _ in range(n)], np.tile(x, (len(models), 1)), np.tile(u, (len(models), 1))
+        )
+        return out[:, nq:].reshape(len(models), n, nv) / self.dscale
+
+    def next_velocity(self, episodes: list[_Stream]) -> np.ndarray:
+        return _transitions(episodes, 0)[2][:, self.base.nq:] / self.dscale
+
+
+def _read_policy(X: ACSet, policy: int) -> _Policy:
+    setup = read_setup(X)
+    task = get_task(setup.task_name)
+    base = task.load_model()
+    real, sims, params, names = _policy_data(X, policy, base, setup.parameters)
+    sim_episodes = [e for s in sims for e in s]
+    dv_sim = np.concatenate([np.diff(e.next_state[:, base.nq:], axis=0) for e in sim_episodes])
+    dscale = np.maximum(np.sqrt(np.mean(dv_sim**2, axis=0)), 1e-9)
+    members = [apply_parameters(base, names, p) for p in params]
+    return _Policy(base, _Replay(base, task.substeps), real, sims, params, names, members, dscale)
+
+
+@attrs.frozen
+class _ObservationEvidence:
+    observation_error: float
+    obs_variance_ratio: float
+    obs_whiteness: float
+
+
+def _observation_evidence(pol: _Policy) -> _ObservationEvidence:
+    """The sensor residual at the true state, real against sim."""
+    base = pol.base
+
+    def sensor_residual(s: _Stream) -> np.ndarray:
+        return s.obs[1:] - _sensors(base, s.next_state[:-1])
+
+    sim_episodes = pol.sim_episodes
+    sim_clean = np.concatenate([_sensors(base, e.next_state) for e in sim_episodes])
+    sig = np.maximum(sim_clean.std(axis=0), 1e-6)
+    r_real_episodes = [sensor_residual(e) / sig for e in pol.real]
+    r_real = np.concatenate(r_real_episodes)
+    r_sim = np.concatenate([sensor_residual(e) for e in sim_episodes]) / sig
+    p_real, p_sim = np.mean(r_real**2, axis=0), np.mean(r_sim**2, axis=0)
+    error = float(np.sqrt(np.mean(np.maximum(p_real - p_sim, 0.0))))
+    ratio = float(p_real.sum() / p_sim.sum()) if p_sim.sum() > 0 else (np.inf if p_real.sum() > 0 else 1.0)
+    return _ObservationEvidence(error, ratio, _lag1(r_real_episodes))
+
+
+@attrs.frozen(eq=False)
+class _LatencyEvidence:
+    real_lags: np.ndarray  # per real episode
+    sim_lags: list[np.ndarray]  # per sim stream, per episode
+    real_latency: int
+    sim_latency_low: int
+    sim_latency_high: int
+    latency_delta: float
+    latency_peak: float
+
+
+def _latency_evidence(pol: _Policy) -> _LatencyEvidence:
+    """The realised lag of the real episodes and of each sim stream."""
+    mean_model = apply_parameters(pol.base, pol.names, pol.params.mean(axis=0))
+    # the lag is the one whose commands, replayed, best reproduce the transitions; the
+    # cross-correlation peak (weak through contact) only says how clear the lag is
+    _, real_peaks = _latency(pol.replay, mean_model, pol.real)
+    real_lags = _replay_lags(pol.replay, mean_model, pol.real, pol.dscale)
+    real_lag = _typical_lag(real_lags)
+    peak = float(np.average(real_peaks, weights=[len(e.obs) - 1 for e in pol.real]))
+    sim_lags = [_replay_lags(pol.replay, m, s, pol.dscale) for m, s in zip(pol.members, pol.sims)]
+    lo, hi = min(_typical_lag(k) for k in sim_lags), max(_typical_lag(k) for k in sim_lags)
+    delta = float(real_lag - hi if real_lag > hi else (real_lag - lo if real_lag < lo else 0))
+    return _LatencyEvidence(real_lags, sim_lags, int(real_lag), int(lo), int(hi), delta, peak)
+
+
+def _band(v1: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Residual against the ensemble mean, and the ensemble's predictive std (floored)."""
+    mu = pred.mean(axis=0)
+    sd = pred.std(axis=0, ddof=1) if len(pred) > 1 else np.zeros_like(mu)
+    return v1 - mu, np.sqrt(sd**2 + SPREAD_FLOOR**2)
+
+
+def _nll(e: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    return 0.5 * np.sum((e / sd) ** 2 + np.log(2 * np.pi * sd**2), axis=1)
+
+
+@attrs.frozen(eq=False)
+class _DynamicsEvidence:
+    residual: np.ndarray  # real transitions' residual against the ensemble mean, scaled
+    dynamics_error: float
+    sim_dynamics_error: float
+    coverage: float
+    expected_coverage: float
+    vfe_past: float
+
+
+def _dynamics_evidence(pol: _Policy, lat: _LatencyEvidence) -> _DynamicsEvidence:
+    """Real transitions replayed through every member, against held-out members' own."""
+    # each episode replayed with its own realised lag
+    pred = pol.predict(pol.real, lat.real_lags, pol.members)
+    e_real, sd_real = _band(pol.next_velocity(pol.real), pred)
+    # held-out members over the same steps as the real stream: early steps (landing,
+    # transients) are harder to predict than the long-run ones
+    horizon = max(len(e.obs) for e in pol.real)
+    held_cov, held_err, held_nll = [], [], []
+    for i, s in enumerate(pol.sims):
+        others = [m for j, m in enumerate(pol.members) if j != i]
+        w = [_Stream(e.obs[:horizon], e.action[:horizon], e.next_state[:horizon]) for e in s]
+        e, sd = _band(pol.next_velocity(w), pol.predict(w, lat.sim_lags[i][: len(w)], others))
+        held_cov.append(np.abs(e) <= BAND_Z * sd)
+        held_err.append(e**2)
+        held_nll.append(_nll(e, sd))
+    return _DynamicsEvidence(
+        residual=e_real,
+        dynamics_error=float(np.sqrt(np.mean(e_real**2))),
+        sim_dynamics_error=float(np.sqrt(np.mean(np.concatenate(held_err)))),
+        coverage=float(np.mean(np.abs(e_real) <= BAND_Z * sd_real)),
+        expected_coverage=float(np.mean(np.concatenate(held_cov))),
+        vfe_past=float(np.mean(_nll(e_real, sd_real)) - np.mean(np.concatenate(held_nll))),
+    )
+
+
+def _future_gap(X: ACSet, policy: int) -> tuple[float, float]:
+    """(kl_gap, floor): the verdict's own gap when recorded, else measured as the verdict does."""
+    if np.isfinite(X.subpart(policy, "kl_gap")):
+        return float(X.subpart(policy, "kl_gap")), float(X.subpart(policy, "kl_floor"))
+    g = measure_gap(X, policy, rng=0)
+    return float(g.value), float(g.floor)
+
+
 def transfer_evidence(X: ACSet, policy: int) -> TransferEvidence:
     """Evidence for why ``policy`` did or did not transfer (see the module docstring).
 
@@ -374,123 +525,44 @@ def transfer_evidence(X: ACSet, policy: int) -> TransferEvidence:
     than MIN_STEPS, or widths that do not fit the task's model.
     """
     install_warning_handler()
-    setup = read_setup(X)
-    task = get_task(setup.task_name)
-    base = task.load_model()
-    real, sims, params, names = _policy_data(X, policy, base, setup.parameters)
-    rep = _Replay(base, task.substeps)
-    nq, nv = base.nq, base.nv
-    members = [apply_parameters(base, names, p) for p in params]
-    M = len(members)
-
-    # --- observation: sensor residual at the true state --------------------------------
-    def sensor_residual(s: _Stream) -> np.ndarray:
-        return s.obs[1:] - _sensors(base, s.next_state[:-1])
-
-    sim_episodes = [e for s in sims for e in s]
-    sim_clean = np.concatenate([_sensors(base, e.next_state) for e in sim_episodes])
-    sig = np.maximum(sim_clean.std(axis=0), 1e-6)
-    r_real_eps = [sensor_residual(e) / sig for e in real]
-    r_real = np.concatenate(r_real_eps)
-    r_sim = np.concatenate([sensor_residual(e) for e in sim_episodes]) / sig
-    p_real, p_sim = np.mean(r_real**2, axis=0), np.mean(r_sim**2, axis=0)
-    observation_error = float(np.sqrt(np.mean(np.maximum(p_real - p_sim, 0.0))))
-    ratio = float(p_real.sum() / p_sim.sum()) if p_sim.sum() > 0 else (np.inf if p_real.sum() > 0 else 1.0)
-
-    # --- latency: realised lag of real and of each sim stream --------------------------
-    mean_model = apply_parameters(base, names, params.mean(axis=0))
-    # the lag is the one whose commands, replayed, best reproduce the transitions; the
-    # cross-correlation peak (weak through contact) only says how clear the lag is
-    _, real_peaks = _latency(rep, mean_model, real)
-    dv_sim = np.concatenate([np.diff(e.next_state[:, nq:], axis=0) for e in sim_episodes])
-    dscale = np.maximum(np.sqrt(np.mean(dv_sim**2, axis=0)), 1e-9)
-    real_lags = _replay_lags(rep, mean_model, real, dscale)
-    real_lag = _typical_lag(real_lags)
-    peak = float(np.average(real_peaks, weights=[len(e.obs) - 1 for e in real]))
-    sim_lags = [_replay_lags(rep, m, s, dscale) for m, s in zip(members, sims)]
-    lo, hi = min(_typical_lag(k) for k in sim_lags), max(_typical_lag(k) for k in sim_lags)
-    delta = float(real_lag - hi if real_lag > hi else (real_lag - lo if real_lag < lo else 0))
-
-    # --- dynamics: replay through every member ------------------------------------------
-    def predictions(episodes: list[_Stream], lag, models: list[mujoco.MjModel]) -> np.ndarray:
-        x, u, _ = _transitions(episodes, lag)
-        n = len(x)
-        out = rep.step([m for m in models for _ in range(n)], np.tile(x, (len(models), 1)), np.tile(u, (len(models), 1)))
-        return out[:, nq:].reshape(len(models), n, nv) / dscale
-
-    def band_stats(v1: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mu = pred.mean(axis=0)
-        sd = pred.std(axis=0, ddof=1) if len(pred) > 1 else np.zeros_like(mu)
-        return v1 - mu, np.sqrt(sd**2 + SPREAD_FLOOR**2)
-
-    def nll(e, sd):
-        return 0.5 * np.sum((e / sd) ** 2 + np.log(2 * np.pi * sd**2), axis=1)
-
-    def next_velocity(episodes: list[_Stream]) -> np.ndarray:
-        return _transitions(episodes, 0)[2][:, nq:] / dscale
-
-    # each episode replayed with its own realised lag
-    pred = predictions(real, real_lags, members)
-    e_real, sd_real = band_stats(next_velocity(real), pred)
-    dynamics_error = float(np.sqrt(np.mean(e_real**2)))
-    coverage = float(np.mean(np.abs(e_real) <= BAND_Z * sd_real))
-
-    # held-out members over the same steps as the real stream: early steps (landing,
-    # transients) are harder to predict than the long-run ones
-    horizon = max(len(e.obs) for e in real)
-    held_cov, held_err, held_nll = [], [], []
-    for i, s in enumerate(sims):
-        others = [m for j, m in enumerate(members) if j != i]
-        w = [_Stream(e.obs[:horizon], e.action[:horizon], e.next_state[:horizon]) for e in s]
-        e, sd = band_stats(next_velocity(w), predictions(w, sim_lags[i][: len(w)], others))
-        held_cov.append(np.abs(e) <= BAND_Z * sd)
-        held_err.append(e**2)
-        held_nll.append(nll(e, sd))
-    expected = float(np.mean(np.concatenate(held_cov)))
-    sim_err = float(np.sqrt(np.mean(np.concatenate(held_err))))
-    vfe_past = float(np.mean(nll(e_real, sd_real)) - np.mean(np.concatenate(held_nll)))
-
-    # --- how much a physical parameter offset explains -------------------------------------
-    # transitions that make or break a contact or a joint limit are not smooth in the
-    # parameters, so the linearised fit uses only those that keep the constraint set
-    steady = np.concatenate([(g[:-1] == g[1:]) for g in (_constraint_signature(base, e.next_state) for e in real)])
-    episode = np.concatenate([np.full(len(e.obs) - 1, i) for i, e in enumerate(real)])
-    explained, fitted = _explained(base, names, params, real, real_lags, e_real, predictions, steady, episode)
-
-    # --- the future: KL on observation transitions, the verdict's own gap ------------------
-    if np.isfinite(X.subpart(policy, "kl_gap")):
-        kl_future, kl_floor = X.subpart(policy, "kl_gap"), X.subpart(policy, "kl_floor")
-    else:
-        g = measure_gap(X, policy, rng=0)
-        kl_future, kl_floor = g.value, g.floor
-
+    pol = _read_policy(X, policy)
+    obs = _observation_evidence(pol)
+    lat = _latency_evidence(pol)
+    dyn = _dynamics_evidence(pol, lat)
+    explained, fitted = _explained(pol, lat.real_lags, dyn.residual)
+    kl_future, kl_floor = _future_gap(X, policy)
     return TransferEvidence(
-        observation_error=observation_error,
-        obs_variance_ratio=ratio,
-        obs_whiteness=_lag1(r_real_eps),
-        real_latency=int(real_lag),
-        sim_latency_low=int(lo),
-        sim_latency_high=int(hi),
-        latency_delta=delta,
-        latency_peak=peak,
-        dynamics_error=dynamics_error,
-        sim_dynamics_error=sim_err,
+        observation_error=obs.observation_error,
+        obs_variance_ratio=obs.obs_variance_ratio,
+        obs_whiteness=obs.obs_whiteness,
+        real_latency=lat.real_latency,
+        sim_latency_low=lat.sim_latency_low,
+        sim_latency_high=lat.sim_latency_high,
+        latency_delta=lat.latency_delta,
+        latency_peak=lat.latency_peak,
+        dynamics_error=dyn.dynamics_error,
+        sim_dynamics_error=dyn.sim_dynamics_error,
         dynamics_explained=explained,
-        coverage=coverage,
-        expected_coverage=expected,
-        vfe_past=vfe_past,
-        kl_future=float(kl_future),
-        kl_floor=float(kl_floor),
-        n_steps=len(e_real),
+        coverage=dyn.coverage,
+        expected_coverage=dyn.expected_coverage,
+        vfe_past=dyn.vfe_past,
+        kl_future=kl_future,
+        kl_floor=kl_floor,
+        n_steps=len(dyn.residual),
         fitted_params=fitted,
     )
 
 
-def _explained(base, names, params, real, lag, e_real, predictions, steady, episode) -> tuple[float, dict[str, float]]:
+def _explained(pol: _Policy, lag, e_real: np.ndarray) -> tuple[float, dict[str, float]]:
     """Cross-validated share of the residual that a parameter offset δθ explains: e ≈ J δθ,
-    then one chord step, over the ``steady`` transitions (all of them if fewer than MIN_STEPS
+    then one chord step, over the steady transitions (all of them if fewer than MIN_STEPS
     are). The two folds are the first and second half of each episode; the held-out residual
     is a replay at the fitted parameters."""
+    base, names, params, real, predictions = pol.base, pol.names, pol.params, pol.real, pol.predict
+    # transitions that make or break a contact or a joint limit are not smooth in the
+    # parameters, so the linearised fit uses only those that keep the constraint set
+    steady = np.concatenate([(g[:-1] == g[1:]) for g in (_constraint_signature(base, e.next_state) for e in real)])
+    episode = np.concatenate([np.full(len(e.obs) - 1, i) for i, e in enumerate(real)])
     center = params.mean(axis=0)
     step = _DTHETA * np.maximum(np.abs(center), 1e-3)
     models = [apply_parameters(base, names, center)]
