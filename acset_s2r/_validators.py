@@ -9,7 +9,6 @@ SimulationError and an estimator setting EstimatorError.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
 from typing import Any
 
 from acset_s2r.errors import AcsetS2RError
@@ -52,16 +51,6 @@ def between(low: float, high: float, error: type[AcsetS2RError] = AcsetS2RError)
     def check(instance: Any, attribute: Any, value: Any) -> None:
         if not _number(value) or not low <= float(value) <= high:
             raise error(f"{_where(instance, attribute)} must be in [{low:g}, {high:g}], got {value!r}")
-
-    return check
-
-
-def one_of(choices: Collection[Any], error: type[AcsetS2RError] = AcsetS2RError):
-    """A validator: the value is one of ``choices``."""
-
-    def check(instance: Any, attribute: Any, value: Any) -> None:
-        if value not in choices:
-            raise error(f"{_where(instance, attribute)} must be one of {', '.join(map(repr, choices))}, got {value!r}")
 
     return check
 
