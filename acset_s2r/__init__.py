@@ -69,6 +69,7 @@ from acset_s2r.limits import (
     pushout,
     terminal,
 )
+from acset_s2r.literals import acset, acset_transformation, acset_transformations, parse_acset
 from acset_s2r.migration import SchemaFunctor, delta, pi, restrict, sigma
 from acset_s2r.paths import Converse, Path, check_equations, evaluate, relation
 from acset_s2r.present import parse_present
@@ -145,5 +146,6 @@ __all__ = [
     "pushout", "query", "read_json", "read_schema_json", "relation", "restrict", "schema_from_json",
     "schema_to_json", "sigma", "terminal", "to_dot", "to_mermaid", "violations", "write_json",
     "write_schema_json",
+    "acset", "acset_transformation", "acset_transformations", "parse_acset",
     *_SIM2REAL,
 ]
