@@ -71,6 +71,7 @@ from acset_s2r.limits import (
 )
 from acset_s2r.literals import acset, acset_transformation, acset_transformations, parse_acset
 from acset_s2r.migration import SchemaFunctor, delta, pi, restrict, sigma
+from acset_s2r.parquet import read_parquet, write_parquet
 from acset_s2r.paths import Converse, Path, check_equations, evaluate, relation
 from acset_s2r.present import parse_present
 from acset_s2r.query import Const, query
@@ -86,6 +87,7 @@ from acset_s2r.serialization import (
     write_json,
     write_schema_json,
 )
+from acset_s2r.sql import sql
 
 __version__ = "0.1.0"
 
@@ -143,9 +145,9 @@ __all__ = [
     "coproduct", "count_homomorphisms", "delta", "draw", "equalizer", "errors", "evaluate",
     "homomorphism", "homomorphisms", "identity", "initial", "is_balanced", "is_epic", "is_iso",
     "is_isomorphic", "is_monic", "load_skills", "parse_present", "pi", "product", "pullback",
-    "pushout", "query", "read_json", "read_schema_json", "relation", "restrict", "schema_from_json",
-    "schema_to_json", "sigma", "terminal", "to_dot", "to_mermaid", "violations", "write_json",
-    "write_schema_json",
+    "pushout", "query", "read_json", "read_parquet", "read_schema_json", "relation", "restrict", "schema_from_json",
+    "schema_to_json", "sigma", "sql", "terminal", "to_dot", "to_mermaid", "violations", "write_json",
+    "write_parquet", "write_schema_json",
     "acset", "acset_transformation", "acset_transformations", "parse_acset",
     *_SIM2REAL,
 ]

@@ -1,0 +1,515 @@
+"""ACSets as Parquet folders: one file per object, the schema beside them.
+
+A folder written by :func:`write_parquet` holds
+
+- ``schema.json``: the ACSets.jl schema JSON, with its ``name`` and an ``acset_s2r`` key
+  that records the format, the bound attribute types and the number of parts per object;
+- ``<Ob>.parquet`` per object: one row per part, an ``_id`` column (0-based part ids),
+  each hom out of ``Ob`` as ``int64`` ids (null = undefined), each attribute with its
+  Arrow type (``float64``, ``int64``, ``bool``, ``string``; a vector as a fixed-size list;
+  null = undefined). ``object`` attributes are JSON text, an attribute variable written
+  ``{"_var": k}`` as in the row JSON. The file's key-value metadata repeats the schema
+  document under ``acset_s2r``, so a lone file still says what it is.
+
+Numeric columns go to Arrow and back without a Python object per row; ``str`` and
+``object`` columns hold Python objects in the ACSet, so they are converted row by row.
+A float vector row is null when every component is NaN (what the row JSON writes as
+``null``); a partly NaN row is kept as it is.
+
+Reading checks every file against ``schema.json`` (tables, columns, Arrow types, row
+counts, ids, foreign keys, the metadata) before it builds anything, and names the file
+and column of the first disagreement. Writing goes to a temporary folder beside the
+target, which then replaces the target by renames: a failed write leaves it as it was.
+
+pyarrow is imported when a function needs it, so ``import acset_s2r`` stays light.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from acset_s2r.acset import ACSet, AttrSpec
+from acset_s2r.errors import AcsetS2RError, SerializationError
+from acset_s2r.serialization import AttrVar, schema_from_json, schema_to_json
+
+__all__ = ["PARQUET_FORMAT", "SCHEMA_FILE", "read_parquet", "write_parquet"]
+
+PARQUET_FORMAT = "acset_s2r.parquet/1"
+SCHEMA_FILE = "schema.json"
+ID = "_id"
+_META_KEY = b"acset_s2r"
+_JSON_ENCODING = {b"acset_s2r.encoding": b"json"}
+# object names become file names: keep them to what every filesystem accepts
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+
+
+# -- Arrow types ----------------------------------------------------------------------------
+def arrow_type(spec: AttrSpec):
+    """The Arrow type an attribute bound to ``spec`` is stored as."""
+    import pyarrow as pa
+
+    base = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}.get(spec.kind, pa.string())
+    return pa.list_(base, spec.width) if spec.width else base
+
+
+def _columns(X_schema, ob: str) -> list[str]:
+    return [h.name for h in X_schema.homs_out(ob)] + [a.name for a in X_schema.attrs_of(ob)]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, AttrVar):
+        return {"_var": value.k + 1}  # 1-based, as in ACSets.jl JSON
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(type(value).__name__)
+
+
+def _encode_object(value: Any, ob: str, name: str, row: int) -> str | None:
+    if value is None:
+        return None
+    bad = _unjsonable(value)
+    if bad is None:
+        try:
+            return json.dumps(value, default=_json_default, allow_nan=True)
+        except (TypeError, ValueError):
+            bad = value
+    raise SerializationError(
+        f"table {ob}, row {row}, column {name}: {bad!r} ({type(bad).__name__}) cannot be written as JSON"
+    )
+
+
+def _unjsonable(value: Any) -> Any:
+    """The first part of ``value`` JSON cannot hold; a dict counts, as it would read back as a variable."""
+    if isinstance(value, (list, tuple)):
+        for x in value:
+            bad = _unjsonable(x)
+            if bad is not None:
+                return bad
+        return None
+    if value is None or isinstance(value, (bool, int, float, str, AttrVar, np.bool_, np.integer, np.floating)):
+        return None
+    return value
+
+
+def _decode_object(text: str) -> Any:
+    value = json.loads(text)
+    if isinstance(value, dict):
+        return AttrVar(value["_var"] - 1)
+    return value
+
+
+def arrow_column(X: ACSet, name: str):
+    """The column of hom or attribute ``name`` as an Arrow array (numeric data not copied)."""
+    import pyarrow as pa
+
+    schema = X.schema
+    col = X.subpart(name)
+    if schema.is_hom(name):
+        return pa.array(col, type=pa.int64(), mask=col < 0)
+    spec: AttrSpec = X.types[schema.codom(name)]
+    if spec.kind == "str" and not _has_vars(col):
+        return pa.array(col, type=pa.string())
+    if spec.kind in ("str", "object"):
+        ob = schema.dom(name)
+        return pa.array([_encode_object(v, ob, name, i) for i, v in enumerate(col.tolist())], type=pa.string())
+    if spec.kind == "float":
+        nan = np.isnan(col)
+        null = nan.all(axis=1) if spec.width else nan
+    else:
+        null = ~X.is_defined(name)
+    if not spec.width:
+        return pa.array(col, type=arrow_type(spec), mask=null if null.any() else None)
+    values = pa.array(np.ascontiguousarray(col).ravel(), type=arrow_type(AttrSpec(spec.kind)))
+    mask = pa.array(null) if null.any() else None
+    return pa.FixedSizeListArray.from_arrays(values, spec.width, mask=mask)
+
+
+def _has_vars(col: np.ndarray) -> bool:
+    return AttrVar in set(map(type, col.tolist()))
+
+
+def _json_encoded(X: ACSet, name: str) -> bool:
+    """Object columns are JSON text, and str columns that hold attribute variables."""
+    if X.schema.is_hom(name):
+        return False
+    kind = X.types[X.schema.codom(name)].kind
+    return kind == "object" or (kind == "str" and _has_vars(X.subpart(name)))
+
+
+def nvars(X: ACSet, t: str) -> int:
+    """How many attribute variables AttrType ``t`` has (0 where the engine keeps none)."""
+    try:
+        return X.nparts(t)
+    except AcsetS2RError:
+        return 0
+
+
+def arrow_table(X: ACSet, ob: str):
+    """The parts of ``ob`` as an Arrow table: ``_id``, then its homs and attributes."""
+    import pyarrow as pa
+
+    names = _columns(X.schema, ob)
+    if ID in names:
+        raise SerializationError(f"table {ob}: a hom or attribute is named {ID}, the id column's name")
+    fields = [pa.field(ID, pa.int64(), nullable=False)]
+    arrays = [pa.array(X.parts(ob))]
+    for name in names:
+        arr = arrow_column(X, name)
+        fields.append(pa.field(name, arr.type, metadata=_JSON_ENCODING if _json_encoded(X, name) else None))
+        arrays.append(arr)
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+# -- the folder's document --------------------------------------------------------------------
+def _document(X: ACSet) -> dict:
+    return schema_to_json(X.schema) | {
+        "name": X.schema.name,
+        "acset_s2r": {
+            "format": PARQUET_FORMAT,
+            "types": {t: [spec.kind, spec.width] for t, spec in X.types.items()},
+            "nparts": {ob: X.nparts(ob) for ob in X.schema.obs},
+            "nvars": {t: nvars(X, t) for t in X.schema.attrtypes},
+        },
+    }
+
+
+def _read_document(folder: Path) -> tuple[Any, dict[str, AttrSpec], dict[str, int], dict]:
+    path = folder / SCHEMA_FILE
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SerializationError(f"{folder} is not an ACSet Parquet folder: it has no {SCHEMA_FILE}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise SerializationError(f"{path}: cannot read the schema: {err}") from None
+    try:
+        schema = schema_from_json(doc)
+        ours = doc["acset_s2r"]
+        if ours.get("format") != PARQUET_FORMAT:
+            raise ValueError(f"format is {ours.get('format')!r}, expected {PARQUET_FORMAT!r}")
+        specs = {}
+        for t in schema.attrtypes:
+            kind, width = ours["types"][t]
+            numeric = kind in ("float", "int", "bool")
+            if not (numeric or kind in ("str", "object")) or not (
+                width is None or (numeric and type(width) is int and width >= 1)
+            ):
+                raise ValueError(f"attribute type {t} has unknown storage {[kind, width]!r}")
+            specs[t] = AttrSpec(kind, width)
+        nparts = {ob: ours["nparts"][ob] for ob in schema.obs}
+        nparts |= {t: ours.get("nvars", {}).get(t, 0) for t in schema.attrtypes}
+        for ob, n in nparts.items():
+            if type(n) is not int or n < 0:
+                raise ValueError(f"nparts of {ob} is {n!r}, not a count")
+        extra = set(ours["types"]) - set(schema.attrtypes) or set(ours["nparts"]) - set(schema.obs)
+        if extra:
+            raise ValueError(f"{sorted(extra)} are not in the schema")
+    except (AcsetS2RError, KeyError, TypeError, ValueError, AttributeError) as err:
+        raise SerializationError(f"{path}: malformed ACSet schema document: {err}") from None
+    return schema, specs, nparts, doc
+
+
+# -- writing ----------------------------------------------------------------------------------
+def _write_options(table) -> dict:
+    """zstd; int64 leaves delta-encoded (ids, runs, links); float leaves byte-stream split."""
+    import pyarrow as pa
+
+    encoding, dictionary = {}, []
+    for field in table.schema:
+        t = field.type
+        leaf, path = (t.value_type, f"{field.name}.list.element") if pa.types.is_fixed_size_list(t) else (t, field.name)
+        if pa.types.is_int64(leaf):
+            encoding[path] = "DELTA_BINARY_PACKED"
+        elif pa.types.is_float64(leaf):
+            encoding[path] = "BYTE_STREAM_SPLIT"
+        else:
+            dictionary.append(path)
+    return {"compression": "zstd", "use_dictionary": dictionary, "column_encoding": encoding}
+
+
+def _is_ours(folder: Path) -> bool:
+    """An empty folder, or one this module wrote: the only folders a write may replace."""
+    if not any(folder.iterdir()):
+        return True
+    try:
+        doc = json.loads((folder / SCHEMA_FILE).read_text(encoding="utf-8"))
+        return doc["acset_s2r"]["format"] == PARQUET_FORMAT
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_parquet(X: ACSet, folder: str | os.PathLike) -> None:
+    """Write ``X`` to ``folder`` as one Parquet file per object and ``schema.json``.
+
+    The folder is replaced as a whole: the files are written to a temporary folder
+    beside it, which is then renamed into place. An existing folder is replaced only
+    if it is empty or was written by this function.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from acset_s2r import ACSet, SchWeightedGraph
+    >>> X = ACSet(SchWeightedGraph, Weight=float); _ = X.add_parts("V", 3)
+    >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, -1], weight=[0.5, 1.5])
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "graph"
+    >>> write_parquet(X, folder)
+    >>> sorted(p.name for p in folder.iterdir())
+    ['E.parquet', 'V.parquet', 'schema.json']
+    >>> read_parquet(folder) == X
+    True
+    """
+    import pyarrow.parquet as pq
+
+    for ob in X.schema.obs:
+        if not _SAFE_NAME.fullmatch(ob) or ob + ".parquet" == SCHEMA_FILE:
+            raise SerializationError(f"object {ob!r} cannot name a Parquet file; use letters, digits and _")
+    doc = _document(X)
+    text = json.dumps(doc, indent=1)
+    # every table is built before a file is touched: a value that cannot be written fails here
+    tables = {}
+    for ob in X.schema.obs:
+        t = arrow_table(X, ob)
+        tables[ob] = t.replace_schema_metadata({_META_KEY: json.dumps(doc | {"object": ob})})
+    target = Path(os.path.realpath(folder))
+    if target.exists() and not (target.is_dir() and _is_ours(target)):
+        raise SerializationError(
+            f"refusing to replace {folder}: it is not a folder written by write_parquet (or an empty one)"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    old = None
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes it 0700
+        for ob, t in tables.items():
+            path = tmp / f"{ob}.parquet"
+            pq.write_table(t, path, **_write_options(t))
+            _fsync(path)
+        (tmp / SCHEMA_FILE).write_text(text + "\n", encoding="utf-8")
+        _fsync(tmp / SCHEMA_FILE)
+        if target.exists():
+            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))
+            os.rename(target, old / "acset")
+        try:
+            os.rename(tmp, target)
+        except BaseException:
+            if old is not None:
+                os.rename(old / "acset", target)
+            raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not (old / "acset").exists():
+            shutil.rmtree(old, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# -- reading ----------------------------------------------------------------------------------
+def _same_type(got, want) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_string(want):
+        return pa.types.is_string(got) or pa.types.is_large_string(got)
+    return got == want
+
+
+def _open(path: Path):
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except FileNotFoundError:
+        raise SerializationError(f"{path}: missing table (the schema names this object)") from None
+    except Exception as err:  # pyarrow raises ArrowInvalid, OSError and others on a damaged file
+        raise SerializationError(f"{path}: not a readable Parquet file: {err}") from None
+
+
+def _check_file(path: Path, pf, ob: str, schema, specs, nparts, doc) -> None:
+    meta = pf.schema_arrow.metadata or {}
+    if _META_KEY in meta:
+        try:
+            own = json.loads(meta[_META_KEY])
+        except ValueError:
+            own = None
+        want = doc | {"object": ob}
+        if own != want:
+            raise SerializationError(
+                f"{path}: its metadata (key acset_s2r) disagrees with {SCHEMA_FILE} "
+                "(schema, attribute types or part counts differ)"
+            )
+    names = [ID] + _columns(schema, ob)
+    have = pf.schema_arrow.names
+    for name in names:
+        if name not in have:
+            raise SerializationError(f"{path}, column {name}: missing (the schema gives {ob} this column)")
+    for name in have:
+        if name not in names:
+            raise SerializationError(f"{path}, column {name}: not a hom or attribute of {ob} in {SCHEMA_FILE}")
+    import pyarrow as pa
+
+    for name in names:
+        got = pf.schema_arrow.field(name).type
+        if name == ID or schema.is_hom(name):
+            want, what = pa.int64(), "part ids"
+        else:
+            spec = specs[schema.codom(name)]
+            want, what = arrow_type(spec), f"{schema.codom(name)} bound to {spec}"
+        if not _same_type(got, want):
+            raise SerializationError(f"{path}, column {name}: type {got}, expected {want} ({what})")
+    rows = pf.metadata.num_rows
+    if rows != nparts[ob]:
+        raise SerializationError(f"{path}: {rows} rows, but {SCHEMA_FILE} says {ob} has {nparts[ob]} parts")
+
+
+def _one(col):
+    return col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+
+
+def _first_bad(ok: np.ndarray) -> int:
+    return int(np.flatnonzero(~ok)[0])
+
+
+def _read_table(path: Path, pf, ob: str, schema, specs, nparts) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    """Columns of one file as (values, defined) numpy arrays, every value checked."""
+    try:
+        table = pf.read()
+    except Exception as err:
+        raise SerializationError(f"{path}: cannot read its data: {err}") from None
+    n = nparts[ob]
+    ids = _one(table.column(ID))
+    if ids.null_count or not np.array_equal(ids.to_numpy(), np.arange(n)):
+        raise SerializationError(f"{path}, column {ID}: the ids must be 0..{n - 1} in order")
+    out = {}
+    for name in _columns(schema, ob):
+        arr = _one(table.column(name))
+        if schema.is_hom(name):
+            vals = arr.fill_null(-1).to_numpy() if arr.null_count else arr.to_numpy()
+            m = nparts[schema.codom(name)]
+            ok = (vals >= 0) & (vals < m) | (vals == -1) & ~arr.is_valid().to_numpy(zero_copy_only=False)
+            if not ok.all():
+                i = _first_bad(ok)
+                raise SerializationError(
+                    f"{path}, column {name}, row {i}: {int(vals[i])} is not a part of {schema.codom(name)} "
+                    f"(0..{m - 1}, or null for undefined)"
+                )
+            out[name] = (vals, None)
+            continue
+        spec = specs[schema.codom(name)]
+        meta = table.schema.field(name).metadata or {}
+        as_json = spec.kind == "object" or meta.get(b"acset_s2r.encoding") == b"json"
+        try:
+            out[name] = _attr_numpy(arr, spec, n, as_json)
+        except (ValueError, KeyError, TypeError) as err:
+            raise SerializationError(f"{path}, column {name}: cannot read a value: {err}") from None
+    return out
+
+
+def _attr_numpy(arr, spec: AttrSpec, n: int, as_json: bool) -> tuple[Any, np.ndarray | None]:
+    if spec.kind == "str" and not as_json:
+        return arr.to_numpy(zero_copy_only=False), None
+    if spec.kind in ("str", "object"):
+        return [None if s is None else _decode_object(s) for s in arr.to_pylist()], None
+    null = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else None
+    if spec.width:
+        values = arr.values.slice(arr.offset * spec.width, n * spec.width)
+        if values.null_count:
+            # Parquet gives a null row null components; a null inside a defined row is an error
+            inner = values.is_null().to_numpy(zero_copy_only=False).reshape(n, spec.width)
+            if null is None or inner[~null].any():
+                raise ValueError("a defined vector has a null component")
+            values = values.fill_null(spec.fill)
+        flat = values.to_numpy(zero_copy_only=False).reshape(n, spec.width)
+    else:
+        flat = arr.fill_null(spec.fill).to_numpy(zero_copy_only=False) if null is not None else arr.to_numpy(
+            zero_copy_only=False
+        )
+    if null is not None and spec.kind == "float" and spec.width:
+        flat = np.where(null[:, None], np.nan, flat)
+    return flat, (None if null is None or spec.kind == "float" else ~null)
+
+
+def read_parquet(folder: str | os.PathLike) -> ACSet:
+    """Read a folder written by :func:`write_parquet`; the schema and types come from it.
+
+    Raises :class:`~acset_s2r.errors.SerializationError`, naming the file and column,
+    when a table is missing or extra, a file is damaged, or a column's name, type,
+    length or values disagree with ``schema.json``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from acset_s2r import ACSet, SchWeightedGraph
+    >>> X = ACSet(SchWeightedGraph, Weight=(float, 2)); _ = X.add_parts("V", 2)
+    >>> _ = X.add_parts("E", 1, src=[0], tgt=[1], weight=[[0.5, 1.0]])
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "g"
+    >>> write_parquet(X, folder)
+    >>> Y = read_parquet(folder)
+    >>> Y.types["Weight"], Y.subpart("weight")
+    (AttrSpec(kind='float', width=2), array([[0.5, 1. ]]))
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SerializationError(f"{folder} is not a folder")
+    schema, specs, nparts, doc = _read_document(folder)
+    expected = {f"{ob}.parquet" for ob in schema.obs}
+    for p in sorted(folder.glob("*.parquet")):
+        if p.name not in expected:
+            raise SerializationError(f"{p}: not an object of {schema.name} in {SCHEMA_FILE}")
+    files = {}
+    for ob in schema.obs:
+        path = folder / f"{ob}.parquet"
+        pf = _open(path)
+        _check_file(path, pf, ob, schema, specs, nparts, doc)
+        files[ob] = (path, pf)
+    cols: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    for ob, (path, pf) in files.items():
+        cols |= _read_table(path, pf, ob, schema, specs, nparts)
+    # every value is checked: from here on a failure is our bug, not the folder's
+    X = ACSet(schema, **specs)
+    for t in schema.attrtypes:
+        if nparts[t]:
+            X.add_parts(t, nparts[t])
+    later = []
+    for ob in schema.obs:
+        now = {}
+        for name in _columns(schema, ob):
+            if schema.is_hom(name) and schema.codom(name) != ob and X.nparts(schema.codom(name)) != nparts[
+                schema.codom(name)
+            ]:
+                later.append(name)
+            else:
+                now[name] = cols[name][0]
+        try:
+            X.add_parts(ob, nparts[ob], **now)
+        except AcsetS2RError as err:  # a value the checks above cannot see, such as a dangling variable
+            raise SerializationError(f"{files[ob][0]}: {err}") from None
+    for name in later:
+        X.set_subpart(X.parts(schema.dom(name)), name, cols[name][0])
+    for name, (_, defined) in cols.items():
+        if defined is not None and not defined.all():
+            X.clear_subpart(np.flatnonzero(~defined), name)
+    return X
+
+
+def parquet_schema(folder: str | os.PathLike) -> tuple[Any, dict[str, AttrSpec], Mapping[str, int]]:
+    """(schema, attribute types, part counts) of a Parquet folder, from its ``schema.json`` only."""
+    schema, specs, nparts, _ = _read_document(Path(folder))
+    return schema, specs, nparts

@@ -1,0 +1,256 @@
+"""ACSets in Parquet folders: round trips, the layout other readers see, bad folders refused."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from acset_s2r import ACSet, catalog
+from acset_s2r.errors import SerializationError
+from acset_s2r.parquet import SCHEMA_FILE, read_parquet, write_parquet
+from acset_s2r.serialization import AttrVar, read_json, read_schema_json
+from acset_s2r.strategies import acsets, schemas_and_acsets
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "catlab"
+INSTANCE_FIXTURES = {"algebraicpetri__sir.json": catalog.SchLabelledPetriNet, "algebraicpetri__cycle_2.json": catalog.SchGraph}
+SCHEMA_FIXTURES = ["py_acsets__catlab_PetriNet.json", "py_acsets__catlab_LabelledPetriNet.json"]
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def siblings(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.parent.iterdir())
+
+
+def weighted() -> ACSet:
+    X = ACSet(catalog.SchWeightedGraph, Weight=float)
+    X.add_parts("V", 3)
+    X.add_parts("E", 3, src=[0, 1, -1], tgt=[1, 2, 0], weight=[0.5, None, 2.0])
+    return X
+
+
+@pytest.mark.parametrize("name", sorted(INSTANCE_FIXTURES))
+def test_instance_fixture_round_trips(name, tmp_path):
+    X = read_json(FIXTURES / name, INSTANCE_FIXTURES[name])
+    write_parquet(X, tmp_path / "x")
+    Y = read_parquet(tmp_path / "x")
+    assert Y == X and Y.types == X.types and Y.schema == X.schema
+
+
+@pytest.mark.parametrize("name", SCHEMA_FIXTURES)
+@given(data=st.data())
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_schema_fixture_instances_round_trip(name, data, tmp_path):
+    schema = read_schema_json(FIXTURES / name)
+    X = data.draw(acsets(schema))
+    write_parquet(X, tmp_path / "x")
+    Y = read_parquet(tmp_path / "x")
+    assert Y == X and Y.types == X.types and Y.schema == schema
+
+
+@SETTINGS
+@given(pair=schemas_and_acsets())
+def test_random_instances_round_trip(pair, tmp_path):
+    _, X = pair
+    folder = tmp_path / "x"
+    write_parquet(X, folder)  # written over the last example's folder: replacing is exercised too
+    Y = read_parquet(folder)
+    assert Y == X and Y.types == X.types and Y.schema == X.schema
+    for name in X.schema.attr_names:
+        np.testing.assert_array_equal(Y.is_defined(name), X.is_defined(name))
+
+
+def test_the_layout_other_readers_see(tmp_path):
+    X = ACSet(catalog.SchWeightedGraph.extend("S", attrtypes=["Tag"], attrs=[("tag", "V", "Tag")]),
+              Weight=(float, 2), Tag=object)
+    X.add_parts("Tag", 3)
+    X.add_parts("V", 3, tag=[AttrVar(2), "a", None])
+    X.add_parts("E", 2, src=[0, -1], tgt=[1, 2], weight=[[0.5, 1.0], [np.nan, np.nan]])
+    write_parquet(X, tmp_path / "x")
+    e = pq.read_table(tmp_path / "x" / "E.parquet")
+    assert e.column_names == ["_id", "src", "tgt", "weight"]
+    assert e.schema.field("weight").type == pa.list_(pa.float64(), 2)
+    assert e.column("src").to_pylist() == [0, None]  # undefined hom: null
+    assert e.column("weight").to_pylist() == [[0.5, 1.0], None]  # every component NaN: undefined
+    v = pq.read_table(tmp_path / "x" / "V.parquet")
+    assert v.column("tag").to_pylist() == ['{"_var": 3}', '"a"', None]  # 1-based, as ACSets.jl writes
+    doc = json.loads((tmp_path / "x" / SCHEMA_FILE).read_text())
+    assert doc["Ob"] == [{"name": "V"}, {"name": "E"}] and doc["acset_s2r"]["types"]["Weight"] == ["float", 2]
+    assert doc["acset_s2r"]["nvars"] == {"Weight": 0, "Tag": 3}
+    meta = json.loads(pq.read_schema(tmp_path / "x" / "E.parquet").metadata[b"acset_s2r"])
+    assert meta["object"] == "E" and meta["Hom"] == doc["Hom"]
+    assert read_parquet(tmp_path / "x") == X
+
+
+def test_large_numeric_columns_come_back_exactly(tmp_path):
+    rng = np.random.default_rng(0)
+    X = ACSet(catalog.SchWeightedGraph, Weight=(float, 5))
+    X.add_parts("V", 1000)
+    w = rng.normal(size=(50_000, 5))
+    w[7, 2] = np.nan  # a partly undefined vector is kept as it is
+    X.add_parts("E", 50_000, src=rng.integers(-1, 1000, 50_000), tgt=rng.integers(0, 1000, 50_000), weight=w)
+    write_parquet(X, tmp_path / "x")
+    Y = read_parquet(tmp_path / "x")
+    assert Y == X
+    np.testing.assert_array_equal(Y.subpart("weight"), w)
+
+
+# -- writes are atomic --------------------------------------------------------------------------
+def test_a_failed_write_leaves_the_folder_as_it_was(tmp_path):
+    folder = tmp_path / "x"
+    write_parquet(weighted(), folder)
+    before = snapshot(folder)
+    bad = ACSet(catalog.SchWeightedGraph, Weight=object)
+    bad.add_parts("V", 1)
+    bad.add_parts("E", 2, src=0, tgt=0, weight=[1, {1, 2}])
+    with pytest.raises(SerializationError, match=r"table E, row 1, column weight"):
+        write_parquet(bad, folder)
+    assert snapshot(folder) == before and siblings(folder) == ["x"]
+
+
+def test_a_folder_that_is_not_ours_is_not_replaced(tmp_path):
+    folder = tmp_path / "x"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(SerializationError, match="refusing to replace"):
+        write_parquet(weighted(), folder)
+    assert snapshot(folder) == {"notes.txt": b"mine"}
+    (tmp_path / "f").write_text("a file")
+    with pytest.raises(SerializationError, match="refusing to replace"):
+        write_parquet(weighted(), tmp_path / "f")
+
+
+def test_replacing_a_folder_leaves_nothing_behind(tmp_path):
+    folder = tmp_path / "x"
+    write_parquet(weighted(), folder)
+    Y = ACSet(catalog.SchGraph)
+    Y.add_parts("V", 2)
+    write_parquet(Y, folder)
+    assert read_parquet(folder) == Y
+    assert sorted(p.name for p in folder.iterdir()) == ["E.parquet", "V.parquet", SCHEMA_FILE]
+    assert siblings(folder) == ["x"]
+
+
+# -- bad folders are refused, naming file and column ---------------------------------------------------
+@pytest.fixture
+def written(tmp_path):
+    folder = tmp_path / "x"
+    write_parquet(weighted(), folder)
+    return folder
+
+
+def rewrite(path: Path, table: pa.Table) -> None:
+    pq.write_table(table.replace_schema_metadata(pq.read_schema(path).metadata), path)
+
+
+def test_a_truncated_file(written):
+    path = written / "E.parquet"
+    path.write_bytes(path.read_bytes()[: os.path.getsize(path) // 2])
+    with pytest.raises(SerializationError, match=r"E\.parquet: not a readable Parquet file"):
+        read_parquet(written)
+
+
+def test_a_missing_table(written):
+    (written / "V.parquet").unlink()
+    with pytest.raises(SerializationError, match=r"V\.parquet: missing table"):
+        read_parquet(written)
+
+
+def test_an_extra_table(written):
+    (written / "W.parquet").write_bytes((written / "V.parquet").read_bytes())
+    with pytest.raises(SerializationError, match=r"W\.parquet: not an object"):
+        read_parquet(written)
+
+
+def test_a_missing_schema_file(written):
+    (written / SCHEMA_FILE).unlink()
+    with pytest.raises(SerializationError, match="has no schema.json"):
+        read_parquet(written)
+
+
+def test_a_column_of_the_wrong_type(written):
+    path = written / "E.parquet"
+    t = pq.read_table(path)
+    i = t.column_names.index("weight")
+    rewrite(path, t.set_column(i, "weight", pa.array(["a", None, "b"])))
+    with pytest.raises(SerializationError, match=r"E\.parquet, column weight: type string, expected double"):
+        read_parquet(written)
+
+
+def test_a_missing_and_an_extra_column(written):
+    path = written / "E.parquet"
+    t = pq.read_table(path)
+    rewrite(path, t.drop_columns(["tgt"]))
+    with pytest.raises(SerializationError, match=r"E\.parquet, column tgt: missing"):
+        read_parquet(written)
+    rewrite(path, t.append_column("extra", pa.array([1, 2, 3])))
+    with pytest.raises(SerializationError, match=r"E\.parquet, column extra: not a hom or attribute"):
+        read_parquet(written)
+
+
+def test_a_dangling_foreign_key(written):
+    path = written / "E.parquet"
+    t = pq.read_table(path)
+    rewrite(path, t.set_column(t.column_names.index("tgt"), "tgt", pa.array([1, 2, 3])))
+    with pytest.raises(SerializationError, match=r"E\.parquet, column tgt, row 2: 3 is not a part of V"):
+        read_parquet(written)
+
+
+def test_a_schema_file_that_disagrees(written):
+    doc = json.loads((written / SCHEMA_FILE).read_text())
+    doc["Hom"] = [h for h in doc["Hom"] if h["name"] != "tgt"]
+    (written / SCHEMA_FILE).write_text(json.dumps(doc))
+    with pytest.raises(SerializationError, match=r"V\.parquet: its metadata \(key acset_s2r\) disagrees"):
+        read_parquet(written)
+    doc["acset_s2r"]["nparts"]["E"] = 4
+    (written / SCHEMA_FILE).write_text(json.dumps(doc))
+    with pytest.raises(SerializationError, match=r"schema\.json"):
+        read_parquet(written)
+
+
+def test_files_without_our_metadata_are_checked_column_by_column(written):
+    for name in ("V", "E"):
+        path = written / f"{name}.parquet"
+        pq.write_table(pq.read_table(path).replace_schema_metadata(None), path)
+    assert read_parquet(written) == weighted()
+    doc = json.loads((written / SCHEMA_FILE).read_text())
+    doc["acset_s2r"]["types"]["Weight"] = ["int", None]
+    (written / SCHEMA_FILE).write_text(json.dumps(doc))
+    with pytest.raises(SerializationError, match=r"E\.parquet, column weight: type double, expected int64"):
+        read_parquet(written)
+
+
+def test_a_malformed_schema_file(written):
+    (written / SCHEMA_FILE).write_text("{not json")
+    with pytest.raises(SerializationError, match=r"schema\.json: cannot read the schema"):
+        read_parquet(written)
+    (written / SCHEMA_FILE).write_text(json.dumps({"Ob": [], "Hom": []}))
+    with pytest.raises(SerializationError, match="malformed ACSet schema document"):
+        read_parquet(written)
+
+
+def test_not_a_folder(tmp_path):
+    with pytest.raises(SerializationError, match="is not a folder"):
+        read_parquet(tmp_path / "nothing")
+
+
+def test_a_str_column_holding_variables_reads_back(tmp_path):
+    X = ACSet(catalog.SchLabelledPetriNet, Name=str)
+    X.add_parts("Name", 2)
+    X.add_parts("S", 3, sname=["S", AttrVar(1), None])
+    write_parquet(X, tmp_path / "x")
+    assert read_parquet(tmp_path / "x") == X
+    plain = ACSet(catalog.SchLabelledPetriNet, Name=str)
+    plain.add_parts("T", 2, tname=["inf", None])
+    write_parquet(plain, tmp_path / "y")
+    assert pq.read_table(tmp_path / "y" / "T.parquet").column("tname").to_pylist() == ["inf", None]  # plain text
+    assert read_parquet(tmp_path / "y") == plain
