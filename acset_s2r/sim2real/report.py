@@ -129,7 +129,7 @@ def report_text(
         + ("holds for every policy" if not bad else "; ".join(map(str, bad))),
     ]
     if out_dir is not None:
-        lines.append(f"wrote {out_dir}/experiment.json, summary.json and PNG plots")
+        lines.append(f"wrote {out_dir}/acset/ (Parquet and schema.json), summary.json and PNG plots")
     return "\n".join(lines)
 
 
@@ -144,11 +144,18 @@ def save_experiment(
     outcomes: dict[str, PolicyOutcome],
     train_curves: dict[str, np.ndarray],
     out_dir,
+    *,
+    json: bool = False,
 ) -> None:
-    """experiment.json (ACSets.jl JSON), summary.json (config, gaps, outcomes) and the plots."""
+    """acset/ (Parquet and schema), experiment.json (ACSets.jl row JSON) only with ``json``,
+    summary.json (config, gaps, outcomes) and the plots."""
+    from json import dumps  # the keyword json hides the module here
+
+    from acset_s2r.sim2real.store import write_experiment
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(X, out_dir / "experiment.json")
+    write_experiment(X, out_dir, json=json)
     summary = {
         "config": attrs.asdict(config, value_serializer=lambda _, __, v: _plain(v)),
         "gaps": {k: attrs.asdict(v) for k, v in gaps.items()},
@@ -158,7 +165,7 @@ def save_experiment(
             for k, o in outcomes.items()
         },
     }
-    atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2, default=repr))
+    atomic_write_text(out_dir / "summary.json", dumps(summary, indent=2, default=repr))
     verdicts = read_verdicts(X, config.measure)
     plots.plot_observations(X, out_dir / "observations.png", list(read_setup(X).channels))
     plots.plot_returns(X, out_dir / "returns.png", {k: o.real_returns for k, o in outcomes.items()})

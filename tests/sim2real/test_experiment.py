@@ -22,6 +22,8 @@ from acset_s2r.sim2real.diagnosis import diagnose_transfer_failure, transfer_evi
 from acset_s2r.sim2real.kl import transition_pairs
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import make_real_plant
+from acset_s2r.sim2real.report import save_experiment
+from acset_s2r.sim2real.store import read_experiment
 from acset_s2r.sim2real.tasks import get_task
 from acset_s2r.sim2real.schema import SchSim2RealTrajectory
 
@@ -112,11 +114,20 @@ def test_kl_gap_stored_and_seed_constraint_holds(small_run):
 
 def test_files_round_trip_and_plots_exist(small_run):
     out = small_run.out_dir
-    back = read_json(out / "experiment.json", SchSim2RealTrajectory, **dict(small_run.acset.types))
-    assert back == small_run.acset
+    back = read_experiment(out)  # Parquet by default: schema and types come with it
+    assert back == small_run.acset and back.types == small_run.acset.types
+    assert not (out / "experiment.json").exists()
     for png in ("observations.png", "returns.png", "training.png", "kl_gap.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "kl_gap" in small_run.report()
+
+
+def test_the_row_json_is_written_when_asked_and_reads_back_equal(small_run, tmp_path):
+    r = small_run
+    save_experiment(r.acset, SMALL, r.gaps, r.outcomes, r.train_curves, tmp_path, json=True)
+    back = read_json(tmp_path / "experiment.json", SchSim2RealTrajectory, **dict(r.acset.types))
+    assert back == r.acset
+    assert read_experiment(tmp_path) == r.acset  # the Parquet folder is written beside it
 
 
 def test_outcomes_match_the_acset_and_the_report_says_why(small_run):
@@ -161,9 +172,9 @@ def test_no_transition_crosses_an_episode_boundary(small_run):
         np.testing.assert_array_equal(pairs, expect)
 
 
-def test_kl_gap_reads_back_from_the_saved_json(small_run):
+def test_kl_gap_reads_back_from_the_saved_run(small_run):
     X = small_run.acset
-    back = read_json(small_run.out_dir / "experiment.json", SchSim2RealTrajectory, **dict(X.types))
+    back = read_experiment(small_run.out_dir)
     np.testing.assert_array_equal(back.subpart("kl_gap"), X.subpart("kl_gap"))
     for p, name in enumerate(X.subpart("policy_name")):
         again = measure_gap(back, p, np.random.default_rng(11))
@@ -303,9 +314,9 @@ def test_the_experiment_describes_itself(small_run):
     assert setup.control_dt == pytest.approx(base.opt.timestep * get_task(SMALL.model).substeps)
 
 
-def test_diagnosis_from_the_saved_json_needs_no_side_information(small_run):
+def test_diagnosis_from_the_saved_run_needs_no_side_information(small_run):
     X = small_run.acset
-    back = read_json(small_run.out_dir / "experiment.json", SchSim2RealTrajectory, **dict(X.types))
+    back = read_experiment(small_run.out_dir)
     p = int(np.argmax(X.subpart("real_return")))
     a, b = diagnose_transfer_failure(X, p), diagnose_transfer_failure(back, p)
     assert a.cause == b.cause and a.flagged == b.flagged
