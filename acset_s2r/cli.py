@@ -126,7 +126,8 @@ _RUN_SETTINGS = {
     "steps": ("training", "steps"),
     "iterations": ("training", "iterations"),
     "population": ("training", "population"),
-    "epsilon": ("measure", "epsilon"),
+    "alpha": ("measure", "alpha"),
+    "n_null": ("measure", "n_null"),
 }
 
 
@@ -144,8 +145,10 @@ def _add_run_settings(run: argparse.ArgumentParser) -> None:
     run.add_argument("--iterations", type=_count(1), default=None, help=f"CEM generations per policy ({default('training', 'iterations')})")
     run.add_argument("--population", type=_count(2), default=None, help=f"CEM samples per generation ({default('training', 'population')})")
     run.add_argument("--real-episodes", type=_count(1), default=None, help=f"episodes on the real plant per policy ({default('real', 'episodes')})")
-    run.add_argument("--epsilon", type=_positive_float, default=None,
-                     help=f"transfer margin ε on kl_gap above its floor, nats ({default('measure', 'epsilon')})")
+    run.add_argument("--alpha", type=_fraction, default=None,
+                     help=f"level of the transfer test: a policy did not transfer when p < alpha ({default('measure', 'alpha')})")
+    run.add_argument("--n-null", type=_count(1), default=None,
+                     help=f"plants drawn from each policy's own randomisation to calibrate the test ({default('measure', 'n_null')})")
     run.add_argument("--seed", type=_count(0), default=0, help="seed of everything, an integer >= 0 (default 0)")
 
 

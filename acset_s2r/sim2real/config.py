@@ -14,8 +14,8 @@ with no config and the notebooks all start from it, and override with :meth:`Exp
 Examples
 --------
 >>> cfg = default_config("cartpole")
->>> cfg.sim.n_sim, cfg.real.latency, cfg.measure.epsilon
-(8, 8, 1.0)
+>>> cfg.sim.n_sim, cfg.real.latency, cfg.measure.alpha
+(8, 8, 0.05)
 >>> small = cfg.evolve(seed=3, sim={"n_sim": 4}, training={"steps": 80})
 >>> small.seed, small.sim.n_sim, small.training.steps, small.real.latency
 (3, 4, 80, 8)
@@ -39,16 +39,13 @@ from acset_s2r.sim2real.presets import (
 from acset_s2r.sim2real.randomization import RandomizationConfig
 from acset_s2r.sim2real.tasks import TASKS, get_task
 
-DEFAULT_EPSILON = 1.0
-"""Transfer margin ε in nats: transfer(π) = π when kl_gap < ε + floor, the floor being the
-same estimator on part of the sim envs against the rest. The floor is not near 0: on the
-default cartpole run it is 0.3–1.6 nats with all 8 real episodes pooled (the split puts 4
-envs on each side) and was 2–5 nats when one real episode was recorded (1 env against 7),
-so it measures the spread between randomised envs as much as sampling noise. ε = 1 nat is
-a margin of about the floor's own size, not a safe multiple of it, and smaller than the
-bootstrap spread of gap and floor with 8 episodes; it separates the gross mismatches (a
-nominal policy on the harsh plant: hundreds of nats) from matches, while gaps of a few nats
-above the floor fall on either side by chance: read their confidence intervals."""
+DEFAULT_ALPHA = 0.05
+"""Level of the transfer test: a policy did not transfer when its real plant's gap is larger
+than all but a fraction α of the gaps of plants drawn from its own randomisation (p < α)."""
+
+DEFAULT_N_NULL = 99
+"""Null plants per policy. With α = 0.05 the test rejects when fewer than 5 of 99 in-support
+plants score as high as the real one; the p-value resolves steps of 1/100."""
 
 RETURN_KEPT = 0.95
 """A policy kept its performance on the real plant when its real return is at least this
@@ -143,12 +140,22 @@ class TrainingSetup:
     policies: tuple[PolicySpec, ...] | None = attrs.field(default=None, converter=attrs.converters.optional(tuple))
 
 
+def _enough_null(instance: Any, attribute: Any, value: Any) -> None:
+    if (instance.n_null + 1) * instance.alpha <= 1:
+        raise SimulationError(
+            f"MeasureSetup: with n_null = {instance.n_null} the smallest p-value is 1/{instance.n_null + 1}, "
+            f"which is never below α = {instance.alpha}; draw at least {int(1 / instance.alpha)} null plants"
+        )
+
+
 @attrs.frozen
 class MeasureSetup:
-    """The verdict: transfer(π) = π when kl_gap < ``epsilon`` + floor (nats); a policy kept its
-    return when real ≥ ``return_kept`` × sim."""
+    """The transfer test: ``n_null`` plants drawn from each policy's own randomisation play
+    "real" as the real plant did; transfer(π) = π when the real gap's conformal p-value is at
+    least ``alpha``. A policy kept its return when real ≥ ``return_kept`` × sim."""
 
-    epsilon: float = attrs.field(default=DEFAULT_EPSILON, validator=v.positive(_E))
+    alpha: float = attrs.field(default=DEFAULT_ALPHA, validator=v.between(1e-6, 0.5, _E))
+    n_null: int = attrs.field(default=DEFAULT_N_NULL, validator=[v.at_least(1, _E, integer=True), _enough_null])
     return_kept: float = attrs.field(default=RETURN_KEPT, validator=v.between(0.0, 1.0, _E))
 
 

@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 from acset_s2r.acset import ACSet
 from acset_s2r.sim2real import kl
 from acset_s2r.sim2real.config import ExperimentConfig, PolicySpec, SimSide, default_config
-from acset_s2r.sim2real.judge import Verdict, judge_policy, measure_gap
+from acset_s2r.sim2real.judge import Verdict, gap_score, judge_policy, measure_gap
 from acset_s2r.sim2real.models import actuator_names, observation_names
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import RealPlant, in_support, make_real_plant
@@ -40,9 +40,9 @@ from acset_s2r.sim2real.randomization import (
     draw_parameters,
     playground_defaults,
 )
-from acset_s2r.sim2real.record import Setup, new_experiment, record_policy
+from acset_s2r.sim2real.record import Setup, batch_samples, new_experiment, policy_samples, record_null, record_policy
 from acset_s2r.sim2real.report import PolicyOutcome, report_text, save_experiment
-from acset_s2r.sim2real.rollout import RolloutBatch, deploy
+from acset_s2r.sim2real.rollout import RolloutBatch, deploy, rollout
 from acset_s2r.sim2real.tasks import Task, get_task
 from acset_s2r.sim2real.train import TrainConfig, TrainResult, evaluate_policy, train_cem
 
@@ -59,6 +59,8 @@ class ExperimentResult:
     out_dir: object | None
     wall_time: float
     outcomes: dict[str, PolicyOutcome] = attrs.field(factory=dict)
+    policies: dict = attrs.field(factory=dict)
+    """The trained policies by name."""
 
     def transferred(self) -> dict[str, bool]:
         """Policy name -> transfer(π) = π (kl_gap < ε + floor)."""
@@ -116,6 +118,35 @@ def _train_and_deploy(
     return _TrainedPolicy(spec, params, trained, sim_batch, real_batch), outcome
 
 
+def draw_null(
+    config: ExperimentConfig, level: float, policy, task: Task, base: mujoco.MjModel, X: ACSet, p: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(gaps, parameters, latencies) of ``n_null`` plants drawn from the randomisation at
+    ``level``, each run as the real plant was (same policy, episodes and horizon; its latency
+    fixed for all of its episodes, as the real plant's is) and scored against policy ``p``'s
+    recorded sim streams by the test statistic (:func:`acset_s2r.sim2real.judge.gap_score`)."""
+    n_null, episodes = config.measure.n_null, config.real.episodes
+    params = draw_parameters(base, randomization_at(config, base, level), n_null, rng)
+    noise, latency = _sim_levers(config.sim, level)
+    latencies = latency.sample(rng, n_null)
+    plants = np.repeat(np.arange(n_null), episodes)
+    batch = rollout(
+        Ensemble(base, params).take(plants), policy, task, rng, horizon=config.training.steps,
+        obs_noise=noise, latency=latencies[plants],
+    )
+    _, _, sim, sim_segments = policy_samples(X, p)
+    gaps = np.array([
+        gap_score(*batch_samples(batch, np.flatnonzero(plants == i)), sim, sim_segments) for i in range(n_null)
+    ])
+    return gaps, params.values, latencies
+
+
+def null_rng(seed: int) -> np.random.Generator:
+    """The null's own stream of random numbers: the runs do not depend on the null's size."""
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+
+
 def run_experiment(
     config: ExperimentConfig | None = None, out_dir=None, progress: bool = True
 ) -> ExperimentResult:
@@ -140,7 +171,7 @@ def run_experiment(
     setup = Setup(
         task_name=task.name, control_dt=float(base.opt.timestep * task.substeps),
         channels=tuple(observation_names(base)), actuators=tuple(actuator_names(base)),
-        parameters=tuple(runs[0].params.names),
+        parameters=tuple(runs[0].params.names), horizon=config.training.steps,
     )
     X = new_experiment(setup, base.nq + base.nv, runs[0].trained.policy.to_vector().size)
     for run in runs:
@@ -150,14 +181,17 @@ def run_experiment(
         )
 
     gaps, verdicts = {}, {}
-    for p in X.parts("Policy").tolist():
+    rng_null = null_rng(config.seed)
+    for p, run in zip(X.parts("Policy").tolist(), tqdm(runs, desc="null plants", disable=not progress)):
         name = X.subpart(p, "policy_name")
         gaps[name] = measure_gap(X, p, rng)
+        record_null(X, p, *draw_null(config, run.spec.level, run.trained.policy, task, base, X, p, rng_null))
         verdicts[name] = judge_policy(X, p, gaps[name], config.measure)
     curves = {run.spec.name: run.trained.history.mean_return for run in runs}
     if out_dir is not None:
         save_experiment(X, config, gaps, outcomes, curves, out_dir)
-    return ExperimentResult(X, config, gaps, verdicts, curves, out_dir, time.perf_counter() - start, outcomes)
+    policies = {run.spec.name: run.trained.policy for run in runs}
+    return ExperimentResult(X, config, gaps, verdicts, curves, out_dir, time.perf_counter() - start, outcomes, policies)
 
 
 def outside_support(

@@ -27,14 +27,16 @@ from acset_s2r.sim2real.schema import SchSim2RealTrajectory, trajectory_types
 
 @attrs.frozen
 class Setup:
-    """What an experiment's columns mean: its task, control timestep (s), and the names of the
-    ``obs``, ``action`` and ``sim_params``/``real_params`` columns, in column order."""
+    """What an experiment's columns mean: its task, control timestep (s), the names of the
+    ``obs``, ``action`` and ``sim_params``/``real_params`` columns, in column order, and the
+    episode length in control steps (``horizon``; an episode shorter than it ended early)."""
 
     task_name: str
     control_dt: float
     channels: tuple[str, ...]
     actuators: tuple[str, ...]
     parameters: tuple[str, ...]
+    horizon: int | None = None
 
 
 def new_experiment(setup: Setup, state_dim: int, policy_dim: int) -> ACSet:
@@ -53,6 +55,8 @@ def new_experiment(setup: Setup, state_dim: int, policy_dim: int) -> ACSet:
         **trajectory_types(len(setup.channels), len(setup.actuators), state_dim, len(setup.parameters), policy_dim),
     )
     X.add_part("Setup", task_name=setup.task_name, control_dt=float(setup.control_dt))
+    if setup.horizon is not None:
+        X.set_subpart(0, "horizon", int(setup.horizon))
     X.add_parts("Channel", len(setup.channels), channel_name=list(setup.channels))
     X.add_parts("Actuator", len(setup.actuators), actuator_name=list(setup.actuators))
     X.add_parts("Parameter", len(setup.parameters), parameter_name=list(setup.parameters))
@@ -73,6 +77,7 @@ def read_setup(X: ACSet) -> Setup:
         channels=tuple(X.subpart("channel_name")),
         actuators=tuple(X.subpart("actuator_name")),
         parameters=tuple(X.subpart("parameter_name")),
+        horizon=int(X.subpart(0, "horizon")) if X.is_defined("horizon")[0] else None,
     )
     widths = {"obs": len(setup.channels), "action": len(setup.actuators), "sim_params": len(setup.parameters)}
     for column, want in widths.items():
@@ -204,3 +209,40 @@ def policy_samples(
     sim_steps, sim_seg = stream_steps(X, X.subpart(X.incident(policy, "train"), "observe_sim"))
     obs = X.subpart("obs")
     return obs[real_steps], real_seg, obs[sim_steps], sim_seg
+
+
+def batch_samples(batch: RolloutBatch, envs: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(obs, segments) of episodes ``envs`` of a batch, as :func:`stream_steps` would read them
+    back had they been recorded as one stream: live steps in time order, one segment per episode."""
+    envs = [int(e) for e in envs]
+    obs = np.concatenate([batch.obs[e][batch.alive[e]] for e in envs])
+    segments = np.repeat(np.arange(len(envs)), batch.lengths[envs].astype(np.int64))
+    return obs, segments
+
+
+def record_null(X: ACSet, policy: int, gaps: np.ndarray, params: np.ndarray, latencies: np.ndarray) -> np.ndarray:
+    """Record a policy's null: one NullPlant per extra plant (its gap, parameters and latency)."""
+    gaps = np.asarray(gaps, float)
+    return X.add_parts(
+        "NullPlant", len(gaps), null_of=np.full(len(gaps), int(policy)), null_gap=gaps,
+        null_params=np.asarray(params, float), null_latency=np.asarray(latencies, np.int64),
+    )
+
+
+def null_gaps(X: ACSet, policy: int) -> np.ndarray:
+    """The gaps of a policy's null plants, in the order they were recorded."""
+    return np.asarray(X.subpart(X.incident(int(policy), "null_of"), "null_gap"), float)
+
+
+def real_episodes(X: ACSet, policy: int) -> tuple[np.ndarray, np.ndarray]:
+    """(returns, lengths) of each real episode of a policy (``deploy ⋅ observe_real``)."""
+    stream = X.subpart(int(policy), ["deploy", "observe_real"])
+    steps = X.incident(stream, "stream")
+    episode = X.subpart(steps, "episode")
+    n = int(episode.max()) + 1 if len(steps) else 0
+    return episode_returns(X, stream), np.bincount(episode, minlength=n)
+
+
+def sim_returns(X: ACSet, policy: int) -> np.ndarray:
+    """Each training env's return (its stream's mean episode return) of a policy."""
+    return np.asarray(X.subpart(X.subpart(X.incident(int(policy), "train"), "observe_sim"), "episode_return"), float)

@@ -18,7 +18,7 @@ from acset_s2r.fileio import atomic_write_text
 from acset_s2r.serialization import write_json
 from acset_s2r.sim2real import kl, plots
 from acset_s2r.sim2real.config import ExperimentConfig
-from acset_s2r.sim2real.judge import read_verdicts, seed_constraint
+from acset_s2r.sim2real.judge import read_verdicts, seed_claim, seed_constraint
 from acset_s2r.sim2real.plant import RealPlantConfig
 from acset_s2r.sim2real.randomization import RandomizationConfig
 from acset_s2r.sim2real.record import read_setup
@@ -72,11 +72,17 @@ def describe_plant(config: RealPlantConfig) -> str:
     return ", ".join(parts)
 
 
+def _interval(ci: tuple[float, float], scale: float = 1.0, fmt: str = ".1f") -> str:
+    lo, hi = ci
+    return "[n/a]" if not np.isfinite(lo) else f"[{lo * scale:{fmt}}, {hi * scale:{fmt}}]"
+
+
 def report_text(
     X: ACSet, config: ExperimentConfig, outcomes: dict[str, PolicyOutcome], wall_time: float, out_dir=None
 ) -> str:
     """The run's report: setting, one row per policy with its verdict, why, and the seed's constraint."""
-    sim, steps, eps = config.sim, config.training.steps, config.measure.epsilon
+    sim, steps, measure = config.sim, config.training.steps, config.measure
+    verdicts = read_verdicts(X, measure)
     lines = [
         f"sim2real experiment on {config.model}: {X.nparts('Policy')} policies, "
         f"{X.nparts('SimEnv')} sim envs, {X.nparts('Step')} steps recorded, seed {config.seed}, "
@@ -87,46 +93,54 @@ def report_text(
         f"{describe_ranges(sim.randomization) if sim.randomization else 'Playground ranges'}; "
         "every range scaled by the policy's level",
         "",
-        f"{'policy':<15}{'σ':>5}{'level':>6}{'sim':>7}{'real':>7}{'kept':>6}{'fell':>6}"
-        f"{'kl_gap':>9}{'95% CI':>18}{'floor':>7}{'ε+floor':>8}  transferred",
+        f"{'policy':<15}{'σ':>5}{'level':>6}{'kl_gap':>9}{'95% CI':>18}{'ε':>8}{'p':>6}  {'shift':<9}"
+        f"{'sim':>7}{'real':>7}{'real 95% CI':>17}{'kept':>6}{'fell':>6}",
     ]
     why_lines = []
-    kept_agree = 0
-    for v in read_verdicts(X, config.measure):
+    for v in verdicts:
         p, name = v.policy, v.name
-        out = outcomes.get(name)
-        fell = f"{int(np.sum(out.real_lengths < steps))}/{len(out.real_lengths)}" if out else "?"
         lines.append(
             f"{name:<15}{X.subpart(p, 'action_noise'):>5.2f}"
             f"{X.subpart(X.incident(p, 'train')[0], 'randomization_level'):>6.2f}"
-            f"{v.sim_return:>7.1f}{v.real_return:>7.1f}{v.kept_fraction:>6.0%}{fell:>6}"
-            f"{v.kl_gap:>9.2f}{f'[{v.ci_low:.2f}, {v.ci_high:.2f}]':>18}{v.floor:>7.2f}{v.threshold:>8.2f}  "
-            f"{'yes' if v.transferred else 'no'}"
+            f"{v.kl_gap:>9.2f}{f'[{v.ci_low:.2f}, {v.ci_high:.2f}]':>18}{v.epsilon:>8.2f}{v.p_value:>6.2f}  "
+            f"{'in' if v.transferred else 'OUT':<9}"
+            f"{v.sim_return:>7.1f}{v.real_return:>7.1f}{_interval(v.real_return_ci):>17}"
+            f"{v.kept_fraction:>6.0%}{f'{v.fell}/{v.episodes}':>6}"
         )
+        out = outcomes.get(name)
         support = (
             "real plant inside its sim support"
             if out is not None and not out.outside_support
             else f"real outside its sim support in {', '.join(out.outside_support)}" if out else ""
         )
-        returns = f"kept {v.kept_fraction:.0%} of its sim return" + (f", {fell} real episodes fell" if out else "")
-        why_lines.append(
-            f"  {name}: {'transferred' if v.transferred else 'did not transfer'} — {v.reason()}; {returns}; {support}."
+        performance = (
+            f"kept {v.kept_fraction:.0%} of its sim return (real {v.real_return:.1f} {_interval(v.real_return_ci)}, "
+            f"sim {v.sim_return:.1f} {_interval(v.sim_return_ci)}), {v.fell}/{v.episodes} real episodes fell"
         )
-        kept_agree += v.transferred == v.kept
-    bad = violations(X, [seed_constraint(eps)])
+        why_lines.append(
+            f"  {name}: {'transferred' if v.transferred else 'did not transfer'} — {v.reason()}; "
+            f"{performance}; {support}."
+        )
+    bad = violations(X, [seed_constraint()])
+    broken = seed_claim(verdicts)
+    kept_and_in = sum(v.kept and v.transferred for v in verdicts)
     lines += [
         "",
         "why:",
         *why_lines,
         "",
         f"kl_gap = KL(real || sim) in nats on observation transitions (o_t, o_t+1), Gaussian estimator with "
-        f"Ledoit-Wolf shrinkage, over every real episode, 95% episode bootstrap CI; floor = the same estimator on sim vs held-out sim. "
-        f"transfer(π) = π when kl_gap < ε + floor, ε = {eps}.",
-        f"sim/real = mean return ({sim.n_sim} sim envs, {config.real.episodes} real episodes of {steps} steps); "
-        f"kept = real/sim; fell = real episodes that ended early.",
-        f"the kl_gap verdict agrees with 'kept ≥ {config.measure.return_kept:.0%}' for {kept_agree} of {X.nparts('Policy')} policies.",
+        f"Ledoit-Wolf shrinkage, over every real episode, 95% episode bootstrap CI. Shift test: {measure.n_null} "
+        f"plants drawn from each policy's own randomisation play real ({config.real.episodes} episodes each, latency "
+        f"fixed per plant), scored the same way; p = (1 + #null ≥ kl_gap) / (n + 1); transfer(π) = π when "
+        f"p ≥ α = {measure.alpha:g}; ε = the null's (1 − α) quantile, so kl_gap ≤ ε exactly when p ≥ α.",
+        f"sim/real = mean return ({sim.n_sim} sim envs, {config.real.episodes} real episodes of {steps} steps), "
+        f"95% bootstrap CI; kept = real/sim; fell = real episodes that ended early.",
         "seed constraint kl_gap < ε ⇒ transfer(π) = π: "
         + ("holds for every policy" if not bad else "; ".join(map(str, bad))),
+        f"as an empirical claim (kl_gap < ε ⇒ kept ≥ {measure.return_kept:.0%}): "
+        + ("holds for every policy" if not broken else f"broken by {', '.join(broken)}")
+        + f"; {kept_and_in} of {sum(v.kept for v in verdicts)} policies that kept their return were judged in support.",
     ]
     if out_dir is not None:
         lines.append(f"wrote {out_dir}/acset/ (Parquet and schema.json), summary.json and PNG plots")
@@ -169,5 +183,5 @@ def save_experiment(
     verdicts = read_verdicts(X, config.measure)
     plots.plot_observations(X, out_dir / "observations.png", list(read_setup(X).channels))
     plots.plot_returns(X, out_dir / "returns.png", {k: o.real_returns for k, o in outcomes.items()})
-    plots.plot_gaps(verdicts, out_dir / "kl_gap.png")
+    plots.plot_gaps(X, verdicts, out_dir / "kl_gap.png")
     plots.plot_training(train_curves, out_dir / "training.png")

@@ -19,7 +19,11 @@ seed's morphisms' meaning:
 - the experiment describes itself, so that a file needs no side information: one ``Setup``
   part (task name and control timestep), and one ``Channel``, ``Actuator`` and ``Parameter``
   part per column of ``obs``, ``action`` and ``sim_params``/``real_params``, in column order,
-  each with its name.
+  each with its name;
+- the transfer test's null: one ``NullPlant`` per extra plant drawn from a policy's own
+  randomisation distribution and run as the real plant was (``null_of``), with its gap
+  ``null_gap``; the Policy carries the conformal p-value ``kl_p_value`` and ``kl_epsilon``,
+  the null's (1 - α) quantile (see :mod:`acset_s2r.sim2real.judge`).
 
 So "what did π see in the real world" is ``deploy ⋅ observe_real`` followed by the
 converse of ``stream``, and "what did it see in training" is the converse of
@@ -32,8 +36,8 @@ from acset_s2r.catalog import SchSim2RealTransfer
 
 SchSim2RealTrajectory = SchSim2RealTransfer.extend(
     "SchSim2RealTrajectory",
-    obs=["Step", "Setup", "Channel", "Actuator", "Parameter"],
-    homs=[("stream", "Step", "Observation"), ("next_step", "Step", "Step")],
+    obs=["Step", "Setup", "Channel", "Actuator", "Parameter", "NullPlant"],
+    homs=[("stream", "Step", "Observation"), ("next_step", "Step", "Step"), ("null_of", "NullPlant", "Policy")],
     attrtypes=["ObsVec", "ActVec", "StateVec", "Params", "PolicyVec", "Real", "Count", "Label"],
     attrs=[
         # Step: one control step of one stream
@@ -64,9 +68,16 @@ SchSim2RealTrajectory = SchSim2RealTransfer.extend(
         ("kl_ci_low", "Policy", "TransferGap"),
         ("kl_ci_high", "Policy", "TransferGap"),
         ("kl_floor_ci_high", "Policy", "TransferGap"),
+        ("kl_p_value", "Policy", "Real"),
+        ("kl_epsilon", "Policy", "TransferGap"),
+        # the null: plants drawn from the policy's own randomisation, run as the real one was
+        ("null_gap", "NullPlant", "TransferGap"),
+        ("null_params", "NullPlant", "Params"),
+        ("null_latency", "NullPlant", "Count"),
         # what the columns mean
         ("task_name", "Setup", "Label"),
         ("control_dt", "Setup", "Real"),
+        ("horizon", "Setup", "Count"),
         ("channel_name", "Channel", "Label"),
         ("actuator_name", "Actuator", "Label"),
         ("parameter_name", "Parameter", "Label"),

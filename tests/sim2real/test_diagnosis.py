@@ -235,6 +235,7 @@ def test_diagnoses_a_run_experiment_acset():
         seed=2, sim={"n_sim": 4, "obs_noise": 0.0, "obs_bias": 0.0, "latency_max": 3, "randomization": None},
         real={"plant": plant},
         training={"steps": 80, "iterations": 3, "population": 8, "policies": (PolicySpec("dr", 1.0, 0.3),)},
+        measure={"n_null": 39},
     )
     X = run_experiment(cfg, progress=False).acset
     ev = transfer_evidence(X, 0)

@@ -444,7 +444,7 @@ def test_bundle_detects_tampered_events_and_bad_json(tmp_path):
 # the default cartpole plant with 2 steps of latency, and mild sims (Playground ranges, 0..3 steps)
 TINY = default_config("cartpole").evolve(
     seed=11, sim={"n_sim": 2, "obs_bias": 0.0, "latency_max": 3, "randomization": None}, real={"latency": 2},
-    training={"steps": 60, "iterations": 2, "population": 4},
+    training={"steps": 60, "iterations": 2, "population": 4}, measure={"n_null": 39},
 )
 
 
