@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from acset_s2r.acset import ACSet, AttrSpec, attr_spec
+from acset_s2r.acset import ACSet, AttrSpec, AttrVar, attr_spec
 from acset_s2r.errors import AcsetS2RError, SchemaError, SerializationError
 from acset_s2r.fileio import atomic_write_text
 from acset_s2r.schema import Equation, Schema
@@ -36,22 +36,19 @@ ACSETS_JL_VERSION = "0.2.27"
 SCHEMA_FORMAT_VERSION = "0.0.1"
 
 
-@attrs.frozen
-class AttrVar:
-    """An attribute variable: the k-th (1-based) element of an AttrType's table."""
-
-    k: int
-
-    def __repr__(self) -> str:
-        return f"AttrVar({self.k})"
-
-
 def _read_file(path: Path, what: str, error: type[AcsetS2RError], parse: Callable[[str], Any]) -> Any:
     """``parse`` the text of ``path``; a failure to read or parse names the file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as err:
         raise error(f"cannot read {what + ' ' if what else ''}{path}: {err}") from None
+    try:
+        text = raw.decode("utf-8-sig")  # JSON is UTF-8; a byte-order mark is harmless
+    except UnicodeDecodeError as err:
+        raise error(
+            f"{path} is not UTF-8 text (byte 0x{raw[err.start]:02x} at offset {err.start}); "
+            "JSON files are UTF-8"
+        ) from None
     try:
         return parse(text)
     except error as err:
@@ -66,11 +63,13 @@ def _decoded(data: Any, error: type[AcsetS2RError], what: str) -> Any:
         return json.loads(data)
     except json.JSONDecodeError as err:
         raise error(f"{what}: {err}") from None
+    except RecursionError:
+        raise error(f"{what}: arrays or objects nested too deeply") from None
 
 
 # -- schemas --------------------------------------------------------------------------
 def schema_to_json(schema: Schema) -> dict:
-    """The ACSets.jl JSON of ``schema`` as a dict (the name is not part of the layout).
+    """The ACSets.jl JSON of ``schema`` as a dict, with its ``name`` (ACSets.jl ignores the key).
 
     Examples
     --------
@@ -81,6 +80,7 @@ def schema_to_json(schema: Schema) -> dict:
     """
     return {
         "version": {"ACSetSchema": SCHEMA_FORMAT_VERSION, "ACSets": ACSETS_JL_VERSION},
+        "name": schema.name,
         "Ob": [{"name": o} for o in schema.obs],
         "Hom": [{"name": h.name, "dom": h.dom, "codom": h.codom} for h in schema.homs],
         "AttrType": [{"name": t} for t in schema.attrtypes],
@@ -149,7 +149,7 @@ def schema_from_json(data: Mapping | str, name: str = "Schema") -> Schema:
 
 
 def read_schema_json(path: str | os.PathLike, name: str | None = None) -> Schema:
-    """Read a schema JSON file; it is named ``name``, or after the file's stem.
+    """Read a schema JSON file; it is named ``name``, or after the file's stem (not its ``name`` key).
 
     Examples
     --------
@@ -163,11 +163,14 @@ def read_schema_json(path: str | os.PathLike, name: str | None = None) -> Schema
     True
     """
     path = Path(path)
-    return _read_file(path, "schema file", SchemaError, lambda text: schema_from_json(text, name or path.stem))
+    schema = _read_file(path, "schema file", SchemaError, lambda text: schema_from_json(text, path.stem))
+    return attrs.evolve(schema, name=name or path.stem)
 
 
 def write_schema_json(schema: Schema, path: str | os.PathLike) -> None:
     """Write ``schema`` atomically as indented ACSets.jl JSON (see :func:`read_schema_json`).
+
+    Missing parent folders are created (the package's one rule, :mod:`acset_s2r.fileio`).
 
     Examples
     --------
@@ -190,7 +193,7 @@ def _json_values(X: ACSet, name: str) -> list:
     defined = X.is_defined(name)
     if spec.kind in ("str", "object"):
         vals = _object_values(X, name, col.tolist())
-        return [{"_var": v.k} if isinstance(v, AttrVar) else v for v in vals]
+        return [{"_var": v.k + 1} if isinstance(v, AttrVar) else v for v in vals]
     vals = col.tolist()
     if spec.width and spec.kind == "float":
         # a row is undefined only if every component is NaN; other NaNs are written as null
@@ -240,12 +243,7 @@ def acset_to_json(X: ACSet) -> dict:
         keys = ["_id"] + names
         out[ob] = [dict(zip(keys, row)) for row in zip(*cols)]
     for t in X.schema.attrtypes:
-        nvars = 0
-        for a in X.schema.attrs:
-            if a.codom == t and X.types[t].kind in ("str", "object"):
-                ks = [v.k for v in X.subpart(a.name) if isinstance(v, AttrVar)]
-                nvars = max([nvars] + ks)
-        out[t] = [{"_id": k} for k in range(1, nvars + 1)]
+        out[t] = [{"_id": k} for k in range(1, X.nparts(t) + 1)]
     return out
 
 
@@ -270,12 +268,18 @@ def write_json(X: ACSet, path: str | os.PathLike, columnar: bool = False) -> Non
 
 # -- reading --------------------------------------------------------------------------
 def _infer_type(values: list) -> Any:
-    """The storage type that fits every value: ACSets.jl issue 45's attribute type inference."""
+    """The storage type that fits every value: ACSets.jl issue 45's attribute type inference.
+
+    None when the values mix kinds (numbers and strings, say): the caller must bind the
+    type, as a silent ``object`` column would surprise.
+    """
     seen = [v for v in values if v is not None]
-    if not seen:
+    if not seen or any(isinstance(v, AttrVar) for v in seen):
         return object
-    if any(isinstance(v, (dict, AttrVar)) for v in seen):
-        return object
+    kinds = {"bool" if isinstance(v, bool) else "number" if isinstance(v, (int, float)) else type(v).__name__
+             for v in seen}
+    if len(kinds) > 1:
+        return None
     if all(isinstance(v, bool) for v in seen):
         return bool
     if all(isinstance(v, int) and not isinstance(v, bool) for v in seen):
@@ -287,7 +291,10 @@ def _infer_type(values: list) -> Any:
     if all(isinstance(v, list) for v in seen):
         widths = {len(v) for v in seen}
         flat = [x for v in seen for x in v if x is not None]  # null: a missing component
-        if len(widths) == 1 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in flat):
+        # whole-number lists stay lists: a float vector would turn [1, 2] into [1.0, 2.0]
+        if len(widths) == 1 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in flat) and any(
+            isinstance(x, float) for x in flat
+        ):
             return (float, widths.pop())
     return object
 
@@ -300,7 +307,7 @@ def _attr_value(v: Any, table: str, row: int, col: str) -> Any:
                 f"table {table}, row {row}, column {col}: cannot read attribute value {v!r} "
                 "(a variable is {\"_var\": k} with k >= 1)"
             )
-        return AttrVar(k)
+        return AttrVar(k - 1)
     return v
 
 
@@ -346,7 +353,13 @@ def _fits_fast(spec: AttrSpec, values: list) -> bool:
 
 def _check_attr_values(spec: AttrSpec, values: list, table: str, col: str) -> None:
     """Every value fits ``spec`` (None is undefined); checked before anything is built."""
-    if spec.kind == "object" or _fits_fast(spec, values):
+    if spec.kind == "object":
+        # what the writer would refuse (a dict inside a list) is refused here, not after reading
+        if not set(map(type, values)) <= {type(None), bool, int, float, str, AttrVar}:
+            for i, v in enumerate(values):
+                _check_jsonable(v, table, i + 1, col)
+        return
+    if _fits_fast(spec, values):
         return
     for i, v in enumerate(values):
         if v is None:
@@ -407,11 +420,21 @@ def _check_vars(schema: Schema, cols: Mapping[str, list], sizes: Mapping[str, in
         if n is None or AttrVar not in set(map(type, cols[a.name])):
             continue
         for i, v in enumerate(cols[a.name]):
-            if isinstance(v, AttrVar) and v.k > n:
+            if isinstance(v, AttrVar) and v.k >= n:
                 raise SerializationError(
-                    f"table {a.dom}, row {i + 1}, column {a.name}: variable {v.k} is dangling; "
+                    f"table {a.dom}, row {i + 1}, column {a.name}: variable {v.k + 1} is dangling; "
                     f"{a.codom} has {n} variable(s)"
                 )
+
+
+def _var_counts(schema: Schema, cols: Mapping[str, list], sizes: Mapping[str, int]) -> dict[str, int]:
+    """Variables per AttrType: its table's length, or (legacy files) the largest one used."""
+    out = {}
+    for t in schema.attrtypes:
+        used = [v.k + 1 for a in schema.attrs if a.codom == t and a.name in cols
+                for v in cols[a.name] if isinstance(v, AttrVar)]
+        out[t] = sizes.get(t, max(used, default=0))
+    return out
 
 
 def acset_from_json(data: Mapping | str, schema: Schema, **types: Any) -> ACSet:
@@ -433,6 +456,11 @@ def acset_from_json(data: Mapping | str, schema: Schema, **types: Any) -> ACSet:
         raise SerializationError(f"an ACSet JSON file is an object of tables, got {type(data).__name__}")
     if data.get("format") == COLUMNAR_FORMAT:
         return from_columnar_json(data, schema, **types)
+    if isinstance(data.get("format"), str) and "format" not in schema.obs and "format" not in schema.attrtypes:
+        raise SerializationError(
+            f"unknown format tag {data['format']!r}; this version reads the ACSets.jl row layout "
+            f"and {COLUMNAR_FORMAT!r}"
+        )
     unknown = set(data) - set(schema.obs) - set(schema.attrtypes)
     if unknown:
         raise SerializationError(
@@ -458,6 +486,12 @@ def acset_from_json(data: Mapping | str, schema: Schema, **types: Any) -> ACSet:
         if t not in bound:
             values = [v for a in schema.attrs if a.codom == t for v in cols[a.name]]
             bound[t] = _infer_type(values)
+            if bound[t] is None:
+                kinds = sorted({type(v).__name__ for v in values if v is not None and not isinstance(v, AttrVar)})
+                raise SerializationError(
+                    f"attribute type {t}: values mix {', '.join(kinds)}; bind it to read them, "
+                    f"e.g. {t}=object"
+                )
     specs = {t: attr_spec(b) for t, b in bound.items()}
     for a in schema.attrs:
         if a.codom in specs:
@@ -465,6 +499,8 @@ def acset_from_json(data: Mapping | str, schema: Schema, **types: Any) -> ACSet:
     # everything is checked: from here on a failure is our bug, not the file's
     X = ACSet(schema, **bound)
     try:
+        for t, n in _var_counts(schema, cols, nvars).items():
+            X.add_parts(t, n)
         for ob in schema.obs:
             X.add_parts(ob, len(tables[ob]))
         for ob in schema.obs:
@@ -531,9 +567,9 @@ def to_columnar_json(X: ACSet) -> dict:
     """
     return {
         "format": COLUMNAR_FORMAT,
-        "schema": schema_to_json(X.schema) | {"name": X.schema.name},  # so that it reads back equal
+        "schema": schema_to_json(X.schema),
         "types": {t: [spec.kind, spec.width] for t, spec in X.types.items()},
-        "nparts": {ob: X.nparts(ob) for ob in X.schema.obs},
+        "nparts": {ob: X.nparts(ob) for ob in X.schema.obs + X.schema.attrtypes if ob in X.schema.obs or X.nparts(ob)},
         "columns": {name: _json_values(X, name) for name in X.schema.hom_names + X.schema.attr_names},
     }
 
@@ -550,10 +586,31 @@ def from_columnar_json(data: Mapping, schema: Schema | None = None, **types: Any
     >>> from_columnar_json(to_columnar_json(X)) == X  # the schema is read from the data
     True
     """
+    if not isinstance(data, Mapping):
+        raise SerializationError(f"a columnar ACSet JSON file is an object, got {type(data).__name__}")
+    for key in ("types", "nparts", "columns"):
+        if not isinstance(data.get(key, {}), Mapping):
+            raise SerializationError(
+                f"columnar ACSet JSON is malformed: {key!r} must be an object, got {type(data[key]).__name__}"
+            )
     try:
-        schema = schema or schema_from_json(data["schema"])
+        embedded = schema_from_json(data["schema"]) if "schema" in data else None
+    except AcsetS2RError as err:
+        raise SerializationError(f"columnar ACSet JSON is malformed: its schema: {err}") from None
+    if schema is not None and embedded is not None and not _same_shape(schema, embedded):
+        raise SerializationError(
+            f"the file's schema {embedded.name} differs from {schema.name}: "
+            f"{_shape_difference(schema, embedded)}"
+        )
+    try:
+        schema = schema or embedded
+        if schema is None:
+            raise KeyError("schema")
         stored = {}
-        for t, (kind, width) in data.get("types", {}).items():
+        for t, entry in data.get("types", {}).items():
+            if not isinstance(entry, list) or len(entry) != 2:
+                raise ValueError(f"types[{t!r}] must be [kind, width], got {entry!r}")
+            kind, width = entry
             if t not in schema.attrtypes:
                 raise ValueError(f"{t} is not an attribute type of {schema.name}")
             numeric = kind in ("float", "int", "bool")
@@ -564,10 +621,11 @@ def from_columnar_json(data: Mapping, schema: Schema | None = None, **types: Any
             stored[t] = AttrSpec(kind, width)
         nparts, columns = data["nparts"], data["columns"]
         sizes = {ob: nparts.get(ob, 0) for ob in schema.obs}
-        unknown = (set(nparts) - set(schema.obs)) | (set(columns) - set(schema.hom_names + schema.attr_names))
+        var_sizes = {t: nparts[t] for t in schema.attrtypes if t in nparts}
+        unknown = (set(nparts) - set(schema.obs) - set(schema.attrtypes)) | (set(columns) - set(schema.hom_names + schema.attr_names))
         if unknown:
             raise ValueError(f"{sorted(unknown)} are not objects, homs or attributes of {schema.name}")
-        for ob, n in sizes.items():
+        for ob, n in (sizes | var_sizes).items():
             if not isinstance(n, int) or isinstance(n, bool) or n < 0:
                 raise ValueError(f"nparts of {ob} is {n!r}, not a count")
     except (KeyError, TypeError, ValueError, AcsetS2RError) as err:
@@ -589,8 +647,11 @@ def from_columnar_json(data: Mapping, schema: Schema | None = None, **types: Any
             if schema.codom(name) in specs:
                 _check_attr_values(specs[schema.codom(name)], vals, ob, name)
         cols[name] = vals
+    _check_vars(schema, cols, var_sizes)
     X = ACSet(schema, **(stored | types))
     try:
+        for t, n in _var_counts(schema, cols, var_sizes).items():
+            X.add_parts(t, n)
         for ob in schema.obs:
             X.add_parts(ob, sizes[ob])
         for name, vals in cols.items():
@@ -602,5 +663,25 @@ def from_columnar_json(data: Mapping, schema: Schema | None = None, **types: Any
     except AcsetS2RError as err:
         if isinstance(err, SerializationError):
             raise
-        raise SerializationError(f"column {name}: {err}") from None
+        raise SerializationError(f"columnar ACSet JSON: {err}") from None
     return X
+
+
+def _shape(schema: Schema) -> tuple:
+    return (set(schema.obs), set(schema.homs), set(schema.attrtypes), set(schema.attrs))
+
+
+def _same_shape(a: Schema, b: Schema) -> bool:
+    """The same objects, homs and attributes (names and equations aside)."""
+    return _shape(a) == _shape(b)
+
+
+def _shape_difference(given: Schema, stored: Schema) -> str:
+    parts = []
+    for label, x, y in zip(("objects", "homs", "attribute types", "attributes"), _shape(given), _shape(stored)):
+        names = lambda items: sorted(getattr(i, "name", i) for i in items)  # noqa: E731
+        if x - y:
+            parts.append(f"{label} {names(x - y)} only in {given.name}")
+        if y - x:
+            parts.append(f"{label} {names(y - x)} only in the file")
+    return "; ".join(parts)
