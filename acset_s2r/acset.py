@@ -10,11 +10,16 @@ in its 1-based JSON). Attribute types are bound per instance::
 ``int`` and ``bool`` columns keep a mask of which values are defined. Every mutation
 validates all its input before it touches anything, so a failed call leaves the
 ACSet as it was.
+
+Attribute variables (Catlab's ``AttrVar``) are the parts of an AttrType:
+``X.add_parts("Weight", 2)`` makes ``AttrVar(0)`` and ``AttrVar(1)``, which ``str`` and
+``object`` columns may hold in place of a value (numeric columns have no room for them).
 """
 
 from __future__ import annotations
 
 import operator
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +31,58 @@ from acset_s2r.schema import Schema
 
 _NO_PARTS = np.zeros(0, dtype=np.int64)
 _NO_PARTS.flags.writeable = False
+_INT64 = np.iinfo(np.int64)
+
+
+def _part_numbers(values: Any, what: str) -> np.ndarray:
+    """Part ids, counts and foreign keys as int64: the package's number rule.
+
+    A part is named by an integer (Python int or numpy integer). A bool, a float (even
+    1.0), a string or an int beyond int64 is refused, so that a float array reaching an
+    id slot by accident is caught rather than truncated. (Attribute values differ: an int
+    attribute also takes whole floats, and no numeric attribute takes a bool.)
+    """
+    try:
+        arr = np.asarray(values)
+    except (OverflowError, ValueError, TypeError):
+        raise InstanceError(f"{what} must be integers, got {values!r}") from None
+    if arr.dtype.kind == "u" and arr.size and arr.max() > _INT64.max:
+        raise InstanceError(f"{what} must fit in int64, got {int(arr.max())}")
+    if arr.dtype.kind in "iu" or (arr.size == 0 and arr.dtype.kind in "fO"):
+        return arr.astype(np.int64, copy=False)
+    if arr.dtype == object:
+        flat = arr.ravel().tolist()
+        for v in flat:
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+                raise InstanceError(f"{what} must be integers, got {v!r} ({type(v).__name__})")
+            if not _INT64.min <= v <= _INT64.max:
+                raise InstanceError(f"{what} must fit in int64, got {v}")
+        return np.asarray(flat, dtype=np.int64).reshape(arr.shape)
+    shown = values if arr.ndim == 0 else arr.ravel()[0].item()
+    raise InstanceError(f"{what} must be integers (not {arr.dtype.name}), got {shown!r}")
+
+
+@attrs.frozen
+class AttrVar:
+    """An attribute variable: part ``k`` (0-based) of an AttrType, standing for an unknown value.
+
+    Catlab's ``AttrVar(k + 1)``; in ACSets.jl JSON it is ``{"_var": k + 1}``.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchWeightedGraph
+    >>> X = ACSet(SchWeightedGraph, Weight=object); _ = X.add_parts("V", 1)
+    >>> X.add_parts("Weight", 2)                  # add_parts!(X, :Weight, 2)
+    array([0, 1])
+    >>> _ = X.add_parts("E", 2, src=0, tgt=0, weight=[AttrVar(1), 2.5])
+    >>> X.subpart(0, "weight"), X.nparts("Weight")
+    (AttrVar(1), 2)
+    """
+
+    k: int = attrs.field(validator=attrs.validators.instance_of(int))
+
+    def __repr__(self) -> str:
+        return f"AttrVar({self.k})"
 
 
 @attrs.frozen
@@ -222,6 +279,7 @@ class ACSet:
         self.schema = schema
         self.types: dict[str, AttrSpec] = {t: attr_spec(types.get(t, object)) for t in schema.attrtypes}
         self._n = {ob: 0 for ob in schema.obs}
+        self._nvars = {t: 0 for t in schema.attrtypes}
         self._cap = {ob: 0 for ob in schema.obs}
         self._dom = {h.name: h.dom for h in schema.homs} | {a.name: a.dom for a in schema.attrs}
         self._spec = {a.name: self.types[a.codom] for a in schema.attrs}
@@ -244,7 +302,10 @@ class ACSet:
     # -- sizes -------------------------------------------------------------------
     def _check_ob(self, ob: str) -> None:
         if ob not in self._n:
-            raise InstanceError(f"{ob!r} is not an object of {self.schema.name}; objects: {list(self.schema.obs)}")
+            raise InstanceError(
+                f"{ob!r} is not an object of {self.schema.name}; objects: {list(self.schema.obs)}"
+                + (f", attribute types: {list(self._nvars)}" if self._nvars else "")
+            )
 
     def nparts(self, ob: str) -> int:
         """How many parts ``ob`` has.
@@ -256,7 +317,12 @@ class ACSet:
         >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
         >>> X.nparts("V"), X.nparts("E")
         (3, 2)
+
+        On an AttrType it counts the attribute variables (``nparts(X, :Weight)``).
         """
+        n = self._nvars.get(ob)
+        if n is not None:
+            return n
         self._check_ob(ob)
         return self._n[ob]
 
@@ -306,15 +372,8 @@ class ACSet:
 
     def _hom_values(self, name: str, values: Any, n: int, extra: int = 0) -> np.ndarray:
         """Validate foreign keys; ``extra`` parts of the codomain are being added alongside."""
-        arr = np.asarray(values)
-        if arr.dtype == object or arr.dtype.kind not in "iu":
-            if arr.size and arr.dtype.kind == "f" and np.all(np.mod(arr, 1) == 0):
-                arr = arr.astype(np.int64)
-            elif arr.size:
-                raise InstanceError(f"hom {name}: foreign keys must be integers, got dtype {arr.dtype}")
-            else:
-                arr = arr.astype(np.int64)
-        arr = np.broadcast_to(arr.astype(np.int64, copy=False), (n,)) if arr.ndim == 0 else arr.astype(np.int64, copy=False)
+        arr = _part_numbers(values, f"hom {name}: foreign keys")
+        arr = np.broadcast_to(arr, (n,)) if arr.ndim == 0 else arr
         if arr.shape != (n,):
             raise InstanceError(f"hom {name}: expected {n} values, got shape {arr.shape}")
         codom = self.schema.codom(name)
@@ -341,30 +400,48 @@ class ACSet:
             if len(vals) != n:
                 raise InstanceError(f"{where}: expected {n} values, got {len(vals)}")
             arr[:] = vals if n else []
-            if spec.kind == "str":
-                for i, v in enumerate(vals):
-                    if v is not None and not isinstance(v, str):
-                        raise AttrTypeError(f"{where}: value {v!r} at position {i} is not a str")
+            nvars = self._nvars[self.schema.codom(name)]
+            for i, v in enumerate(vals):
+                if v.__class__ is AttrVar:
+                    if not 0 <= v.k < nvars:
+                        raise InstanceError(
+                            f"{where}: {v!r} at position {i} is a dangling variable; "
+                            f"{self.schema.codom(name)} has {nvars} variable(s)"
+                        )
+                elif spec.kind == "str" and v is not None and not isinstance(v, str):
+                    raise AttrTypeError(f"{where}: value {v!r} at position {i} is not a str")
             return arr, None
+        if spec.kind != "bool" and isinstance(values, (list, tuple)) and any(v.__class__ is bool for v in values):
+            # numpy would read [1, True] as [1, 1]
+            raise AttrTypeError(f"{where}: {values!r} holds a bool, which is not a {spec.kind}")
         raw = np.asarray(values)
         if n == 0 and raw.size == 0:
             raw = raw.astype(spec.dtype).reshape(shape)  # [] has shape (0,) even for vectors
         if raw.dtype == object:
+            for i, v in enumerate(raw.ravel().tolist()):
+                if v.__class__ is AttrVar:
+                    raise AttrTypeError(
+                        f"{where}: {v!r} at position {i}: a {spec} column cannot hold attribute variables; "
+                        f"bind {self.schema.codom(name)} to object or str"
+                    )
             defined = np.array([v is not None for v in raw.ravel()]).reshape(raw.shape)
+            for i, v in enumerate(raw.ravel().tolist()):
+                if v is not None and isinstance(v, bool) != (spec.kind == "bool"):
+                    # the number rule: a bool is never a number, and a number never a bool
+                    raise AttrTypeError(f"{where}: value {v!r} at position {i} is not a {spec.kind}")
             try:
                 raw = np.where(defined, raw, spec.fill).astype(spec.dtype)
-            except (TypeError, ValueError):
-                raise AttrTypeError(f"{where}: values {values!r} are not {spec.kind}s") from None
+            except (TypeError, ValueError, OverflowError):
+                raise AttrTypeError(f"{where}: values {values!r} are not {spec.kind}s (or do not fit int64)") from None
         else:
             defined = None
         if raw.size and raw.dtype.kind not in "biuf":
             raise AttrTypeError(f"{where}: values of dtype {raw.dtype} are not {spec.kind}s")
+        if raw.size and (raw.dtype.kind == "b") != (spec.kind == "bool"):
+            raise AttrTypeError(f"{where}: values of dtype {raw.dtype} are not {spec.kind}s (a bool is not a number)")
         if spec.kind == "int" and raw.dtype.kind == "f":
-            if np.any(np.isfinite(raw) & (np.mod(raw, 1) != 0)) or not np.all(np.isfinite(raw)):
-                raise AttrTypeError(f"{where}: non-integer values")
-        if spec.kind == "bool" and raw.dtype.kind != "b" and raw.size:
-            if not np.all(np.isin(raw, (0, 1))):
-                raise AttrTypeError(f"{where}: values are not booleans")
+            if not np.all(np.isfinite(raw)) or np.any(np.mod(raw, 1) != 0) or np.any(np.abs(raw) >= 2.0**63):
+                raise AttrTypeError(f"{where}: values that are not whole numbers within int64")
         if spec.width and (raw.ndim == 0 or raw.shape[-1] != spec.width):
             # numpy would stretch a scalar or a 1-vector across the width: a silent wrong value
             raise AttrTypeError(f"{where}: expected vectors of width {spec.width}, got shape {raw.shape}")
@@ -394,10 +471,19 @@ class ACSet:
         >>> X.subpart("tgt")
         array([0, 1, 1])
         """
-        self._check_ob(ob)
-        n = operator.index(n)
+        if np.ndim(n) != 0:
+            raise InstanceError(f"the number of parts to add to {ob} must be one integer, got {n!r}")
+        n = int(_part_numbers(n, f"the number of parts to add to {ob}"))
         if n < 0:
             raise InstanceError(f"cannot add {n} parts to {ob}")
+        self._check_room(ob, n)
+        if ob in self._nvars:
+            if subparts:
+                raise InstanceError(f"{ob} is an attribute type: its parts (variables) have no subparts")
+            start = self._nvars[ob]
+            self._nvars[ob] = start + n
+            return np.arange(start, start + n, dtype=np.int64)
+        self._check_ob(ob)
         checked = {}
         for name, values in subparts.items():
             self._arrow_from(ob, name)
@@ -407,8 +493,12 @@ class ACSet:
                 extra = n if self.schema.codom(name) == ob else 0
                 checked[name] = (self._hom_values(name, values, n, extra), None)
         start = self._n[ob]
-        self._grow(ob, start + n)
         stop = start + n
+        try:  # allocate before anything changes, so running out of memory changes nothing
+            ids = np.arange(start, stop, dtype=np.int64)
+            self._grow(ob, stop)
+        except MemoryError:
+            raise InstanceError(f"not enough memory to add {n} parts to {ob}") from None
         for name, (arr, mask) in checked.items():
             self._cols[name][start:stop] = arr
             if mask is not None:
@@ -424,7 +514,24 @@ class ACSet:
                     ix.change(rows, [-1] * n, arr.tolist())
             elif name in self._attr_index:
                 self._attr_index[name].change(rows, [None] * n, self._plain(name, np.arange(start, stop)))
-        return np.arange(start, stop, dtype=np.int64)
+        return ids
+
+    def _check_room(self, ob: str, n: int) -> None:
+        """Refuse a count whose new rows alone would not fit in this machine's memory."""
+        row = 8  # the returned id
+        for name, dom in self._dom.items():
+            if dom == ob:
+                col = self._cols[name]
+                row += col.itemsize * (col.shape[1] if col.ndim == 2 else 1) + (name in self._defined)
+        try:
+            memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (AttributeError, ValueError, OSError):
+            memory = 2**40
+        if (self._n.get(ob, 0) + n) * row > memory:
+            raise InstanceError(
+                f"cannot add {n} parts to {ob}: they need {n * row / 2**30:.3g} GiB, "
+                f"more than this machine's {memory / 2**30:.3g} GiB of memory"
+            )
 
     def add_part(self, ob: str, /, **subparts: Any) -> int:
         """Add one part; keyword arguments give its subparts.
@@ -444,12 +551,7 @@ class ACSet:
         return None if spec is None else spec.width
 
     def _ids(self, ob: str, ids: Any) -> np.ndarray:
-        arr = np.asarray(ids)
-        if arr.dtype.kind not in "iu":
-            if arr.size == 0:
-                return arr.astype(np.int64).ravel()
-            raise InstanceError(f"part ids of {ob} must be integers, got {ids!r}")
-        arr = arr.astype(np.int64, copy=False).ravel()
+        arr = _part_numbers(ids, f"part ids of {ob}").ravel()
         n = self._n[ob]
         if arr.size and (arr.min() < 0 or arr.max() >= n):
             bad = int(arr[(arr < 0) | (arr >= n)][0])
@@ -548,7 +650,7 @@ class ACSet:
         else:
             raise InstanceError("subpart takes (name) or (ids, name)")
         if isinstance(path, str):
-            path = (path,)
+            path = self._dotted(path)
         path = tuple(path)
         if not path:
             raise PathError("subpart needs a non-empty path")
@@ -579,6 +681,10 @@ class ACSet:
             v = vals[0]
             return v.item() if isinstance(v, np.generic) else v
         return vals
+
+    def _dotted(self, path: str) -> tuple[str, ...]:
+        """``"src.vlabel"`` is the path ``("src", "vlabel")``, as in Constraint (a name with a dot wins)."""
+        return (path,) if path in self._dom or "." not in path else tuple(path.split("."))
 
     def is_defined(self, name: str, ids: Any = None) -> np.ndarray:
         """Boolean mask of parts where ``name`` has a value.
@@ -627,7 +733,7 @@ class ACSet:
                     return ix.get(operator.index(value))
                 except TypeError:
                     raise InstanceError(f"incident on hom {path} needs an integer part id, got {value!r}") from None
-            path = (path,)
+            path = self._dotted(path)
         path = tuple(path)
         if not path:
             raise PathError("incident needs a non-empty path")
@@ -701,7 +807,11 @@ class ACSet:
         array([-1,  1,  0])
         >>> X.subpart("src"), X.subpart("tgt")
         (array([-1,  1]), array([1, 0]))
+
+        On an AttrType it deletes variables; values that were a deleted variable become undefined.
         """
+        if ob in self._nvars:
+            return self._rem_vars(ob, ids)
         self._check_ob(ob)
         rows = np.unique(self._ids(ob, ids))
         n_old = self._n[ob]
@@ -726,6 +836,77 @@ class ACSet:
             new = np.where(old >= 0, old_to_new[np.maximum(old, 0)], -1)
             self._replace(h.name, old, new)
         return old_to_new
+
+    def _var_ids(self, t: str, ids: Any) -> np.ndarray:
+        arr = np.asarray(ids)
+        if arr.size and arr.dtype.kind not in "iu":
+            raise InstanceError(f"variables of {t} are numbered by integers, got {ids!r}")
+        arr = arr.astype(np.int64).ravel()
+        n = self._nvars[t]
+        if arr.size and (arr.min() < 0 or arr.max() >= n):
+            raise InstanceError(f"{t} has no variable {int(arr[(arr < 0) | (arr >= n)][0])} (it has {n})")
+        return np.unique(arr)
+
+    def _rem_vars(self, t: str, ids: Any) -> np.ndarray:
+        rows = self._var_ids(t, ids)
+        n_old = self._nvars[t]
+        source = np.arange(n_old, dtype=np.int64)
+        n = n_old
+        for i in rows[::-1].tolist():
+            n -= 1
+            source[i] = source[n]
+        old_to_new = np.full(n_old, -1, dtype=np.int64)
+        old_to_new[source[:n]] = np.arange(n, dtype=np.int64)
+        self._nvars[t] = n
+        self._rename_vars(t, [AttrVar(w) if w >= 0 else None for w in old_to_new.tolist()])
+        return old_to_new
+
+    def _rename_vars(self, t: str, new: Sequence[Any]) -> None:
+        """Replace AttrVar(k) by ``new[k]``: a variable, a value, or None (undefined)."""
+        for a in self.schema.attrs:
+            if a.codom != t or self._spec[a.name].kind not in ("str", "object"):
+                continue
+            col = self._cols[a.name]
+            for r, v in enumerate(col[: self._n[a.dom]].tolist()):
+                if v.__class__ is AttrVar:
+                    col[r] = new[v.k]
+            self._attr_index.pop(a.name, None)
+
+    def free_vars(self, t: str) -> np.ndarray:
+        """The variables of AttrType ``t`` that no attribute value refers to.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchWeightedGraph
+        >>> X = ACSet(SchWeightedGraph, Weight=object); _ = X.add_parts("Weight", 3)
+        >>> _ = X.add_parts("V", 1); _ = X.add_parts("E", 1, src=0, tgt=0, weight=AttrVar(1))
+        >>> X.free_vars("Weight")
+        array([0, 2])
+        """
+        if t not in self._nvars:
+            raise InstanceError(f"{t!r} is not an attribute type of {self.schema.name}; it has {list(self._nvars)}")
+        used = np.zeros(self._nvars[t], dtype=bool)
+        for a in self.schema.attrs:
+            if a.codom == t and self._spec[a.name].kind in ("str", "object"):
+                for v in self._cols[a.name][: self._n[a.dom]].tolist():
+                    if v.__class__ is AttrVar:
+                        used[v.k] = True
+        return np.flatnonzero(~used).astype(np.int64)
+
+    def rem_free_vars(self) -> dict[str, np.ndarray]:
+        """Delete every variable no attribute refers to (``rem_free_vars!``); old -> new id maps.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchWeightedGraph
+        >>> X = ACSet(SchWeightedGraph, Weight=object); _ = X.add_parts("Weight", 3)
+        >>> _ = X.add_parts("V", 1); _ = X.add_parts("E", 1, src=0, tgt=0, weight=AttrVar(2))
+        >>> X.rem_free_vars()["Weight"]
+        array([-1, -1,  0])
+        >>> X.subpart(0, "weight"), X.nparts("Weight")
+        (AttrVar(0), 1)
+        """
+        return {t: self._rem_vars(t, self.free_vars(t)) for t in self._nvars}
 
     def _permute_rows(self, name: str, source: np.ndarray, n_old: int) -> None:
         col = self._cols[name]
@@ -768,7 +949,9 @@ class ACSet:
         >>> X.nparts("E")
         1
         """
-        return self.rem_parts(ob, [operator.index(part)])
+        if np.ndim(part) != 0:
+            raise InstanceError(f"rem_part takes one part id of {ob}, got {part!r}; rem_parts takes several")
+        return self.rem_parts(ob, [part])
 
     def cascading_rem_parts(self, ob: str, ids: Any) -> dict[str, np.ndarray]:
         """Delete parts and, recursively, every part whose homs point at a deleted part.
@@ -817,6 +1000,7 @@ class ACSet:
         out = ACSet.__new__(ACSet)
         out.schema, out.types = self.schema, dict(self.types)
         out._n, out._cap = dict(self._n), dict(self._n)
+        out._nvars = dict(self._nvars)
         out._dom, out._spec = self._dom, self._spec
         out._cols = {k: v[: self._n[self._dom[k]]].copy() for k, v in self._cols.items()}
         out._defined = {k: v[: self._n[self._dom[k]]].copy() for k, v in self._defined.items()}
@@ -827,7 +1011,7 @@ class ACSet:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ACSet):
             return NotImplemented
-        if self.schema != other.schema or self._n != other._n:
+        if self.schema != other.schema or self._n != other._n or self._nvars != other._nvars:
             return False
         for name in self._cols:
             a, b = self.subpart(name), other.subpart(name)
@@ -846,7 +1030,7 @@ class ACSet:
     __hash__ = None  # mutable
 
     def __repr__(self) -> str:
-        sizes = ", ".join(f"{ob}={n}" for ob, n in self._n.items())
+        sizes = ", ".join(f"{ob}={n}" for ob, n in (self._n | {t: k for t, k in self._nvars.items() if k}).items())
         return f"ACSet({self.schema.name}: {sizes})"
 
     def _table(self, ob: str) -> tuple[list[str], list[list[str]]]:

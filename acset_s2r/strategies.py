@@ -26,9 +26,8 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from acset_s2r.acset import ACSet, AttrSpec, attr_spec
+from acset_s2r.acset import ACSet, AttrSpec, AttrVar, attr_spec
 from acset_s2r.schema import Equation, Schema
-from acset_s2r.serialization import AttrVar
 
 __all__ = ["names", "schemas", "attr_types", "attr_values", "acsets", "schemas_and_acsets"]
 
@@ -110,10 +109,10 @@ _FLOAT = st.floats(allow_nan=False, allow_infinity=False, width=64)
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6)
 
 
-def attr_values(spec: Any) -> st.SearchStrategy[Any]:
+def attr_values(spec: Any, nvars: int = 0) -> st.SearchStrategy[Any]:
     """Defined values of one storage type (``float``, ``(int, 2)``, an :class:`AttrSpec`...).
 
-    Object values are JSON-representable: ints, strings, and attribute variables.
+    Object values are JSON-representable: ints, strings, and ``AttrVar(k)`` for ``k < nvars``.
     """
     spec = attr_spec(spec)
     scalar = {
@@ -121,7 +120,7 @@ def attr_values(spec: Any) -> st.SearchStrategy[Any]:
         "int": _INT,
         "bool": st.booleans(),
         "str": _TEXT,
-        "object": st.one_of(_INT, _TEXT, st.integers(1, 3).map(AttrVar)),
+        "object": st.one_of(_INT, _TEXT, *([st.integers(0, nvars - 1).map(AttrVar)] if nvars else [])),
     }[spec.kind]
     if spec.width:
         return st.lists(scalar, min_size=spec.width, max_size=spec.width)
@@ -135,6 +134,7 @@ def acsets(
     max_parts: int = 6,
     types: Mapping[str, Any] | None = None,
     undefined: bool = True,
+    max_vars: int = 0,
 ) -> ACSet:
     """A random valid instance of ``schema``.
 
@@ -143,9 +143,14 @@ def acsets(
     some attributes have no value. Homs into objects already filled are given to
     ``add_parts``; the rest are set afterwards with ``set_subpart``; undefined vector
     values are made with ``clear_subpart``, so building exercises all three.
+    Each AttrType stored as ``object`` gets up to ``max_vars`` attribute variables,
+    which its values may use (some may stay free).
     """
     bound = dict(types) if types is not None else draw(attr_types(schema))
     X = ACSet(schema, **bound)
+    for t, spec in X.types.items():
+        if spec.kind == "object" and max_vars:  # attribute variables, some of them free
+            X.add_parts(t, draw(st.integers(0, max_vars)))
     sizes = {ob: draw(st.integers(0, max_parts)) for ob in schema.obs}
     later: list[tuple[str, np.ndarray]] = []
     cleared: list[tuple[str, list[int]]] = []
@@ -164,7 +169,7 @@ def acsets(
                 later.append((h.name, vals))
         for a in schema.attrs_of(ob):
             spec: AttrSpec = X.types[a.codom]
-            value = attr_values(spec)
+            value = attr_values(spec, X.nparts(a.codom))
             opt = st.one_of(st.none(), value) if undefined else value
             vals = draw(st.lists(opt, min_size=n, max_size=n))
             if spec.width:
@@ -184,7 +189,7 @@ def acsets(
 
 
 @st.composite
-def schemas_and_acsets(draw, max_parts: int = 6, **schema_kwargs: Any) -> tuple[Schema, ACSet]:
+def schemas_and_acsets(draw, max_parts: int = 6, max_vars: int = 0, **schema_kwargs: Any) -> tuple[Schema, ACSet]:
     """A random schema (:func:`schemas`) with a random instance of it (:func:`acsets`)."""
     schema = draw(schemas(**schema_kwargs))
-    return schema, draw(acsets(schema, max_parts=max_parts))
+    return schema, draw(acsets(schema, max_parts=max_parts, max_vars=max_vars))
