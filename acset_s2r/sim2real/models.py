@@ -12,7 +12,13 @@ MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
 
 def model_names() -> tuple[str, ...]:
-    """Names of the shipped models (``cartpole``, ``hopper``)."""
+    """Names of the shipped models.
+
+    Examples
+    --------
+    >>> model_names()
+    ('cartpole', 'hopper', 'quadruped')
+    """
     return tuple(sorted(p.stem for p in MODELS_DIR.glob("*.xml")))
 
 
@@ -26,12 +32,26 @@ def model_path(name: str) -> Path:
     return path
 
 
-def load_model(name_or_path: str | Path = "cartpole") -> mujoco.MjModel:
-    """Compile a shipped model by name, or any MJCF file by path.
+def load_model(name_or_path: str | Path | mujoco.MjSpec = "cartpole") -> mujoco.MjModel:
+    """Compile a shipped model by name, any MJCF file by path, or an ``MjSpec``.
 
     A name without a path separator or ``.xml`` suffix is looked up among the
     shipped models; anything else is read as a file.
+
+    Examples
+    --------
+    >>> load_model("quadruped").nu
+    8
+    >>> load_model("no/such/robot.xml")
+    Traceback (most recent call last):
+    ...
+    acset_s2r.errors.SimulationError: model file 'no/such/robot.xml' does not exist
     """
+    if isinstance(name_or_path, mujoco.MjSpec):
+        try:
+            return name_or_path.compile()
+        except ValueError as exc:
+            raise SimulationError(f"MuJoCo could not compile the MjSpec: {exc}") from exc
     text = str(name_or_path)
     looks_like_path = isinstance(name_or_path, Path) or text.endswith(".xml") or "/" in text
     path = Path(text) if looks_like_path else model_path(text)

@@ -8,6 +8,7 @@ entropy of Q in the seed's predictive-coding reading.
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 import mujoco
@@ -15,6 +16,9 @@ import numpy as np
 import scipy.linalg
 
 from acset_s2r.errors import SimulationError
+
+if TYPE_CHECKING:
+    from acset_s2r.sim2real.tasks import Task
 
 # log σ is floored here so that σ = 0 (a deterministic policy) has a finite vector form
 LOG_SIGMA_FLOOR = -20.0
@@ -28,7 +32,14 @@ def _frozen_array(value) -> np.ndarray:
 
 @attrs.frozen(eq=False)
 class LinearGaussianPolicy:
-    """K (nu, nobs), b (nu,), σ (nu,), o_ref (nobs,) and the actuator bounds (nu,) each."""
+    """K (nu, nobs), b (nu,), σ (nu,), o_ref (nobs,) and the action bounds (nu,) each.
+
+    It follows the :class:`~acset_s2r.sim2real.policies.Policy` protocol: called on
+    observations it gives the mean action; rollouts add its noise σ on a fast path.
+    """
+
+    kind: ClassVar[str] = "linear-gaussian"
+    source: ClassVar[str] = ""
 
     gain: np.ndarray = attrs.field(converter=_frozen_array)
     bias: np.ndarray = attrs.field(converter=_frozen_array)
@@ -61,6 +72,16 @@ class LinearGaussianPolicy:
     @property
     def nobs(self) -> int:
         return self.gain.shape[1]
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        return self.mean_action(obs)
+
+    def check(self, obs_dim: int, act_dim: int) -> None:
+        if (self.nu, self.nobs) != (act_dim, obs_dim):
+            raise SimulationError(
+                f"policy gain has shape {self.gain.shape} but the task has {act_dim} actuators "
+                f"and {obs_dim} observation channels"
+            )
 
     def mean_action(self, obs: np.ndarray) -> np.ndarray:
         """Clipped noise-free action for observations of shape (..., nobs)."""
@@ -126,10 +147,26 @@ def nominal_observation(model: mujoco.MjModel) -> np.ndarray:
     return data.sensordata.copy()
 
 
-def zero_policy(model: mujoco.MjModel, sigma=0.0, obs_ref=None) -> LinearGaussianPolicy:
-    """K = 0, b = 0: the untrained policy (pure action noise of std σ)."""
-    low, high = ctrl_bounds(model)
-    nu, nobs = model.nu, model.nsensordata
+def zero_policy(model: mujoco.MjModel, sigma=0.0, obs_ref=None, task: Task | None = None) -> LinearGaussianPolicy:
+    """K = 0, b = 0: the untrained policy (pure action noise of std σ).
+
+    With a ``task``, o_ref is the task's nominal observation and the bounds are its action
+    bounds; without, o_ref is the sensors at qpos0 and the bounds the ctrlrange.
+
+    Examples
+    --------
+    >>> from acset_s2r.sim2real.tasks import get_task
+    >>> task = get_task("quadruped")
+    >>> zero_policy(task.load_model(), task=task).gain.shape
+    (8, 27)
+    """
+    if task is not None:
+        low, high = task.action_bounds(model)
+        obs_ref = task.nominal_observation(model) if obs_ref is None else obs_ref
+    else:
+        low, high = ctrl_bounds(model)
+    nu = model.nu
+    nobs = model.nsensordata if obs_ref is None else len(obs_ref)
     return LinearGaussianPolicy(
         gain=np.zeros((nu, nobs)),
         bias=np.zeros(nu),

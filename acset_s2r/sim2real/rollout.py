@@ -1,15 +1,19 @@
 """Batched closed-loop rollouts of an ensemble, recorded step by step into numpy arrays.
 
-Each environment has its own MjModel (its own physics) and, optionally, its own
-linear-Gaussian policy; all are stepped together by ``mujoco.batch.Batch`` on a
-thread pool. Everything random (initial states, observation noise and bias,
+Each environment has its own MjModel (its own physics); all are stepped together by
+``mujoco.batch.Batch`` on a thread pool. The policy is any
+:class:`~acset_s2r.sim2real.policies.Policy`, called once per control step on the whole
+batch of observations; linear-Gaussian policies (one shared, or one per env) take a fast
+path with their action noise drawn up front. Everything random (initial states, observation noise and bias,
 latencies, action noise) is drawn up front from one generator, so a rollout is
 a pure function of its inputs and seed, and the loop only does array arithmetic.
 
-Observations are the sensors at the state the policy acts in (not the one-step
-stale ``sensordata`` that ``mj_step`` leaves behind). When every sensor is a
-scalar jointpos/jointvel sensor they are gathered from the state directly;
-otherwise the batch computes the position and velocity stages after each step.
+Observations are the task's (named selections of qpos, qvel and sensors, or every sensor)
+at the state the policy acts in (not the one-step stale ``sensordata`` that ``mj_step``
+leaves behind). When they read only the state (or every sensor is a scalar
+jointpos/jointvel sensor) they are gathered from the state directly; otherwise the batch
+computes the sensors' stages after each step. Actions become controls through the task's
+``ctrl = offset + scale · action``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 from acset_s2r.errors import SimulationError
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import RealPlant
+from acset_s2r.sim2real.policies import as_policy, check_policy
 from acset_s2r.sim2real.policy import LinearGaussianPolicy
 from acset_s2r.sim2real.randomization import Ensemble
 from acset_s2r.sim2real.tasks import Task
@@ -67,9 +72,10 @@ class RolloutBatch:
     """N episodes of T control steps. Per step t:
 
     - ``obs`` (N, T, nobs): the observation the policy saw (noise and bias included);
-    - ``obs_clean`` (N, T, nobs): the same sensors without noise;
-    - ``action`` (N, T, nu): the action the policy commanded (clipped to ctrlrange);
-    - ``ctrl`` (N, T, nu): the control the plant received during step t (after latency);
+    - ``obs_clean`` (N, T, nobs): the same observation without noise;
+    - ``action`` (N, T, nu): the action the policy commanded (clipped to the task's action bounds);
+    - ``ctrl`` (N, T, nu): the control the plant received during step t (after latency and
+      the task's offset and scale);
     - ``time`` (N, T): simulation time at the observation;
     - ``qpos`` (N, T+1, nq), ``qvel`` (N, T+1, nv): state at step t, and after it at t+1;
     - ``reward`` (N, T): reward of the transition t -> t+1;
@@ -164,6 +170,32 @@ def _state_gather(model: mujoco.MjModel) -> np.ndarray | None:
     return np.asarray(idx, dtype=np.intp)
 
 
+@attrs.frozen(eq=False)
+class _ObsLayout:
+    """How a rollout reads observations: ``gather`` indexes [qpos, qvel] (or [qpos, qvel,
+    sensordata] when ``sensors``); no gather means the sensordata itself."""
+
+    nobs: int
+    gather: np.ndarray | None
+    sensors: bool
+    stage: int
+
+
+def _observation_layout(task: Task, model: mujoco.MjModel) -> _ObsLayout:
+    idx = task.observation_index(model)
+    none, vel = int(mujoco.mjtStage.mjSTAGE_NONE), int(mujoco.mjtStage.mjSTAGE_VEL)
+    if idx is None:
+        gather = _state_gather(model)
+        return _ObsLayout(model.nsensordata, gather, False, none if gather is not None else vel)
+    nstate = model.nq + model.nv
+    if np.all(idx < nstate):
+        return _ObsLayout(len(idx), idx, False, none)
+    adrs = model.sensor_adr
+    used = {int(np.searchsorted(adrs, i - nstate, side="right") - 1) for i in idx[idx >= nstate]}
+    stage = max(vel, max(int(model.sensor_needstage[s]) for s in used))
+    return _ObsLayout(len(idx), idx, True, stage)
+
+
 def _check_layout(models: list[mujoco.MjModel]) -> None:
     m0 = models[0]
     for i, m in enumerate(models):
@@ -175,13 +207,18 @@ def _check_layout(models: list[mujoco.MjModel]) -> None:
                 )
 
 
-def _policy_arrays(policies: list[LinearGaussianPolicy], model: mujoco.MjModel):
+def _policy_arrays(policies: list[LinearGaussianPolicy], model: mujoco.MjModel, nobs: int):
     p0 = policies[0]
     for i, p in enumerate(policies):
-        if p.gain.shape != (model.nu, model.nsensordata):
+        if not isinstance(p, LinearGaussianPolicy):
+            raise SimulationError(
+                f"env {i}: one policy per env works for LinearGaussianPolicy only; give any other "
+                f"policy once, as a batch policy, not {type(p).__name__}"
+            )
+        if p.gain.shape != (model.nu, nobs):
             raise SimulationError(
                 f"env {i}: policy gain has shape {p.gain.shape} but the model has "
-                f"nu={model.nu} actuators and {model.nsensordata} sensor values"
+                f"nu={model.nu} actuators and the task {nobs} observation channels"
             )
     shared = all(p is p0 for p in policies)
     if shared:
@@ -241,8 +278,8 @@ class _Draws:
     kicks: np.ndarray | None  # (T, N, nv) or None
 
 
-def _draw(base, n, task, rng, horizon, obs_noise, latency, sigma, offset, initial_state, disturbance) -> _Draws:
-    nq, nv, nu, nobs = base.nq, base.nv, base.nu, base.nsensordata
+def _draw(base, n, task, rng, horizon, nobs, obs_noise, latency, sigma, offset, initial_state, disturbance) -> _Draws:
+    nq, nv, nu = base.nq, base.nv, base.nu
     if initial_state is None:
         qpos0, qvel0 = task.initial_state(base, n, rng)
     else:
@@ -259,9 +296,12 @@ def _draw(base, n, task, rng, horizon, obs_noise, latency, sigma, offset, initia
         delays = np.broadcast_to(np.asarray(latency), (n,)).astype(np.int64)
         if np.any(delays < 0):
             raise SimulationError(f"action latency must be >= 0 steps, got {latency}")
-    action_noise = rng.standard_normal((horizon, n, nu)) * sigma[None]
+    if sigma is None:  # a batch policy: its actions are all it commands
+        drive = np.zeros((horizon, n, nu))
+    else:
+        drive = rng.standard_normal((horizon, n, nu)) * sigma[None] + offset[None]
     kicks = disturbance.draw(rng, horizon, n, nv) if disturbance is not None and disturbance.active() else None
-    return _Draws(qpos0, qvel0, noise, bias, delays, action_noise + offset[None], kicks)
+    return _Draws(qpos0, qvel0, noise, bias, delays, drive, kicks)
 
 
 def _build_batch(base, models, ensemble, n: int, nthread: int, persistent: bool):
@@ -291,11 +331,13 @@ class _Trace:
     time: np.ndarray  # (T, N)
 
 
-def _step(batch, base, gather, draws: _Draws, policy_arrays, horizon: int, substeps: int) -> _Trace:
+def _step(batch, base, layout: _ObsLayout, draws: _Draws, policy_arrays, horizon: int, substeps: int,
+          transform: tuple[np.ndarray, np.ndarray] | None) -> _Trace:
     """Close the loop for ``horizon`` control steps: observe, act, delay, disturb, step."""
     shared, gain, _, _, low, high = policy_arrays
     n = len(draws.delays)
-    nq, nv, nu, nobs = base.nq, base.nv, base.nu, base.nsensordata
+    nq, nv, nu, nobs = base.nq, base.nv, base.nu, layout.nobs
+    gather = layout.gather
     delays = draws.delays
     dmax = int(delays.max())
     uniform_delay = bool(np.all(delays == dmax))
@@ -311,24 +353,28 @@ def _step(batch, base, gather, draws: _Draws, policy_arrays, horizon: int, subst
 
     b_qpos, b_qvel, b_ctrl = batch.bind("qpos"), batch.bind("qvel"), batch.bind("ctrl")
     b_time = batch.bind("time")
-    b_sensor = None if gather is not None else batch.bind("sensordata")
+    b_sensor = batch.bind("sensordata") if gather is None or layout.sensors else None
     warn = batch.warning[:, :, 1]
-    stage = mujoco.mjtStage.mjSTAGE_NONE if gather is not None else mujoco.mjtStage.mjSTAGE_VEL
+    stage = layout.stage
+    ctrl = np.empty((n, nu)) if transform is not None else None
 
     _recent_warnings.clear()
     try:
         batch.reset(stage=mujoco.mjtStage.mjSTAGE_NONE)
         b_qpos[...] = draws.qpos0
         b_qvel[...] = draws.qvel0
-        batch.forward(stage=mujoco.mjtStage.mjSTAGE_VEL)
+        batch.forward(stage=max(int(mujoco.mjtStage.mjSTAGE_VEL), stage))
     except mujoco.batch.SimulationError as exc:
         raise SimulationError(f"MuJoCo failed at reset in env {exc.ids[0]}: {exc}") from exc
-    state = np.empty((n, nq + nv))
+    state = np.empty((n, nq + nv + (base.nsensordata if layout.sensors else 0)))
 
     def record_state(row: int) -> None:
         qpos_buf[row] = b_qpos
         qvel_buf[row] = b_qvel
-        if gather is not None:
+        if layout.sensors:
+            np.concatenate((qpos_buf[row], qvel_buf[row], b_sensor), axis=1, out=state)
+            np.take(state, gather, axis=1, out=clean_buf[row])
+        elif gather is not None:
             np.concatenate((qpos_buf[row], qvel_buf[row]), axis=1, out=state)
             np.take(state, gather, axis=1, out=clean_buf[row])
         else:
@@ -339,16 +385,21 @@ def _step(batch, base, gather, draws: _Draws, policy_arrays, horizon: int, subst
         o = obs_buf[t]
         np.add(clean_buf[t], draws.noise[t], out=o)
         a = act_buf[dmax + t]
-        if shared:
+        if shared is None:
+            a[...] = _batch_action(gain, o, t, n, nu)
+        elif shared:
             np.matmul(o, gain.T, out=a)
         else:
             np.matmul(gain, o[:, :, None], out=a[:, :, None])
         a += draws.drive[t]
         np.clip(a, low, high, out=a)
-        if uniform_delay:
-            b_ctrl[...] = act_buf[t]
+        delayed = act_buf[t] if uniform_delay else act_buf[t + read_rows, envs]
+        if transform is None:
+            b_ctrl[...] = delayed
         else:
-            b_ctrl[...] = act_buf[t + read_rows, envs]
+            np.multiply(delayed, transform[1], out=ctrl)
+            ctrl += transform[0]
+            b_ctrl[...] = ctrl
         time_buf[t] = b_time
         if draws.kicks is not None:
             b_qvel[...] += draws.kicks[t]
@@ -364,7 +415,19 @@ def _step(batch, base, gather, draws: _Draws, policy_arrays, horizon: int, subst
     return _Trace(act_buf, obs_buf, clean_buf, qpos_buf, qvel_buf, time_buf)
 
 
-def _collect(trace: _Trace, draws: _Draws, task: Task, models, substeps: int, max_abs_state: float) -> RolloutBatch:
+def _batch_action(policy, obs: np.ndarray, t: int, n: int, nu: int) -> np.ndarray:
+    """One call of a batch policy, its output checked: (n, nu) finite actions."""
+    out = np.asarray(policy(obs), dtype=float)
+    if out.shape != (n, nu):
+        raise SimulationError(f"the policy returned actions of shape {out.shape} at step {t}; expected ({n}, {nu})")
+    if not np.all(np.isfinite(out)):
+        env = int(np.nonzero(~np.isfinite(out).all(axis=1))[0][0])
+        raise SimulationError(f"the policy returned a non-finite action for env {env} at step {t}")
+    return out
+
+
+def _collect(trace: _Trace, draws: _Draws, task: Task, models, substeps: int, max_abs_state: float,
+             transform: tuple[np.ndarray, np.ndarray] | None) -> RolloutBatch:
     """Check the states, turn the record env-major, and score it with the task."""
     horizon = trace.obs.shape[0]
     qpos, qvel = _env_major(trace.qpos), _env_major(trace.qvel)
@@ -386,6 +449,8 @@ def _collect(trace: _Trace, draws: _Draws, task: Task, models, substeps: int, ma
         envs = np.arange(len(delays))
         rows = np.arange(horizon)[:, None] + (dmax - delays)[None, :]
         ctrl = _env_major(trace.act[rows, envs[None, :]])
+    if transform is not None:
+        ctrl = transform[0] + transform[1] * ctrl
     reward = task.reward(qpos[:, 1:], qvel[:, 1:], ctrl)
     unhealthy = task.terminated(qpos[:, 1:], qvel[:, 1:])
     # alive through the first unhealthy transition, dead after it
@@ -411,7 +476,7 @@ def _collect(trace: _Trace, draws: _Draws, task: Task, models, substeps: int, ma
 
 def rollout(
     models: Ensemble | mujoco.MjModel | Sequence[mujoco.MjModel],
-    policy: LinearGaussianPolicy | Sequence[LinearGaussianPolicy],
+    policy,
     task: Task,
     rng: np.random.Generator,
     *,
@@ -429,8 +494,11 @@ def rollout(
 
     ``models`` is an :class:`Ensemble` with one member per env (the fast path:
     per-env parameters go through ``Batch.expand``), one MjModel per env, or one
-    model shared by ``n_envs`` envs. ``policy`` is one
-    policy for all envs or one per env. ``horizon`` and ``substeps`` default to
+    model shared by ``n_envs`` envs. ``policy`` is any
+    :class:`~acset_s2r.sim2real.policies.Policy` (a callable on the (N, nobs) batch, an
+    ONNX path, a torch module; see :func:`~acset_s2r.sim2real.policies.as_policy`), called
+    once per control step after ``reset(N)`` if it has one, or a LinearGaussianPolicy for
+    all envs or one per env (the fast path, with its action noise σ). ``horizon`` and ``substeps`` default to
     the task's. ``latency`` is an ActionLatency drawn per env, a fixed number of
     control steps, or an (N,) array. ``initial_state`` overrides the task's reset
     draw with (qpos (N, nq), qvel (N, nv)). ``disturbance`` (:class:`VelocityKicks`)
@@ -458,22 +526,34 @@ def rollout(
         raise SimulationError("rollout needs at least one environment")
     _check_layout(models)
     base = models[0]
-    policy_arrays = _policy_arrays(_as_list(policy, n, "policy"), base)
+    layout = _observation_layout(task, base)
+    low, high = task.action_bounds(base)
+    if isinstance(policy, LinearGaussianPolicy) or (
+        isinstance(policy, (list, tuple)) and policy and isinstance(policy[0], LinearGaussianPolicy)
+    ):
+        policy_arrays = _policy_arrays(_as_list(policy, n, "policy"), base, layout.nobs)
+    else:
+        policy = as_policy(policy)
+        check_policy(policy, layout.nobs, base.nu)
+        reset = getattr(policy, "reset", None)
+        if callable(reset):
+            reset(n)
+        policy_arrays = (None, policy, None, None, low, high)
     horizon = task.horizon if horizon is None else int(horizon)
     substeps = task.substeps if substeps is None else int(substeps)
     if horizon < 1 or substeps < 1:
         raise SimulationError(f"horizon and substeps must be >= 1, got {horizon}, {substeps}")
     _, _, offset, sigma, _, _ = policy_arrays
-    draws = _draw(base, n, task, rng, horizon, obs_noise, latency, sigma, offset, initial_state, disturbance)
-    gather = _state_gather(base)
-    batch = _build_batch(base, models, ensemble, n, nthread, persistent=gather is None)
-    trace = _step(batch, base, gather, draws, policy_arrays, horizon, substeps)
-    return _collect(trace, draws, task, models, substeps, max_abs_state)
+    draws = _draw(base, n, task, rng, horizon, layout.nobs, obs_noise, latency, sigma, offset, initial_state, disturbance)
+    batch = _build_batch(base, models, ensemble, n, nthread, persistent=layout.gather is None or layout.sensors)
+    transform = task.action_transform(base)
+    trace = _step(batch, base, layout, draws, policy_arrays, horizon, substeps, transform)
+    return _collect(trace, draws, task, models, substeps, max_abs_state, transform)
 
 
 def deploy(
     plant: RealPlant,
-    policy: LinearGaussianPolicy,
+    policy,
     task: Task,
     rng: np.random.Generator,
     n_episodes: int,
@@ -481,7 +561,8 @@ def deploy(
     nthread: int = 0,
     disturbance: VelocityKicks | None = None,
 ) -> RolloutBatch:
-    """Run ``n_episodes`` of a policy on the real plant, with its noise, bias and latency."""
+    """Run ``n_episodes`` of a policy (any Policy, as :func:`rollout` takes) on the real plant,
+    with its noise, bias and latency."""
     return rollout(
         plant.model,
         policy,

@@ -167,7 +167,7 @@ def train_cem(
     if _n_members(models) == 0:
         raise SimulationError("train_cem needs at least one training model")
     base = _base(models)
-    init = init_policy if init_policy is not None else zero_policy(base, sigma=config.sigma)
+    init = init_policy if init_policy is not None else zero_policy(base, sigma=config.sigma, task=task)
     if init_policy is not None and not config.train_sigma:
         init = init.with_sigma(config.sigma)
     train_sigma = config.train_sigma

@@ -1,0 +1,222 @@
+"""The one policy protocol rollouts call, and adapters for numpy, ONNX and torch policies.
+
+A policy is anything callable on a batch of observations, ``(n_envs, d_obs)`` float
+array, that returns a batch of actions, ``(n_envs, n_act)``. Rollouts call it once per
+control step for the whole batch. A policy with memory (an observation history, a
+recurrent state) also has ``reset(n_envs)``, which a rollout calls before its first step.
+Optional attributes describe it for the record: ``kind`` (``"numpy"``, ``"onnx"``,
+``"torch"``, ``"linear-gaussian"``), ``source`` (a file name) and ``check(d_obs, n_act)``,
+which raises when the widths do not fit.
+
+:class:`~acset_s2r.sim2real.policy.LinearGaussianPolicy` is a Policy too (its call is the
+mean action); rollouts give it a fast batched path with its action noise.
+
+Examples
+--------
+>>> import numpy as np
+>>> pol = as_policy(lambda obs: -0.5 * obs[:, :1])
+>>> pol(np.ones((3, 4))).shape
+(3, 1)
+>>> describe(pol)
+('numpy', '')
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Callable, Protocol, runtime_checkable
+
+import attrs
+import numpy as np
+
+from acset_s2r.errors import SimulationError
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """``policy(obs)`` maps (n_envs, d_obs) observations to (n_envs, n_act) actions."""
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray: ...
+
+
+@attrs.define(eq=False)
+class NumpyPolicy:
+    """A plain callable as a Policy; ``reset`` is forwarded when the callable has one.
+
+    ``obs_dim``/``act_dim``, when given, are checked against the task's widths.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W = np.array([[1.0, 2.0]])
+    >>> pol = NumpyPolicy(lambda o: o @ W.T, obs_dim=2, act_dim=1)
+    >>> pol(np.array([[1.0, 1.0]]))
+    array([[3.]])
+    >>> pol.check(3, 1)
+    Traceback (most recent call last):
+    ...
+    acset_s2r.errors.SimulationError: numpy policy <lambda>: expects observations of width 2 but the task gives 3
+    """
+
+    fn: Callable[[np.ndarray], np.ndarray]
+    obs_dim: int | None = None
+    act_dim: int | None = None
+    source: str = ""
+    kind: str = "numpy"
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        return np.asarray(self.fn(obs), dtype=float)
+
+    def reset(self, n_envs: int) -> None:
+        reset = getattr(self.fn, "reset", None)
+        if callable(reset):
+            reset(n_envs)
+
+    def check(self, obs_dim: int, act_dim: int) -> None:
+        name = self.source or getattr(self.fn, "__name__", type(self.fn).__name__)
+        _check_widths(f"numpy policy {name}", self.obs_dim, self.act_dim, obs_dim, act_dim)
+
+
+def _check_widths(what: str, want_obs, want_act, obs_dim: int, act_dim: int) -> None:
+    if isinstance(want_obs, int) and want_obs != obs_dim:
+        raise SimulationError(f"{what}: expects observations of width {want_obs} but the task gives {obs_dim}")
+    if isinstance(want_act, int) and want_act != act_dim:
+        raise SimulationError(f"{what}: returns actions of width {want_act} but the model has {act_dim} actuators")
+
+
+class OnnxPolicy:
+    """An ONNX file run by onnxruntime on the CPU: one float32 input (batch, d_obs), one output.
+
+    onnxruntime is imported here only, so it stays an optional dependency. ``input_name``
+    and ``output_name`` pick the tensors when the graph has several (default: the first).
+    Observations are cast to float32, actions returned as float64.
+    """
+
+    kind = "onnx"
+
+    def __init__(self, path: str | Path, input_name: str | None = None, output_name: str | None = None, threads: int = 1):
+        self.path = Path(path)
+        self.source = self.path.name
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise SimulationError(
+                f"ONNX policy {str(self.path)!r}: onnxruntime is not installed (pip install 'acset_s2r[onnx]')"
+            ) from None
+        if not self.path.is_file():
+            raise SimulationError(f"ONNX policy file {str(self.path)!r} does not exist")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        try:
+            self.session = ort.InferenceSession(str(self.path), sess_options=options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own unexported exception types
+            raise SimulationError(f"ONNX policy {str(self.path)!r} could not be loaded: {exc}") from None
+        self.input = self._pick(self.session.get_inputs(), input_name, "input")
+        self.output = self._pick(self.session.get_outputs(), output_name, "output")
+        if self.input.type != "tensor(float)":
+            raise SimulationError(f"ONNX policy {str(self.path)!r}: input {self.input.name!r} is {self.input.type}, expected tensor(float)")
+        self.digest = hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    def _pick(self, nodes, name: str | None, what: str):
+        if name is None:
+            return nodes[0]
+        for node in nodes:
+            if node.name == name:
+                return node
+        raise SimulationError(
+            f"ONNX policy {str(self.path)!r} has no {what} named {name!r}; it has {', '.join(n.name for n in nodes)}"
+        )
+
+    @property
+    def obs_dim(self) -> int | None:
+        dim = self.input.shape[-1] if self.input.shape else None
+        return dim if isinstance(dim, int) else None
+
+    @property
+    def act_dim(self) -> int | None:
+        dim = self.output.shape[-1] if self.output.shape else None
+        return dim if isinstance(dim, int) else None
+
+    def check(self, obs_dim: int, act_dim: int) -> None:
+        if len(self.input.shape) != 2:
+            raise SimulationError(
+                f"ONNX policy {str(self.path)!r}: input {self.input.name!r} has shape {self.input.shape}, "
+                f"expected (batch, {obs_dim})"
+            )
+        _check_widths(f"ONNX policy {str(self.path)!r} (input {self.input.name!r})", self.obs_dim, self.act_dim, obs_dim, act_dim)
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(obs, dtype=np.float32)
+        return np.asarray(self.session.run([self.output.name], {self.input.name: x})[0], dtype=float)
+
+
+class TorchPolicy:
+    """A torch module as a Policy: evaluated under ``torch.no_grad`` on float32 CPU tensors.
+
+    torch is imported when the adapter is made, never by the package itself; without torch
+    installed this raises our error. A module with ``reset(n_envs)`` has it forwarded.
+    """
+
+    kind = "torch"
+
+    def __init__(self, module: Any, source: str = ""):
+        try:
+            import torch
+        except ImportError:
+            raise SimulationError("TorchPolicy needs torch, which is not installed (it is never a dependency)") from None
+        self.torch = torch
+        self.module = module
+        self.source = source or type(module).__name__
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        with self.torch.no_grad():
+            out = self.module(self.torch.as_tensor(np.asarray(obs, dtype=np.float32)))
+        return out.detach().cpu().numpy().astype(float)
+
+    def reset(self, n_envs: int) -> None:
+        reset = getattr(self.module, "reset", None)
+        if callable(reset):
+            reset(n_envs)
+
+
+def as_policy(obj: Any) -> Any:
+    """The Policy for ``obj``: a path to a ``.onnx`` file, a torch module, a Policy, or a callable.
+
+    Objects that already follow the protocol (a LinearGaussianPolicy, the adapters) pass
+    through unchanged.
+    """
+    if isinstance(obj, (str, Path)):
+        if str(obj).endswith(".onnx"):
+            return OnnxPolicy(obj)
+        raise SimulationError(f"policy file {str(obj)!r}: only .onnx files are read as policies")
+    if hasattr(obj, "kind") and callable(obj):
+        return obj
+    if any(c.__module__.split(".")[0] == "torch" for c in type(obj).__mro__):
+        return TorchPolicy(obj)
+    if callable(obj):
+        return NumpyPolicy(obj)
+    raise SimulationError(f"a policy must be callable on (n_envs, d_obs) observations, got {type(obj).__name__}")
+
+
+def describe(policy: Any) -> tuple[str, str]:
+    """(kind, source) of a policy, for the record: e.g. ``("onnx", "policy.onnx")``."""
+    return str(getattr(policy, "kind", "numpy")), str(getattr(policy, "source", ""))
+
+
+def policy_hash(policy: Any) -> str:
+    """A sha256 of what defines the policy: the file's bytes, or its parameter vector; '' if neither."""
+    digest = getattr(policy, "digest", None)
+    if digest:
+        return str(digest)
+    to_vector = getattr(policy, "to_vector", None)
+    if callable(to_vector):
+        return hashlib.sha256(np.ascontiguousarray(to_vector(), dtype=float).tobytes()).hexdigest()
+    return ""
+
+
+def check_policy(policy: Any, obs_dim: int, act_dim: int) -> None:
+    """Run the policy's own width check, if it has one."""
+    check = getattr(policy, "check", None)
+    if callable(check):
+        check(obs_dim, act_dim)
