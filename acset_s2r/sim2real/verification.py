@@ -76,6 +76,8 @@ __all__ = [
     "ProofBundle",
     "VERIFIERS",
     "transfer_trit",
+    "calibrated_trit",
+    "TRIT_RULES",
     "transfer_trits",
     "transfer_impact",
     "verification_acset",
@@ -104,6 +106,7 @@ SchSim2RealVerification = SchSim2RealTrajectory.extend(
     attrtypes=["TritValue"],
     attrs=[
         ("delta_kl_gap", "TransferDelta", "TransferGap"),
+        ("delta_p_value", "TransferDelta", "Real"),
         ("observation_error", "TransferDelta", "Real"),
         ("dynamics_error", "TransferDelta", "Real"),
         ("latency_delta", "TransferDelta", "Real"),
@@ -139,6 +142,20 @@ class VerificationThresholds:
 
     Every comparison is strict, as in the seed (``error < threshold`` passes).
 
+    The trit follows one of two rules (``trit_rule``):
+
+    - ``"calibrated"``, on the transfer test's p-value (:mod:`acset_s2r.sim2real.judge`), with
+      the seed's own meaning of a trit: -1 a mismatch (``p < alpha``: the real plant lies off
+      the randomised sims), +1 an exact match (``p >= match_p = 0.5``: the real plant is at
+      least as typical as the median in-support plant), 0 within tolerance (in between). The
+      impact is 1 exactly on a mismatch.
+    - ``"seed"``, the seed's literal rule on kl_gap in nats (below). Its numbers sit on another
+      scale than an estimated gap: sampling noise alone gives gaps of several nats, so nearly
+      every event is -1 and GF(3) conservation then only counts events. It also contradicts the
+      seed's field comment ("-1 mismatch, 0 within tolerance, +1 exact match"), giving the
+      *smallest* gaps 0.
+    - ``"auto"`` (default): calibrated when every delta carries a p-value, else the seed's.
+
     - ``trit_low = 0.1`` and ``trit_high = 0.5`` (nats): the seed's trit rule, verbatim.
     - ``transfer = 0.5`` (nats): the seed's TRANSFER_THRESHOLD for impact has no value. Its
       trit rule calls a gap above 0.5 a mismatch (-1); taking the same boundary makes
@@ -166,6 +183,9 @@ class VerificationThresholds:
       sim env is a temporal mismatch too.
     """
 
+    trit_rule: str = attrs.field(default="auto")
+    alpha: float = attrs.field(default=0.05, validator=_positive_finite)
+    match_p: float = attrs.field(default=0.5, validator=_positive_finite)
     trit_low: float = attrs.field(default=0.1, validator=_positive_finite)
     trit_high: float = attrs.field(default=0.5, validator=_positive_finite)
     transfer: float = attrs.field(default=0.5, validator=_positive_finite)
@@ -174,6 +194,12 @@ class VerificationThresholds:
     latency: float = attrs.field(default=1.0, validator=_positive_finite)
 
     def __attrs_post_init__(self) -> None:
+        if self.trit_rule not in TRIT_RULES:
+            raise InstanceError(f"VerificationThresholds.trit_rule must be one of {TRIT_RULES}, got {self.trit_rule!r}")
+        if not self.alpha < self.match_p <= 1:
+            raise InstanceError(
+                f"VerificationThresholds: need alpha ({self.alpha}) < match_p ({self.match_p}) <= 1"
+            )
         if not self.trit_low < self.trit_high:
             raise InstanceError(
                 f"VerificationThresholds: trit_low ({self.trit_low}) must be below trit_high ({self.trit_high})"
@@ -194,10 +220,39 @@ def _finite_gap(kl_gap: Any) -> float:
     return g
 
 
-def transfer_trit(kl_gap: float, thresholds: VerificationThresholds | None = None) -> Trit:
-    """The seed's trit: 0 below ``trit_low``, -1 above ``trit_high``, +1 in between (inclusive)."""
+TRIT_RULES = ("auto", "calibrated", "seed")
+
+
+def _rule(th: VerificationThresholds, p_values: Sequence[float | None]) -> str:
+    """The trit rule in force for a set of events: "calibrated" or "seed"."""
+    known = [p is not None and math.isfinite(p) for p in p_values]
+    if th.trit_rule == "calibrated" and not all(known):
+        raise InstanceError("trit_rule='calibrated' needs a p-value on every delta; "
+                            f"{known.count(False)} of {len(known)} have none")
+    if th.trit_rule == "auto":
+        return "calibrated" if known and all(known) else "seed"
+    return th.trit_rule
+
+
+def calibrated_trit(p_value: float, thresholds: VerificationThresholds | None = None) -> Trit:
+    """-1 when ``p < alpha`` (mismatch), +1 when ``p >= match_p`` (exact match), else 0.
+
+    Examples
+    --------
+    >>> [int(calibrated_trit(p)) for p in (0.01, 0.2, 0.8)]
+    [-1, 0, 1]
+    """
+    th = thresholds or VerificationThresholds()
+    return Trit(-1 if p_value < th.alpha else (1 if p_value >= th.match_p else 0))
+
+
+def transfer_trit(kl_gap: float, thresholds: VerificationThresholds | None = None, p_value: float | None = None) -> Trit:
+    """The event's trit: :func:`calibrated_trit` of ``p_value`` under the calibrated rule, else
+    the seed's: 0 below ``trit_low``, -1 above ``trit_high``, +1 in between (inclusive)."""
     th = thresholds or VerificationThresholds()
     g = _finite_gap(kl_gap)
+    if _rule(th, [p_value]) == "calibrated":
+        return calibrated_trit(p_value, th)
     return Trit(0 if g < th.trit_low else (-1 if g > th.trit_high else 1))
 
 
@@ -211,10 +266,14 @@ def transfer_trits(kl_gaps: Any, thresholds: VerificationThresholds | None = Non
     return np.where(g < th.trit_low, 0, np.where(g > th.trit_high, -1, 1)).astype(np.int64)
 
 
-def transfer_impact(kl_gap: float, thresholds: VerificationThresholds | None = None) -> int:
-    """The seed's impact: 1 if the gap exceeds the transfer threshold, else 0."""
+def transfer_impact(kl_gap: float, thresholds: VerificationThresholds | None = None, p_value: float | None = None) -> int:
+    """The event's impact: under the calibrated rule 1 when ``p < alpha``; under the seed's,
+    1 if the gap exceeds the transfer threshold; else 0."""
     th = thresholds or VerificationThresholds()
-    return 1 if _finite_gap(kl_gap) > th.transfer else 0
+    g = _finite_gap(kl_gap)
+    if _rule(th, [p_value]) == "calibrated":
+        return 1 if p_value < th.alpha else 0
+    return 1 if g > th.transfer else 0
 
 
 # -- value classes ------------------------------------------------------------------------------
@@ -243,6 +302,12 @@ class TransferDelta:
     observation_error: float = attrs.field(converter=_to_float, validator=_finite_field)
     dynamics_error: float = attrs.field(converter=_to_float, validator=_finite_field)
     latency_delta: float = attrs.field(converter=_to_float, validator=_finite_field)
+    p_value: float | None = attrs.field(default=None, converter=attrs.converters.optional(_to_float))
+
+    @p_value.validator
+    def _check_p(self, attribute: attrs.Attribute, value: float | None) -> None:
+        if value is not None and not 0 < value <= 1:
+            raise InstanceError(f"TransferDelta.p_value must lie in (0, 1], got {value}")
 
 
 def _as_trit(value: Any) -> Trit:
@@ -268,15 +333,17 @@ class Sim2RealNaryaEvent:
     def from_delta(
         cls, event_id: str, policy: str, delta: TransferDelta, thresholds: VerificationThresholds | None = None
     ) -> Sim2RealNaryaEvent:
-        return cls(event_id, policy, delta, transfer_trit(delta.kl_gap, thresholds),
-                   transfer_impact(delta.kl_gap, thresholds))
+        return cls(event_id, policy, delta, transfer_trit(delta.kl_gap, thresholds, delta.p_value),
+                   transfer_impact(delta.kl_gap, thresholds, delta.p_value))
 
     def to_dict(self) -> dict:
         """The canonical form hashed into the proof (floats rounded to 12 significant digits)."""
         return {
             "event_id": self.event_id,
             "policy": self.policy,
-            "delta": {f: _canonical_float(getattr(self.delta, f)) for f in _DELTA_FIELDS},
+            "delta": {f: _canonical_float(getattr(self.delta, f)) for f in _DELTA_FIELDS}
+            # a delta without a p-value hashes as it did before p-values existed
+            | ({} if self.delta.p_value is None else {"p_value": _canonical_float(self.delta.p_value)}),
             "trit": int(self.trit),
             "impact": int(self.impact),
         }
@@ -407,10 +474,17 @@ def record_transfer_events(
     if clash:
         raise InstanceError(f"event ids must be unique; {sorted(clash)} already used")
     gaps = np.array([d.kl_gap for d in ds], dtype=float)
+    p_values = [d.p_value for d in ds]
+    if _rule(th, p_values) == "calibrated":
+        trits = np.array([int(calibrated_trit(p, th)) for p in p_values], dtype=np.int64)
+        impacts = np.array([p < th.alpha for p in p_values], dtype=np.int64)
+    else:
+        trits, impacts = transfer_trits(gaps, th), (gaps > th.transfer).astype(np.int64)
     dparts = X.add_parts(
         "TransferDelta", n,
         delta_policy=np.asarray(pids, dtype=np.int64),
         delta_kl_gap=gaps,
+        delta_p_value=np.array([np.nan if p is None else p for p in p_values], dtype=float),
         observation_error=[d.observation_error for d in ds],
         dynamics_error=[d.dynamics_error for d in ds],
         latency_delta=[d.latency_delta for d in ds],
@@ -421,8 +495,8 @@ def record_transfer_events(
         before=np.asarray(pids, dtype=np.int64),
         after=X.subpart(np.asarray(pids, dtype=np.int64), "deploy"),
         event_id=ids,
-        trit=transfer_trits(gaps, th),
-        impact=(gaps > th.transfer).astype(np.int64),
+        trit=trits,
+        impact=impacts,
     )
 
 
@@ -443,13 +517,15 @@ def narya_events(X: ACSet) -> list[Sim2RealNaryaEvent]:
         raise InstanceError(f"NaryaEvent {int(np.flatnonzero(d < 0)[0])} has no TransferDelta (event_delta undefined)")
     pol = X.subpart(d, "delta_policy")
     cols = {f: X.subpart(d, a) for f, a in _DELTA_ATTRS.items()}
+    p_col = X.subpart(d, "delta_p_value")
     trit_ok, impact_ok = X.is_defined("trit"), X.is_defined("impact")
     out = []
     for e, (tid, trit, impact) in enumerate(zip(X.subpart("event_id"), X.subpart("trit"), X.subpart("impact"))):
         if not (trit_ok[e] and impact_ok[e]):
             raise InstanceError(f"NaryaEvent {e} has no trit or no impact recorded")
         try:
-            delta = TransferDelta(**{f: cols[f][e] for f in _DELTA_FIELDS})
+            p = None if not np.isfinite(p_col[e]) else float(p_col[e])
+            delta = TransferDelta(**{f: cols[f][e] for f in _DELTA_FIELDS}, p_value=p)
         except InstanceError as err:
             raise InstanceError(f"NaryaEvent {e} ({tid}): {err}") from None
         label = _policy_label(X, int(pol[e])) if pol[e] >= 0 else "#undefined"
@@ -474,6 +550,7 @@ def events_acset(events: Iterable[Sim2RealNaryaEvent]) -> ACSet:
     dparts = X.add_parts(
         "TransferDelta", n, delta_policy=pid,
         **{a: [getattr(e.delta, f) for e in events] for f, a in _DELTA_ATTRS.items()},
+        delta_p_value=[np.nan if e.delta.p_value is None else e.delta.p_value for e in events],
     )
     X.add_parts(
         "NaryaEvent", n, event_delta=dparts, before=pid, event_id=[e.event_id for e in events],
@@ -486,11 +563,26 @@ def events_acset(events: Iterable[Sim2RealNaryaEvent]) -> ACSet:
 _gap = sympy.Symbol("event_delta.delta_kl_gap")
 _trit, _impact = sympy.symbols("trit impact")
 _lo, _hi, _tr = sympy.symbols("trit_low trit_high transfer")
+_p = sympy.Symbol("event_delta.delta_p_value")
+_alpha, _match = sympy.symbols("alpha match_p")
 
 
-def event_constraints(thresholds: VerificationThresholds | None = None) -> list[Constraint]:
-    """The seed's per-event rules as constraint data on NaryaEvent (see module docstring)."""
+def event_constraints(thresholds: VerificationThresholds | None = None, rule: str = "seed") -> list[Constraint]:
+    """The per-event rules of ``rule`` ("seed" or "calibrated") as constraint data on NaryaEvent."""
     th = thresholds or VerificationThresholds()
+    if rule == "calibrated":
+        return [
+            Constraint(
+                "trit_follows_the_p_value", "NaryaEvent",
+                conclusion=sympy.Eq(_trit, sympy.Piecewise((-1, _p < _alpha), (1, _p >= _match), (0, True))),
+                params={"alpha": th.alpha, "match_p": th.match_p},
+            ),
+            Constraint(
+                "impact_follows_the_p_value", "NaryaEvent",
+                conclusion=sympy.Eq(_impact, sympy.Piecewise((1, _p < _alpha), (0, True))),
+                params={"alpha": th.alpha},
+            ),
+        ]
     return [
         Constraint(
             "trit_follows_the_seed_rule", "NaryaEvent",
@@ -637,7 +729,8 @@ def verify_transfer_success(
     verifiers = {k: bool(v.all()) for k, v in per_event.items()}
     verifiers["gf3_conservation"] = conservation_holds(trits)
     failing = {k: tuple(ids[i] for i in np.flatnonzero(~v)) for k, v in per_event.items()}
-    inconsistent = [f"{ids[v.part]}: {v}" for v in violations(X, event_constraints(th))]
+    rule = _rule(th, [e.delta.p_value for e in evs])
+    inconsistent = [f"{ids[v.part]}: {v}" for v in violations(X, event_constraints(th, rule))]
     inconsistent += [str(v) for v in check_equations(X, [q for q in X.schema.equations
                                                           if q.dom == "NaryaEvent"])]
     overall = "VERIFIED" if all(verifiers.values()) and not inconsistent else "FAILED"
@@ -672,7 +765,8 @@ def experiment_deltas(X: ACSet) -> list[TransferDelta]:
                 f"Policy {_policy_label(X, v.policy)} has no finite kl_gap ({v.kl_gap}); measure the gap before verifying"
             )
         ev = transfer_evidence(X, v.policy)
-        out.append(TransferDelta(v.kl_gap, ev.observation_error, ev.dynamics_error, ev.latency_delta))
+        p = v.p_value if v.n_null > 0 and math.isfinite(v.p_value) else None
+        out.append(TransferDelta(v.kl_gap, ev.observation_error, ev.dynamics_error, ev.latency_delta, p))
     return out
 
 

@@ -51,6 +51,11 @@ TH = VerificationThresholds()
 gaps = st.floats(min_value=-1.0, max_value=5.0, allow_nan=False)
 
 
+def calibrated_rule(p):
+    # the seed's meaning of a trit on the test's p-value: -1 mismatch, 0 within tolerance, +1 match
+    return -1 if p < 0.05 else (1 if p >= 0.5 else 0)
+
+
 def seed_rule(g):
     # The seed, verbatim: trit=0 if kl_gap < 0.1 else (-1 if kl_gap > 0.5 else 1)
     return 0 if g < 0.1 else (-1 if g > 0.5 else 1)
@@ -80,7 +85,7 @@ def test_schema_extends_the_trajectory_schema_with_the_seed_fields():
     assert SchSim2RealTrajectory.is_subschema_of(S)
     assert S.codom("delta_policy") == "Policy" and S.codom("event_delta") == "TransferDelta"
     assert {a.name for a in S.attrs_of("TransferDelta")} == {
-        "delta_kl_gap", "observation_error", "dynamics_error", "latency_delta"}
+        "delta_kl_gap", "delta_p_value", "observation_error", "dynamics_error", "latency_delta"}
     assert {a.name for a in S.attrs_of("NaryaEvent")} == {"event_id", "trit", "impact"}
     # the delta's gap has the same type as the policy's kl_gap
     assert S.codom("delta_kl_gap") == S.codom("kl_gap") == "TransferGap"
@@ -466,7 +471,7 @@ def test_experiment_events_give_a_stable_bundle(tiny_runs, tmp_path):
     Y1, Y2 = record_experiment_events(tiny_runs[0].acset), record_experiment_events(tiny_runs[1].acset)
     assert Y1.nparts("NaryaEvent") == Y1.nparts("TransferDelta") == Y1.nparts("Policy") == 4
     assert restrict(Y1, SchSim2RealTrajectory) == tiny_runs[0].acset
-    assert check_equations(Y1) == [] and violations(Y1, event_constraints()) == []
+    assert check_equations(Y1) == [] and violations(Y1, event_constraints(rule="calibrated")) == []
     # each event's after is its policy's RealEnv; its delta is that policy's gap and evidence
     assert np.array_equal(Y1.subpart("after"), Y1.subpart(Y1.subpart("before"), "deploy"))
     X = tiny_runs[0].acset
@@ -477,7 +482,14 @@ def test_experiment_events_give_a_stable_bundle(tiny_runs, tmp_path):
         assert Y1.subpart(d, "delta_kl_gap") == X.subpart(p, "kl_gap")
         assert (Y1.subpart(d, "observation_error"), Y1.subpart(d, "dynamics_error"),
                 Y1.subpart(d, "latency_delta")) == (ev.observation_error, ev.dynamics_error, ev.latency_delta)
-        assert Y1.subpart(e, "trit") == seed_rule(X.subpart(p, "kl_gap"))
+        # an experiment's deltas carry the test's p-value, so the trit follows it
+        assert Y1.subpart(d, "delta_p_value") == X.subpart(p, "kl_p_value")
+        assert Y1.subpart(e, "trit") == calibrated_rule(X.subpart(p, "kl_p_value"))
+    # the seed's literal rule stays available
+    Ys = record_experiment_events(X, thresholds=VerificationThresholds(trit_rule="seed"))
+    for e in Ys.parts("NaryaEvent").tolist():
+        assert Ys.subpart(e, "trit") == seed_rule(X.subpart(Ys.subpart(e, "before"), "kl_gap"))
+    assert violations(Ys, event_constraints()) == []
     b1, b2 = verify_transfer_success(Y1), verify_transfer_success(Y2)
     assert b1.proof_hash == b2.proof_hash and b1 == b2
     # the verdicts are the thresholds applied to the recorded numbers
@@ -518,3 +530,41 @@ def test_an_injected_fault_fails_its_verifier(fault):
     cfg = TINY.evolve(seed=0, real={"plant": plant}, training={"policies": (PolicySpec("nominal", 0.0, 0.1),)})
     b = verify_transfer_success(record_experiment_events(run_experiment(cfg, progress=False).acset))
     assert {k for k, ok in b.verifiers.items() if not ok} - {"gf3_conservation"} == ({verifier} - {None})
+
+
+# -- trits from the calibrated test ---------------------------------------------------------------
+@given(st.floats(1e-6, 1.0), st.floats(0.0, 50.0))
+def test_calibrated_trits_follow_the_p_value_and_impact_marks_a_mismatch(p, gap):
+    d = TransferDelta(gap, 0.0, 0.0, 0.0, p_value=p)
+    e = Sim2RealNaryaEvent.from_delta("e", "pi", d)
+    assert int(e.trit) == calibrated_rule(p)
+    assert e.impact == (int(e.trit) == -1)
+    # without a p-value the seed's rule applies, and the hash is the one it always was
+    plain = Sim2RealNaryaEvent.from_delta("e", "pi", TransferDelta(gap, 0.0, 0.0, 0.0))
+    assert int(plain.trit) == seed_rule(gap) and "p_value" not in plain.to_dict()["delta"]
+
+
+def test_calibrated_rule_refuses_deltas_without_p_values_and_bad_p_values():
+    X = with_verification_tables(events_acset([]))
+    X.add_part("Policy", policy_name="pi")
+    with pytest.raises(InstanceError, match="p-value on every delta"):
+        record_transfer_events(X, ["pi", "pi"], [TransferDelta(1.0, 0, 0, 0, p_value=0.3), TransferDelta(1.0, 0, 0, 0)],
+                               thresholds=VerificationThresholds(trit_rule="calibrated"))
+    assert X.nparts("NaryaEvent") == 0
+    for bad in (0.0, 1.5, float("nan")):
+        with pytest.raises(InstanceError, match="p_value"):
+            TransferDelta(1.0, 0, 0, 0, p_value=bad)
+    with pytest.raises(InstanceError, match="trit_rule"):
+        VerificationThresholds(trit_rule="loose")
+
+
+def test_calibrated_events_round_trip_through_the_acset_and_the_bundle():
+    evs = [Sim2RealNaryaEvent.from_delta(f"e{i}", "pi", TransferDelta(1.0 + i, 0.0, 0.0, 0.0, p_value=p))
+           for i, p in enumerate((0.01, 0.3, 0.9))]
+    X = events_acset(evs)
+    assert narya_events(X) == evs
+    b = verify_transfer_success(X)
+    assert b.trit_sum == 0 and b.verifiers["gf3_conservation"] and b.inconsistencies == ()
+    # a trit that disagrees with its p-value is caught
+    X.set_subpart(0, "trit", 1)
+    assert verify_transfer_success(X).inconsistencies
