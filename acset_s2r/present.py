@@ -79,6 +79,8 @@ def parse_present(text: str, known: Mapping[str, Schema] | None = None, first_li
     acset_s2r.errors.PresentSyntaxError: line 2: Hom f: domain X is used before it is declared as an Ob
         f::Hom(X, X)
     """
+    if not isinstance(text, str):
+        raise PresentSyntaxError(f"parse_present reads text, got {type(text).__name__}")
     lines = text.splitlines()
     start = next((i for i, l in enumerate(lines) if "@present" in _strip_comment(l)), None)
     if start is None:
@@ -125,15 +127,28 @@ def parse_present(text: str, known: Mapping[str, Schema] | None = None, first_li
             continue
         if line == "end":
             closed = True
+            later = next((k for k in range(i + 1, len(lines)) if "@present" in _strip_comment(lines[k])), None)
+            if later is not None:
+                # silently reading only the first block would drop the rest
+                raise PresentSyntaxError(
+                    "a second @present block; parse_present reads one (present_blocks splits a text)",
+                    lineno(later),
+                    lines[later],
+                )
             break
         where = (lineno(i), raw)
+        if line.count("(") != line.count(")"):
+            raise PresentSyntaxError("unbalanced parentheses", *where)
         if "==" in line:
             eqs.append(_equation(line, obs, homs, attrs, where))
             continue
         m = _DECL.match(line)
         if m is None:
             raise PresentSyntaxError("not a declaration 'name::Ob|Hom|AttrType|Attr' nor an equation", *where)
-        names = [n.strip() for n in m["lhs"].strip().strip("()").split(",") if n.strip()]
+        lhs = m["lhs"].strip()
+        if lhs.startswith("(") != lhs.endswith(")"):
+            raise PresentSyntaxError(f"unbalanced parentheses around the names {lhs!r}", *where)
+        names = [n.strip() for n in lhs.strip("()").split(",") if n.strip()]
         declared = set(obs) | set(attrtypes) | {h.name for h in homs} | {a.name for a in attrs}
         for k, n in enumerate(names):
             if not re.fullmatch(_NAME, n):

@@ -55,7 +55,20 @@ class Equation:
 
 
 def _tuple_of(cls, items) -> tuple:
-    return tuple(item if isinstance(item, cls) else cls(*item) for item in items)
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise SchemaError(f"{cls.__name__.lower()}s must be a list, got {items!r}")
+    out = []
+    for item in items:
+        if isinstance(item, cls):
+            out.append(item)
+            continue
+        if cls is Equation:  # built by _equations; here only the fields' count is checked
+            if not isinstance(item, (tuple, list)) or len(item) != 5:
+                raise SchemaError(f"an equation must be an Equation, got {item!r}")
+        elif not isinstance(item, (tuple, list)) or len(item) != 3:
+            raise SchemaError(f"a {cls.__name__.lower()} is (name, dom, codom), got {item!r}")
+        out.append(cls(*item))
+    return tuple(out)
 
 
 @frozen(repr=False)
@@ -144,6 +157,7 @@ class Schema:
         >>> S.hom_names, S.dom("src")
         (('src', 'tgt'), 'E')
         """
+        _names_list(name, obs=obs, attrtypes=attrtypes)
         obs, homs, attrs = list(obs), _tuple_of(Hom, homs), _tuple_of(Attr, attrs)
         return cls(name, obs, homs, attrtypes, attrs, _equations(name, obs, homs, attrs, equations))
 
@@ -165,6 +179,7 @@ class Schema:
         >>> W.attr_names, S.is_subschema_of(W)
         (('weight',), True)
         """
+        _names_list(name, obs=obs, attrtypes=attrtypes)
         all_obs = self.obs + tuple(obs)
         all_homs = self.homs + _tuple_of(Hom, homs)
         all_attrs = self.attrs + _tuple_of(Attr, attrs)
@@ -319,6 +334,15 @@ class Schema:
         return sorted(found, key=len)
 
 
+def _names_list(name: Any, **lists: Any) -> None:
+    # tuple("VE") would quietly give two objects
+    if not isinstance(name, str) or not name:
+        raise SchemaError(f"a schema's name must be a non-empty string, got {name!r}")
+    for key, value in lists.items():
+        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+            raise SchemaError(f"schema {name}: {key} must be a list of names, got {value!r}")
+
+
 def _equations(name, obs, homs, attrs, equations) -> tuple[Equation, ...]:
     arrows = {h.name: h for h in homs} | {a.name: a for a in attrs}
     out = []
@@ -326,6 +350,12 @@ def _equations(name, obs, homs, attrs, equations) -> tuple[Equation, ...]:
         if isinstance(eq, Equation):
             out.append(eq)
             continue
+        if not isinstance(eq, (tuple, list)) or len(eq) != 3 or not all(
+            isinstance(p, (tuple, list)) and all(isinstance(x, str) for x in p) for p in eq[1:]
+        ):
+            raise SchemaError(
+                f"schema {name}: an equation is (name, lhs, rhs) with paths as lists of names, got {eq!r}"
+            )
         eq_name, lhs, rhs = eq
         lhs, rhs = tuple(lhs), tuple(rhs)
         start = next((arrows[p].dom for p in itertools.chain(lhs, rhs) if p in arrows), None)

@@ -10,14 +10,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from acset_s2r import ACSet, Schema, catalog
 from acset_s2r.errors import (
     AcsetS2RError,
+    AttrTypeError,
+    InstanceError,
+    PresentSyntaxError,
     SchemaError,
     SerializationError,
 )
+from acset_s2r.present import parse_present
 from acset_s2r.serialization import (
     COLUMNAR_FORMAT,
     acset_from_json,
@@ -58,7 +63,56 @@ def col(**over) -> dict:
     return {"format": COLUMNAR_FORMAT, "types": {}, "nparts": {"V": 0}, "columns": {}} | over
 
 
+GOOD_BLOCK = "@present S(FreeSchema) begin\n  (V, E)::Ob\n  src::Hom(E, V)\nend"
+
 CASES = [
+    # -- ACSet mutations (the number rule: a part is named by an integer, never a bool or a float)
+    (lambda e: e.X.add_parts("V", 10**15), InstanceError, ["V", "memory"]),
+    (lambda e: e.X.add_parts("E", 10**15, src=0, tgt=0), InstanceError, ["E", "memory"]),
+    (lambda e: e.X.add_parts("V", 2.5), InstanceError, ["V", "2.5"]),
+    (lambda e: e.X.add_parts("V", 2.0), InstanceError, ["V", "2.0"]),
+    (lambda e: e.X.add_parts("V", "2"), InstanceError, ["V", "'2'"]),
+    (lambda e: e.X.add_parts("V", True), InstanceError, ["V", "True"]),
+    (lambda e: e.X.add_parts("V", [1, 2]), InstanceError, ["V", "[1, 2]"]),
+    (lambda e: e.X.add_parts("V", 2**70), InstanceError, ["V", "int64"]),
+    (lambda e: e.X.rem_part("E", 1.5), InstanceError, ["E", "1.5"]),
+    (lambda e: e.X.rem_part("E", [0, 1]), InstanceError, ["E", "rem_parts"]),
+    (lambda e: e.X.rem_parts("E", ["0"]), InstanceError, ["E", "'0'"]),
+    (lambda e: e.X.add_part("E", src=1.0, tgt=0), InstanceError, ["src", "1.0"]),
+    (lambda e: e.X.add_part("E", src=True, tgt=0), InstanceError, ["src", "True"]),
+    (lambda e: e.X.add_part("E", src=2**70, tgt=0), InstanceError, ["src", "int64"]),
+    (lambda e: e.X.add_parts("E", 2, src=np.array([0, 1], dtype=np.uint64) + 2**63, tgt=0), InstanceError,
+     ["src", "int64"]),
+    (lambda e: e.X.set_subpart(0, "src", 1.0), InstanceError, ["src", "1.0"]),
+    (lambda e: e.X.set_subpart(1.0, "src", 1), InstanceError, ["E", "1.0"]),
+    (lambda e: e.X.set_subpart(0, "weight", True), AttrTypeError, ["weight", "bool"]),
+    (lambda e: e.C.add_part("V", n=2**70), AttrTypeError, ["n", "int64"]),
+    (lambda e: e.C.add_part("V", n=True), AttrTypeError, ["n", "bool"]),
+    (lambda e: e.C.add_parts("V", 2, n=[1, True]), AttrTypeError, ["n", "True"]),
+    (lambda e: e.C.add_part("V", n=1e30), AttrTypeError, ["n", "int64"]),
+    (lambda e: e.C.add_part("V", n=2.5), AttrTypeError, ["n"]),
+    (lambda e: e.X.subpart(0, "src.nope"), AcsetS2RError, ["nope"]),
+    (lambda e: e.X.incident(0, "src.weight"), AcsetS2RError, ["weight"]),
+    # -- schema building
+    (lambda e: Schema.build("S", obs=["A"], homs=[("f", "A")]), SchemaError, ["('f', 'A')", "(name, dom, codom)"]),
+    (lambda e: Schema.build("S", obs=["A"], attrtypes=["T"], attrs=["x"]), SchemaError, ["'x'"]),
+    (lambda e: Schema.build("S", obs=["A"], homs=[("f", "A", "A")], equations=["f == f"]), SchemaError,
+     ["'f == f'", "equation"]),
+    (lambda e: Schema.build("S", obs=["A"], homs=[("f", "A", "A")], equations=[("e", "f", ["f"])]), SchemaError,
+     ["equation"]),
+    (lambda e: Schema.build("S", obs="VE"), SchemaError, ["obs", "'VE'"]),
+    (lambda e: Schema.build(None, obs=["V"]), SchemaError, ["name", "None"]),
+    (lambda e: SchGraph.extend("T", homs=[("f", "V")]), SchemaError, ["('f', 'V')"]),
+    (lambda e: SchGraph.extend("T", attrtypes="W"), SchemaError, ["attrtypes", "'W'"]),
+    # -- @present
+    (lambda e: parse_present(None), PresentSyntaxError, ["NoneType"]),
+    (lambda e: parse_present(b"@present S(FreeSchema) begin\nend"), PresentSyntaxError, ["bytes"]),
+    (lambda e: parse_present(GOOD_BLOCK.replace("src::Hom", "(src, tgt::Hom")), PresentSyntaxError,
+     ["line 3", "unbalanced", "(src, tgt"]),
+    (lambda e: parse_present(GOOD_BLOCK.replace("(V, E)", "(V, E")), PresentSyntaxError, ["line 2", "unbalanced"]),
+    (lambda e: parse_present(GOOD_BLOCK.replace("(V, E)", "V, E)")), PresentSyntaxError, ["line 2", "unbalanced"]),
+    (lambda e: parse_present(GOOD_BLOCK + "\n\n" + GOOD_BLOCK.replace("S(", "T(")), PresentSyntaxError,
+     ["line 6", "second @present", "T(FreeSchema)"]),
     # -- the JSON readers
     (lambda e: read_json(e.tmp / "x80", SchGraph), SerializationError, ["x80", "UTF-8", "0x80"]),
     (lambda e: read_json(e.tmp / "utf16", SchGraph), SerializationError, ["utf16", "UTF-8", "0xff"]),
@@ -102,6 +156,30 @@ def test_bad_input_raises_our_error_naming_it_and_changes_nothing(call, error, w
 
 
 # -- the fixes that are not errors ------------------------------------------------------------
+def test_the_good_block_parses_and_so_do_two_blocks_one_at_a_time():
+    from acset_s2r.present import present_blocks
+
+    text = GOOD_BLOCK + "\n" + GOOD_BLOCK.replace("S(", "T(")
+    assert [parse_present(b).name for _, b in present_blocks(text)] == ["S", "T"]
+
+
+def test_dotted_paths_in_subpart_and_incident():
+    X = ACSet(SchLabel, Label=str)
+    X.add_parts("V", 2, vlabel=["a", "b"])
+    X.add_parts("E", 3, src=[0, 1, 1], tgt=[1, 0, 1])
+    assert X.subpart("src.vlabel").tolist() == X.subpart(X.parts("E"), ["src", "vlabel"]).tolist() == ["a", "b", "b"]
+    assert X.subpart(2, "tgt.vlabel") == "b"
+    assert X.incident("b", "src.vlabel").tolist() == X.incident("b", ["src", "vlabel"]).tolist() == [1, 2]
+
+
+def test_whole_floats_fill_int_attributes_but_never_name_parts():
+    X = ACSet(SchCount, N=int)
+    X.add_parts("V", 2, n=[1.0, 2.0])
+    assert X.subpart("n").tolist() == [1, 2]
+    X.add_parts("E", 1, src=np.int32(0), tgt=np.array([1], dtype=np.uint8))
+    assert X.subpart("tgt").tolist() == [1]
+
+
 def test_schema_json_keeps_the_name():
     for s in catalog.BUILTIN_SCHEMAS.values():
         assert schema_from_json(schema_to_json(s)) == s
