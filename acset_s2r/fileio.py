@@ -7,14 +7,21 @@ rename, so a reader never sees half a file. A symlink is written through to its
 target (the link stays a link), and a target that is not a regular file (a device, a
 FIFO) is refused: renaming over it would replace it.
 
-Missing parent folders are created, everywhere the package writes.
+Missing parent folders are created, everywhere the package writes: the one rule for
+``write_json``, ``write_schema_json``, plots, reports and ``--json`` files alike.
+
+A writer killed between creating its temporary file and the rename leaves that file
+behind; the next write to the same target deletes it (the name records the writer's
+process id, and a file whose process is gone, or older than a day, is stale).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 from acset_s2r.errors import AcsetS2RError
@@ -38,6 +45,41 @@ def _resolve_target(path: Path) -> Path:
     return target
 
 
+_STALE_AFTER = 24 * 3600.0  # seconds; for temporary files whose writer's id cannot be read
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's process
+    return True
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Delete temporary files that killed writers left beside ``target``."""
+    # .NAME.PID.XXXXXXXX.tmp (mkstemp's 8 random characters); older writers left no PID
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(?:(\d+)\.)?[a-z0-9_]{{8}}\.tmp")
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match is None or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            stale = not _alive(int(match[1])) if match[1] else (
+                time.time() - entry.stat(follow_symlinks=False).st_mtime > _STALE_AFTER
+            )
+            if stale:
+                os.unlink(entry.path)
+        except OSError:
+            pass  # gone already, or not ours to delete
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
@@ -51,7 +93,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """
     target = _resolve_target(Path(path))
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    _remove_stale_temporaries(target)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp")
     try:
         # mkstemp makes the file 0600; give it the mode a plain open() would (or the old file's)
         try:
