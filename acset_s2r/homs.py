@@ -8,19 +8,25 @@ equality. An undefined hom value (-1) must go to an undefined one, and an undefi
 attribute to an undefined one, so that a transformation is a map of the
 (partial) tables as they are stored.
 
+Attribute variables (:class:`~acset_s2r.acset.AttrVar`) are the parts of an AttrType,
+and a transformation has a component per AttrType too, as in Catlab: it sends each
+variable of ``dom`` to a value or a variable of ``codom``, and a variable-valued
+attribute must land on that image, ``Y.attr(α_a(x)) == α_T(X.attr(x))``.
+
 :func:`homomorphisms` enumerates transformations lazily by backtracking with
 candidate sets read off the preimage indexes of ``Y`` (see :class:`_Search`).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
-from acset_s2r.acset import ACSet
+from acset_s2r.acset import ACSet, AttrVar
 from acset_s2r.errors import TransformationError
 
 __all__ = [
@@ -95,9 +101,11 @@ class ACSetTransformation:
         schema = dom.schema
         if not isinstance(components, Mapping):
             raise TransformationError("components must map object names to arrays of part ids")
-        unknown = set(components) - set(schema.obs)
+        unknown = set(components) - set(schema.obs) - set(schema.attrtypes)
         if unknown:
-            raise TransformationError(f"components {sorted(unknown)} are not objects of {schema.name}")
+            raise TransformationError(
+                f"components {sorted(unknown)} are not objects or attribute types of {schema.name}"
+            )
         comps: dict[str, np.ndarray] = {}
         for ob in schema.obs:
             n, m = dom.nparts(ob), codom.nparts(ob)
@@ -123,6 +131,8 @@ class ACSetTransformation:
                     )
             arr.flags.writeable = False
             comps[ob] = arr
+        for t in schema.attrtypes:
+            comps[t] = _type_component(t, components.get(t), dom, codom, comps)
         self.components, self.dom, self.codom = comps, dom, codom
         if check:
             self._check_natural()
@@ -148,13 +158,17 @@ class ACSetTransformation:
         for a in X.schema.attrs:
             xs = X.parts(a.dom)
             ys = comps[a.dom]
-            bad = np.flatnonzero(~_values_equal(X, a.name, xs, Y, ys))
+            if X.nparts(a.codom):
+                bad = np.flatnonzero(~_images_equal(X, a.name, comps[a.codom], Y, ys))
+            else:
+                bad = np.flatnonzero(~_values_equal(X, a.name, xs, Y, ys))
             if len(bad):
                 x = int(bad[0])
                 y = int(ys[x])
                 raise TransformationError(
                     f"attribute {a.name} is not preserved at {a.dom} part {x}: dom has "
-                    f"{_show_attr(X, a.name, x)}, but its image {a.dom} part {y} has {_show_attr(Y, a.name, y)}"
+                    f"{_show_attr(X, a.name, x)}{_show_image(X, a, comps, x)}, but its image {a.dom} "
+                    f"part {y} has {_show_attr(Y, a.name, y)}"
                 )
 
     # -- access and comparison -------------------------------------------------------
@@ -172,7 +186,12 @@ class ACSetTransformation:
         return (
             (self.dom is other.dom or self.dom == other.dom)
             and (self.codom is other.codom or self.codom == other.codom)
-            and all(np.array_equal(self.components[o], other.components[o]) for o in self.components)
+            and all(
+                self.components[o].tolist() == other.components[o].tolist()
+                if self.components[o].dtype == object
+                else np.array_equal(self.components[o], other.components[o])
+                for o in self.components
+            )
         )
 
     __hash__ = None  # dom and codom are mutable
@@ -238,10 +257,78 @@ class ACSetTransformation:
             raise TransformationError("only an isomorphism has an inverse; this map is not bijective on every object")
         comps = {}
         for ob, c in self.components.items():
+            if c.dtype == object:  # an AttrType: iso means a bijection of variables
+                inv = [None] * len(c)
+                for k, v in enumerate(c.tolist()):
+                    inv[v.k] = AttrVar(k)
+                comps[ob] = inv
+                continue
             inv = np.empty(len(c), dtype=np.int64)
             inv[c] = np.arange(len(c), dtype=np.int64)
             comps[ob] = inv
         return ACSetTransformation(comps, self.codom, self.dom, check=False)
+
+
+def _objects(values: Any) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    out.flags.writeable = False
+    return out
+
+
+def _type_component(t: str, given: Any, X: ACSet, Y: ACSet, comps: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The AttrType component: given (list or dict), or read off where every variable is used."""
+    n = X.nparts(t)
+    if given is not None:
+        if isinstance(given, Mapping):
+            given = [given.get(k, _MISSING) for k in range(n)]
+        vals = list(given.tolist() if isinstance(given, np.ndarray) else given)
+        if len(vals) != n:
+            raise TransformationError(f"component {t} has {len(vals)} entries but dom has {n} variables of {t}")
+    else:
+        vals = [_MISSING] * n
+    if _MISSING in vals:
+        for a in X.schema.attrs:
+            if a.codom != t or a.dom not in comps:
+                continue
+            ycol = Y.subpart(a.name)
+            for x, v in enumerate(X.subpart(a.name).tolist()):
+                if v.__class__ is AttrVar and vals[v.k] is _MISSING:
+                    vals[v.k] = ycol[comps[a.dom][x]]
+        if _MISSING in vals:
+            k = vals.index(_MISSING)
+            raise TransformationError(
+                f"component {t} must be given: variable {k} of dom is used by no attribute, so its image is not determined"
+            )
+    for k, v in enumerate(vals):
+        if v.__class__ is AttrVar and not 0 <= v.k < Y.nparts(t):
+            raise TransformationError(f"component {t} sends variable {k} to {v!r}, but codom has {Y.nparts(t)} variables")
+    return _objects(vals)
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING = _Missing()
+
+
+def _images_equal(X: ACSet, name: str, comp: np.ndarray, Y: ACSet, ys: np.ndarray) -> np.ndarray:
+    """Whether ``Y.name(ys[x]) == comp(X.name(x))`` for each x, variables substituted."""
+    xvals, yvals = X.subpart(name).tolist(), Y.subpart(name)[ys].tolist()
+    xdef, ydef = X.is_defined(name).tolist(), Y.is_defined(name)[ys].tolist()
+    out = np.empty(len(xvals), dtype=bool)
+    for x, (u, v, du, dv) in enumerate(zip(xvals, yvals, xdef, ydef)):
+        if u.__class__ is AttrVar:
+            u, du = comp[u.k], True
+        out[x] = du == dv and (not du or _same_object(u, v))
+    return out
+
+
+def _show_image(X: ACSet, a: Any, comps: Mapping[str, np.ndarray], x: int) -> str:
+    v = X.subpart(x, a.name)
+    return f" (sent to {comps[a.codom][v.k]!r})" if v.__class__ is AttrVar else ""
 
 
 def _show_attr(X: ACSet, name: str, part: int) -> str:
@@ -269,7 +356,13 @@ def compose(f: ACSetTransformation, g: ACSetTransformation, *more: ACSetTransfor
             raise TransformationError(
                 f"cannot compose: the first map ends at {out.codom!r} but the next starts at {nxt.dom!r}"
             )
-        comps = {ob: nxt.components[ob][c] for ob, c in out.components.items()}
+        comps = {}
+        for ob, c in out.components.items():
+            if c.dtype == object:
+                after = nxt.components[ob]
+                comps[ob] = [after[v.k] if v.__class__ is AttrVar else v for v in c.tolist()]
+            else:
+                comps[ob] = nxt.components[ob][c]
         out = ACSetTransformation(comps, out.dom, nxt.codom, check=False)
     return out
 
@@ -285,7 +378,9 @@ def identity(X: ACSet) -> ACSetTransformation:
     >>> identity(C3)["V"], is_iso(identity(C3))
     (array([0, 1, 2]), True)
     """
-    return ACSetTransformation({ob: X.parts(ob) for ob in X.schema.obs}, X, X, check=False)
+    comps: dict[str, Any] = {ob: X.parts(ob) for ob in X.schema.obs}
+    comps |= {t: [AttrVar(k) for k in range(X.nparts(t))] for t in X.schema.attrtypes}
+    return ACSetTransformation(comps, X, X, check=False)
 
 
 def is_monic(f: ACSetTransformation) -> bool:
@@ -299,7 +394,7 @@ def is_monic(f: ACSetTransformation) -> bool:
     >>> is_monic(homomorphism(E, C3))
     True
     """
-    return all(len(np.unique(c)) == len(c) for c in f.components.values())
+    return all(_injective(c) for c in f.components.values())
 
 
 def is_epic(f: ACSetTransformation) -> bool:
@@ -313,7 +408,7 @@ def is_epic(f: ACSetTransformation) -> bool:
     >>> is_epic(homomorphism(E, C3))
     False
     """
-    return all(len(np.unique(c)) == f.codom.nparts(ob) for ob, c in f.components.items())
+    return all(_image_size(c) == f.codom.nparts(ob) for ob, c in f.components.items())
 
 
 def is_iso(f: ACSetTransformation) -> bool:
@@ -328,9 +423,19 @@ def is_iso(f: ACSetTransformation) -> bool:
     >>> is_iso(turn), is_iso(homomorphism(E, C3))
     (True, False)
     """
-    return all(
-        len(c) == f.codom.nparts(ob) and len(np.unique(c)) == len(c) for ob, c in f.components.items()
-    )
+    return all(len(c) == f.codom.nparts(ob) and _injective(c) for ob, c in f.components.items())
+
+
+def _injective(c: np.ndarray) -> bool:
+    if c.dtype == object:  # variables go to distinct variables, as in Catlab
+        return all(v.__class__ is AttrVar for v in c.tolist()) and len(set(c.tolist())) == len(c)
+    return len(np.unique(c)) == len(c)
+
+
+def _image_size(c: np.ndarray) -> int:
+    if c.dtype == object:
+        return len({v for v in c.tolist() if v.__class__ is AttrVar})
+    return len(np.unique(c))
 
 
 # -- homomorphism search ----------------------------------------------------------------
@@ -350,6 +455,8 @@ def _attr_key(X: ACSet, name: str, col: np.ndarray, defined: np.ndarray, x: int)
     if not defined[x]:
         return None
     v = col[x]
+    if v.__class__ is AttrVar:
+        return ("var",)  # constrains through its binding, not statically
     if isinstance(v, np.ndarray):
         return ("vector", tuple(v.tolist()))
     v = v.item() if isinstance(v, np.generic) else v
@@ -360,15 +467,17 @@ def _attr_key(X: ACSet, name: str, col: np.ndarray, defined: np.ndarray, x: int)
     return ("value", v)
 
 
-def _obs_arg(X: ACSet, arg: Any, what: str) -> set[str]:
+def _obs_arg(X: ACSet, arg: Any, what: str, types: bool = True) -> set[str]:
+    allowed = set(X.schema.obs) | (set(X.schema.attrtypes) if types else set())
     if arg is True:
-        return set(X.schema.obs)
+        return allowed
     if arg is False or arg is None:
         return set()
     obs = {arg} if isinstance(arg, str) else set(arg)
-    unknown = obs - set(X.schema.obs)
+    unknown = obs - allowed
     if unknown:
-        raise TransformationError(f"{what}: {sorted(unknown)} are not objects of {X.schema.name}")
+        kinds = "objects or attribute types" if types else "objects"
+        raise TransformationError(f"{what}: {sorted(unknown)} are not {kinds} of {X.schema.name}")
     return obs
 
 
@@ -386,7 +495,8 @@ class _Search:
 
     BIG = 1 << 62
 
-    def __init__(self, X: ACSet, Y: ACSet, monic: set[str], initial: Mapping[str, Any] | None) -> None:
+    def __init__(self, X: ACSet, Y: ACSet, monic: set[str], initial: Mapping[str, Any] | None,
+                 no_bind: set[str] = frozenset()) -> None:
         schema = X.schema
         self.obs = schema.obs
         offset, n = {}, 0
@@ -408,9 +518,28 @@ class _Search:
                 if z >= 0:
                     self.out_links[a + x].append((ycols[h.name], b + z))
                     self.in_links[b + z].append((h.name, a + x))
+        # a hom from a part to itself is checked only on assignment, so bulk counting skips such parts
+        self.loops = [any(j == i for _, j in links) for i, links in enumerate(self.out_links)]
+        # attribute variables: var_links[i] lists (T, k, Y's column) for each AttrVar(k) on part i
+        self.var_links: list[list[tuple[str, int, list]]] = [[] for _ in range(n)]
+        self.bind: dict[str, dict[int, list]] = {t: {} for t in schema.attrtypes}  # k -> [uses, value]
+        self.inv: dict[str, dict[Any, int]] | None = {t: {} for t in schema.attrtypes if t in monic}
+        self.has_vars = False
+        for a in schema.attrs:
+            if not X.nparts(a.codom) or X.types[a.codom].kind not in ("str", "object"):
+                continue
+            ycol = Y.subpart(a.name).tolist()
+            ydef = Y.is_defined(a.name).tolist()
+            ycol = [v if ok else None for v, ok in zip(ycol, ydef)]
+            for x, v in enumerate(X.subpart(a.name).tolist()):
+                if v.__class__ is AttrVar:
+                    self.var_links[offset[a.dom] + x].append((a.codom, v.k, ycol))
+                    self.has_vars = True
+        self.monic_types = {t for t in schema.attrtypes if t in monic}
         self.cands = self._static(X, Y, monic)
         if initial:
             self._fix(X, Y, initial)
+        self.free = self._free_vars(X, Y, monic, no_bind)
         self.size = [len(c) for c in self.cands]
         self.assigned = [-1] * n
         self.trail: list[tuple[int, np.ndarray, int]] = []
@@ -452,6 +581,11 @@ class _Search:
                         if d:
                             mask &= yd >= d
                     for (name, _, _), k in zip(xattr, key[2]):
+                        if k is not None and k[0] == "var":
+                            if schema.codom(name) in monic:  # a variable may only go to a variable
+                                mask &= np.fromiter((v.__class__ is AttrVar for v in Y.subpart(name).tolist()),
+                                                    dtype=bool, count=ny)
+                            continue
                         if k is not None and k[0] == "value":
                             try:
                                 hit = np.zeros(ny, dtype=bool)
@@ -469,9 +603,22 @@ class _Search:
         if not isinstance(initial, Mapping):
             raise TransformationError("initial must map object names to {part: image} mappings")
         for ob, fixed in initial.items():
+            pairs = fixed.items() if isinstance(fixed, Mapping) else enumerate(fixed)
+            if ob in X.schema.attrtypes:
+                for k, v in pairs:
+                    k = int(k)
+                    if not 0 <= k < X.nparts(ob):
+                        raise TransformationError(f"initial: dom has no variable {k} of {ob} (it has {X.nparts(ob)})")
+                    if v.__class__ is AttrVar and not 0 <= v.k < Y.nparts(ob):
+                        raise TransformationError(f"initial: codom has no variable {v.k} of {ob}")
+                    self.bind[ob][k] = [1, v]  # one use that is never undone
+                    if self.inv is not None and ob in self.inv:
+                        if v.__class__ is not AttrVar or v in self.inv[ob]:
+                            self.dead = True
+                        self.inv[ob][v] = k
+                continue
             if ob not in self.offset:
                 raise TransformationError(f"initial: {ob!r} is not an object of {X.schema.name}")
-            pairs = fixed.items() if isinstance(fixed, Mapping) else enumerate(fixed)
             for x, y in pairs:
                 x, y = int(x), int(y)
                 if not 0 <= x < X.nparts(ob):
@@ -481,12 +628,61 @@ class _Search:
                 i = self.offset[ob] + x
                 self.cands[i] = _intersect(self.cands[i], np.array([y], dtype=np.int64))
 
+    dead = False
+
+    def _free_vars(self, X: ACSet, Y: ACSet, monic: set[str], no_bind: set[str]) -> dict[str, list[int]]:
+        """Variables no attribute uses: enumerated over Y's variables after the search, when allowed."""
+        used: dict[str, set[int]] = {t: set(b) for t, b in self.bind.items()}
+        for links in self.var_links:
+            for t, k, _ in links:
+                used[t].add(k)
+        free = {}
+        for t in X.schema.attrtypes:
+            ks = [k for k in range(X.nparts(t)) if k not in used[t]]
+            if ks and t not in monic and t not in no_bind:
+                raise TransformationError(
+                    f"variables {ks} of {t} are used by no attribute, so there are infinitely many "
+                    f"homomorphisms; fix them with initial={{{t!r}: ...}}, or pass monic=[{t!r}] or no_bind=[{t!r}]"
+                )
+            if ks:
+                free[t] = ks
+        return free
+
+    def _bind(self, i: int) -> bool:
+        """Bind the variables on part i to the values on its image; trail each use."""
+        y, trail, bind, inv = self.assigned[i], self.trail, self.bind, self.inv
+        for t, k, ycol in self.var_links[i]:
+            v = ycol[y]
+            b = bind[t].get(k)
+            if b is not None:
+                if not _same_object(b[1], v):
+                    return False
+                b[0] += 1
+            else:
+                if inv is not None and t in inv:
+                    if v.__class__ is not AttrVar or v in inv[t]:
+                        return False
+                    inv[t][v] = k
+                bind[t][k] = [1, v]
+            trail.append((-1, t, k))
+        return True
+
+    def _unbind(self, t: str, k: int) -> None:
+        b = self.bind[t][k]
+        b[0] -= 1
+        if not b[0]:
+            del self.bind[t][k]
+            if self.inv is not None and t in self.inv:
+                del self.inv[t][b[1]]
+
     def _assign(self, i: int, y: int) -> bool:
         """Assign variable i to y and narrow its neighbours; False if one runs empty."""
         cands, size, assigned, trail = self.cands, self.size, self.assigned, self.trail
         assigned[i] = y
         trail.append((i, cands[i], size[i]))
         size[i] = self.BIG
+        if self.var_links[i] and not self._bind(i):
+            return False
         for ycol, j in self.out_links[i]:
             if assigned[j] >= 0:
                 # constraints with earlier variables were applied when those were set
@@ -522,6 +718,9 @@ class _Search:
         trail, cands, size = self.trail, self.cands, self.size
         while len(trail) > mark:
             j, c, s = trail.pop()
+            if j < 0:
+                self._unbind(c, s)
+                continue
             cands[j] = c
             size[j] = s
 
@@ -540,7 +739,7 @@ class _Search:
                     yield 1, assigned
                 else:
                     i = min(range(n), key=size.__getitem__)
-                    if bulk and nfree == 1:
+                    if bulk and nfree == 1 and not self.loops[i]:
                         if monic_ob[var_ob[i]]:
                             u = used[var_ob[i]]
                             k = sum(1 for y in cands[i].tolist() if y not in u)
@@ -578,23 +777,42 @@ class _Search:
             else:
                 frames.pop()
 
-    def transformation(self, X: ACSet, Y: ACSet, assignment: list[int]) -> ACSetTransformation:
-        comps = {}
+    def transformations(self, X: ACSet, Y: ACSet, assignment: list[int]) -> Iterator[ACSetTransformation]:
+        """The maps of one solution: one per way to send the free variables to Y's variables."""
+        comps: dict[str, Any] = {}
         flat = np.asarray(assignment, dtype=np.int64)
         for ob in self.obs:
             start = self.offset[ob]
             comps[ob] = flat[start : start + X.nparts(ob)]
-        return ACSetTransformation(comps, X, Y, check=False)
+        bind = self.bind
+        bound = {t: [bind[t][k][1] if k in bind[t] else None for k in range(X.nparts(t))] for t in X.schema.attrtypes}
+        choices = []
+        for t, ks in self.free.items():
+            taken = {v for v in bound[t] if v.__class__ is AttrVar} if t in self.monic_types else set()
+            targets = [AttrVar(j) for j in range(Y.nparts(t)) if AttrVar(j) not in taken]
+            if t in self.monic_types:
+                choices.append([(t, ks, c) for c in itertools.permutations(targets, len(ks))])
+            else:
+                choices.append([(t, ks, c) for c in itertools.product(targets, repeat=len(ks))])
+        for combo in itertools.product(*choices):
+            full = {t: list(v) for t, v in bound.items()}
+            for t, ks, c in combo:
+                for k, v in zip(ks, c):
+                    full[t][k] = v
+            yield ACSetTransformation(comps | full, X, Y, check=False)
 
 
-def _prepare(X: ACSet, Y: ACSet, monic: Any, iso: Any, initial: Any) -> _Search | None:
+def _prepare(X: ACSet, Y: ACSet, monic: Any, iso: Any, initial: Any, no_bind: Any = False) -> _Search | None:
     if not isinstance(X, ACSet) or not isinstance(Y, ACSet):
         raise TransformationError("homomorphism search needs two ACSets")
     if X.schema != Y.schema:
         raise TransformationError(f"dom has schema {X.schema.name} but codom has schema {Y.schema.name}")
     iso_obs = _obs_arg(X, iso, "iso")
     monic_obs = _obs_arg(X, monic, "monic") | iso_obs
-    search = _Search(X, Y, monic_obs, initial)
+    no_bind_types = _obs_arg(X, no_bind, "no_bind") & set(X.schema.attrtypes)
+    search = _Search(X, Y, monic_obs, initial, no_bind_types)
+    if search.dead:
+        return None
     if any(X.nparts(ob) != Y.nparts(ob) for ob in iso_obs):
         return None
     if any(X.nparts(ob) > Y.nparts(ob) for ob in monic_obs):
@@ -610,12 +828,20 @@ def homomorphisms(
     iso: bool | Iterable[str] = False,
     initial: Mapping[str, Mapping[int, int]] | None = None,
     limit: int | None = None,
+    no_bind: bool | Iterable[str] = False,
 ) -> Iterator[ACSetTransformation]:
     """Lazily enumerate the homomorphisms ``X -> Y``.
 
     ``monic`` / ``iso`` ask for maps injective / bijective on every object (``True``) or
     on the listed objects. ``initial`` fixes part of the map, ``{ob: {part: image}}``.
     ``limit`` stops after that many. Arguments are checked before the first ``next``.
+
+    Attribute variables of ``X`` are bound to whatever value (or variable) sits on the
+    image, consistently. On an AttrType listed in ``monic`` (or ``iso``) they must go to
+    distinct variables. A variable no attribute uses ("free-floating") has infinitely
+    many images, so it must be fixed in ``initial`` (``{"Weight": {k: value}}``) or its
+    AttrType listed in ``monic`` or ``no_bind``: then it ranges over ``Y``'s variables,
+    as Catlab's ``no_bind``.
 
     Examples
     --------
@@ -627,17 +853,20 @@ def homomorphisms(
     >>> len(list(homomorphisms(C3, C3, iso=True)))  # the rotations
     3
     """
-    search = _prepare(X, Y, monic, iso, initial)
+    search = _prepare(X, Y, monic, iso, initial, no_bind)
     if limit is not None and limit < 0:
         raise TransformationError(f"limit must be >= 0, got {limit}")
 
     def gen() -> Iterator[ACSetTransformation]:
         if search is None or limit == 0:
             return
-        for k, (_, assignment) in enumerate(search.run(), 1):
-            yield search.transformation(X, Y, assignment)
-            if limit is not None and k >= limit:
-                return
+        k = 0
+        for _, assignment in search.run():
+            for f in search.transformations(X, Y, assignment):
+                yield f
+                k += 1
+                if limit is not None and k >= limit:
+                    return
 
     return gen()
 
@@ -665,6 +894,7 @@ def count_homomorphisms(
     monic: bool | Iterable[str] = False,
     iso: bool | Iterable[str] = False,
     initial: Mapping[str, Mapping[int, int]] | None = None,
+    no_bind: bool | Iterable[str] = False,
 ) -> int:
     """How many homomorphisms ``X -> Y`` there are; the last free part is counted, not enumerated.
 
@@ -676,9 +906,11 @@ def count_homomorphisms(
     >>> count_homomorphisms(E, C3), count_homomorphisms(C3, C3), count_homomorphisms(C3, E)
     (3, 3, 0)
     """
-    search = _prepare(X, Y, monic, iso, initial)
+    search = _prepare(X, Y, monic, iso, initial, no_bind)
     if search is None:
         return 0
+    if search.has_vars or search.free:
+        return sum(1 for _, a in search.run() for _ in search.transformations(X, Y, a))
     return sum(k for k, _ in search.run(bulk=True))
 
 

@@ -37,7 +37,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from acset_s2r.acset import ACSet
+from acset_s2r.acset import ACSet, AttrVar
 from acset_s2r.errors import TransformationError
 from acset_s2r.homs import ACSetTransformation, _show_attr, _values_equal
 from acset_s2r.schema import Schema
@@ -147,6 +147,15 @@ class Colimit:
                     f"the maps disagree on a glued class (the diagram does not commute there)"
                 )
             comps[ob] = comp
+        for t in self.apex.schema.attrtypes:
+            if not self.apex.nparts(t):
+                continue
+            comp = [None] * self.apex.nparts(t)
+            for f, leg in zip(cocone, self.legs):
+                for v, w in zip(leg[t].tolist(), f[t].tolist()):
+                    if v.__class__ is AttrVar:
+                        comp[v.k] = w
+            comps[t] = comp
         return ACSetTransformation(comps, self.apex, T)
 
 
@@ -256,6 +265,8 @@ def _attr_input(X: ACSet, name: str, rows: np.ndarray) -> Any:
 def _build(S: Schema, source: ACSet, rows: dict[str, np.ndarray], homs: dict[str, np.ndarray]) -> ACSet:
     """An ACSet with ``len(rows[ob])`` parts, attributes copied from ``source`` parts ``rows``."""
     Y = ACSet(S, **source.types)
+    for t in S.attrtypes:
+        Y.add_parts(t, source.nparts(t))
     for ob in S.obs:
         Y.add_parts(ob, len(rows[ob]), **{a.name: _attr_input(source, a.name, rows[ob]) for a in S.attrs_of(ob)})
     for h in S.homs:
@@ -455,6 +466,15 @@ def _colimit(kind: str, Xs: Sequence[ACSet], glue: dict[str, list[tuple[np.ndarr
             )
         homs[h.name] = rep_img
     union = coproduct_parts(S, Xs)
+    var_off = {t: np.cumsum([0] + [X.nparts(t) for X in Xs]).astype(np.int64) for t in S.attrtypes}
+    substitute: dict[str, list] = {}
+    for t in S.attrtypes:
+        if union.nparts(t):
+            if union is Xs[0]:
+                union = union.copy()
+            substitute[t], count = _merge_vars(kind, t, union.nparts(t), glue.get(t, []))
+            union._rename_vars(t, substitute[t])
+            union._nvars[t] = count
     for a in S.attrs:
         r = reps[a.dom][labels[a.dom]]
         bad = np.flatnonzero(~_values_equal(union, a.name, r, union, union.parts(a.dom)))
@@ -466,7 +486,11 @@ def _colimit(kind: str, Xs: Sequence[ACSet], glue: dict[str, list[tuple[np.ndarr
             )
     apex = _build(S, union, reps, homs)
     legs = tuple(
-        ACSetTransformation({ob: labels[ob][offsets[ob][k] : offsets[ob][k + 1]] for ob in S.obs}, X, apex)
+        ACSetTransformation(
+            {ob: labels[ob][offsets[ob][k] : offsets[ob][k + 1]] for ob in S.obs}
+            | {t: sub[var_off[t][k] : var_off[t][k + 1]] for t, sub in substitute.items()},
+            X, apex,
+        )
         for k, X in enumerate(Xs)
     )
     return Colimit(kind, apex, legs, labels, offsets)
@@ -484,12 +508,15 @@ def coproduct_parts(S: Schema, Xs: Sequence[ACSet]) -> ACSet:
     """
     if len(Xs) == 1:
         return Xs[0]
-    offsets = {ob: np.cumsum([0] + [X.nparts(ob) for X in Xs]) for ob in S.obs}
+    offsets = {ob: np.cumsum([0] + [X.nparts(ob) for X in Xs]) for ob in S.obs + S.attrtypes}
     Y = ACSet(S, **Xs[0].types)
+    for t in S.attrtypes:
+        Y.add_parts(t, int(offsets[t][-1]))
     for ob in S.obs:
         cols = {}
         for a in S.attrs_of(ob):
-            chunks = [_attr_input(X, a.name, X.parts(ob)) for X in Xs]
+            chunks = [_shift_vars(_attr_input(X, a.name, X.parts(ob)), int(offsets[a.codom][k]))
+                      for k, X in enumerate(Xs)]
             cols[a.name] = (
                 sum((list(c) for c in chunks), []) if any(isinstance(c, list) for c in chunks)
                 else np.concatenate(chunks)
@@ -500,6 +527,67 @@ def coproduct_parts(S: Schema, Xs: Sequence[ACSet]) -> ACSet:
                               for k, X in enumerate(Xs)])
         Y.set_subpart(Y.parts(h.dom), h.name, col)
     return Y
+
+
+def _shift_vars(values: Any, by: int) -> Any:
+    """Variables of one summand renumbered into the disjoint union."""
+    if not by or not isinstance(values, list):
+        return values
+    return [AttrVar(v.k + by) if v.__class__ is AttrVar else v for v in values]
+
+
+def _merge_vars(kind: str, t: str, n: int, pairs: list[tuple[list, list]]) -> tuple[list, int]:
+    """Glue the union's ``n`` variables of ``t`` by ``pairs`` of images; a class holding a
+    value becomes that value. Returns each variable's new value or ``AttrVar`` and the count."""
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    bound: dict[int, Any] = {}
+    for us, vs in pairs:
+        for u, v in zip(us, vs):
+            uv, vv = u.__class__ is AttrVar, v.__class__ is AttrVar
+            if uv and vv:
+                a, b = find(u.k), find(v.k)
+                if a != b:
+                    parent[b] = a
+                    if b in bound:
+                        _settle(kind, t, bound, a, bound.pop(b))
+            elif uv or vv:
+                var, val = (u, v) if uv else (v, u)
+                _settle(kind, t, bound, find(var.k), val)
+            elif not _same_value(u, v):
+                raise TransformationError(f"{kind}: cannot glue values {u!r} and {v!r} of {t}")
+    new: list[Any] = [None] * n
+    count = 0
+    ids: dict[int, int] = {}
+    for i in range(n):
+        r = find(i)
+        if r in bound:
+            new[i] = bound[r]
+        else:
+            if r not in ids:
+                ids[r] = count
+                count += 1
+            new[i] = AttrVar(ids[r])
+    return new, count
+
+
+def _same_value(u: Any, v: Any) -> bool:
+    try:
+        return bool(u == v)
+    except (TypeError, ValueError):
+        return bool(np.array_equal(np.asarray(u), np.asarray(v)))
+
+
+def _settle(kind: str, t: str, bound: dict[int, Any], root: int, value: Any) -> None:
+    if root in bound and not _same_value(bound[root], value):
+        raise TransformationError(f"{kind}: a variable of {t} would be glued to both {bound[root]!r} and {value!r}")
+    bound[root] = value
 
 
 def initial(schema: Schema, **types: Any) -> Colimit:
@@ -557,6 +645,10 @@ def pushout(*maps: ACSetTransformation) -> Colimit:
     for ob in S.obs:
         off = np.cumsum([0] + [X.nparts(ob) for X in Xs])
         glue[ob] = [(maps[0][ob] + off[0], f[ob] + off[k]) for k, f in enumerate(maps) if k]
+    for t in S.attrtypes:
+        off = np.cumsum([0] + [X.nparts(t) for X in Xs])
+        images = [_shift_vars(f[t].tolist(), int(off[k])) for k, f in enumerate(maps)]
+        glue[t] = [(images[0], other) for other in images[1:]]
     del A
     return _colimit("pushout", Xs, glue)
 
@@ -581,4 +673,5 @@ def coequalizer(*maps: ACSetTransformation) -> Colimit:
     _same_codom("coequalizer", maps, "dom")
     Y = _same_codom("coequalizer", maps, "codom")
     glue = {ob: [(maps[0][ob], f[ob]) for f in maps[1:]] for ob in Y.schema.obs}
+    glue |= {t: [(maps[0][t].tolist(), f[t].tolist()) for f in maps[1:]] for t in Y.schema.attrtypes}
     return _colimit("coequalizer", [Y], glue)

@@ -19,11 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from acset_s2r.acset import ACSet
+from acset_s2r.acset import ACSet, AttrVar
 from acset_s2r.errors import InstanceError, TransformationError
 from acset_s2r.homs import ACSetTransformation, homomorphisms
 from acset_s2r.schema import Schema
-from acset_s2r.serialization import AttrVar
 
 __all__ = ["acset", "acset_transformation", "acset_transformations", "parse_acset"]
 
@@ -181,6 +180,7 @@ def _initial(X: ACSet, components: Mapping[str, Any]) -> tuple[dict, bool]:
                 )
             initial[key] = dict(enumerate(vals))
     complete &= all(ob in initial or not X.nparts(ob) for ob in schema.obs)
+    complete &= all(t in initial or not X.nparts(t) for t in schema.attrtypes)
     return initial, complete
 
 
