@@ -30,11 +30,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import spearmanr
+from scipy.stats import pearsonr, spearmanr
 from tqdm.auto import tqdm
 
 from acset_s2r.errors import EstimatorError
 from acset_s2r.sim2real import kl
+from acset_s2r.sim2real.judge import read_verdicts, seed_claim
 from acset_s2r.sim2real.config import PolicySpec, default_config
 from acset_s2r.sim2real.experiment import run_experiment
 from acset_s2r.sim2real.record import policy_samples
@@ -206,6 +207,14 @@ def main(argv=None) -> int:
           f"target ρ ≥ {TARGET_RHO} {'met' if max(best_marg, best_trans) >= TARGET_RHO else 'NOT met'}")
     rho_1, p_1, _ = stats["gauss-trans-1ep"]
     print(f"first real episode only: gauss-trans-1ep ρ = {rho_1:+.3f} (p = {p_1:.2g})")
+    # Kadian et al. (2020): the Sim2Real Correlation Coefficient, Pearson r of sim against real performance
+    srcc, srcc_p = pearsonr([r["sim"] for r in rows], [r["real"] for r in rows])
+    print(f"SRCC (Pearson r of sim vs real return across policies) = {srcc:+.3f} (p = {srcc_p:.2g})")
+    verdicts = read_verdicts(X, config.measure)
+    in_support = [v.transferred for v in verdicts]
+    print(f"transfer test (α = {config.measure.alpha}): {sum(in_support)} of {len(verdicts)} judged in support; "
+          f"of those, {sum(v.kept for v in verdicts if v.transferred)} kept ≥ {config.measure.return_kept:.0%} of the "
+          f"sim return; broken seed claims: {seed_claim(verdicts) or 'none'}")
 
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "table.csv", "w", newline="") as f:
