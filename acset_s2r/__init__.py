@@ -70,6 +70,7 @@ from acset_s2r.limits import (
     terminal,
 )
 from acset_s2r.literals import acset, acset_transformation, acset_transformations, parse_acset
+from acset_s2r.subobjects import Subobject, image, implies, negate, non, preimage, subtract
 from acset_s2r.migration import SchemaFunctor, delta, pi, restrict, sigma
 from acset_s2r.parquet import read_parquet, write_parquet
 from acset_s2r.paths import Converse, Path, check_equations, evaluate, relation
@@ -149,5 +150,6 @@ __all__ = [
     "schema_to_json", "sigma", "sql", "terminal", "to_dot", "to_mermaid", "violations", "write_json",
     "write_parquet", "write_schema_json",
     "acset", "acset_transformation", "acset_transformations", "parse_acset",
+    "Subobject", "image", "implies", "negate", "non", "preimage", "subtract",
     *_SIM2REAL,
 ]
