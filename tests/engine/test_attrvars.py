@@ -194,3 +194,69 @@ def test_search_agrees_with_brute_force(X, Y, monic):
     assert count_homomorphisms(X, Y, monic=["D"] if monic else False) == brute_force(X, Y, monic)
     for f in homomorphisms(X, Y, monic=["D"] if monic else False):
         assert f.is_natural()
+
+
+# -- stateful: variables added, used and deleted, against a list model ------------------------
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule  # noqa: E402
+
+
+class VarMachine(RuleBasedStateMachine):
+    """Rows hold a value, None, or ("var", k); deletion is literal pop-and-swap of variables."""
+
+    def __init__(self):
+        super().__init__()
+        self.X = ACSet(SchLSet, D=object)
+        self.rows, self.nvars = [], 0
+
+    @rule(n=st.integers(0, 2))
+    def add_vars(self, n):
+        assert self.X.add_parts("D", n).tolist() == list(range(self.nvars, self.nvars + n))
+        self.nvars += n
+
+    @rule(data=st.data())
+    def add_row(self, data):
+        choice = data.draw(st.one_of(st.none(), st.sampled_from(["a", "b"]),
+                                     *([st.integers(0, self.nvars - 1)] if self.nvars else [])))
+        value = V(choice) if isinstance(choice, int) else choice
+        self.X.add_parts("X", 1, f=[value])
+        self.rows.append(("var", choice) if isinstance(choice, int) else choice)
+
+    @rule(k=st.integers(0, 5))
+    def add_dangling(self, k):
+        with pytest.raises(InstanceError):
+            self.X.add_parts("X", 1, f=[V(self.nvars + k)])
+
+    @precondition(lambda self: self.nvars)
+    @rule(data=st.data())
+    def rem_var(self, data):
+        k = data.draw(st.integers(0, self.nvars - 1))
+        self.X.rem_parts("D", [k])
+        last = self.nvars - 1
+        self.rows = [None if r == ("var", k) else ("var", k) if r == ("var", last) else r for r in self.rows]
+        self.nvars -= 1
+
+    @rule()
+    def rem_free(self):
+        used = sorted({r[1] for r in self.rows if isinstance(r, tuple)})
+        self.X.rem_free_vars()
+        # survivors keep their order only up to pop-and-swap; compare the pattern, not the numbers
+        self.nvars = len(used)
+        self.rows = [("var", -1 - r[1]) if isinstance(r, tuple) else r for r in self.rows]
+        got = self.X.subpart("f").tolist()
+        renum = {}
+        for r, g in zip(self.rows, got):
+            if isinstance(r, tuple):
+                renum.setdefault(r[1], g.k)
+                assert renum[r[1]] == g.k
+        assert sorted(renum.values()) == list(range(self.nvars))
+        self.rows = [("var", renum[r[1]]) if isinstance(r, tuple) else r for r in self.rows]
+
+    @invariant()
+    def agrees(self):
+        assert self.X.nparts("D") == self.nvars
+        got = [("var", v.k) if isinstance(v, AttrVar) else v for v in self.X.subpart("f").tolist()]
+        assert got == self.rows
+
+
+TestVarMachine = VarMachine.TestCase
+TestVarMachine.settings = settings(max_examples=60, stateful_step_count=25, deadline=None)
