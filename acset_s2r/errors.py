@@ -68,3 +68,7 @@ class EstimatorError(AcsetS2RError, ValueError):
 
 class SkillParseError(AcsetS2RError, ValueError):
     """A SKILL.md file or line that cannot be parsed."""
+
+
+class TritError(SkillParseError, TypeError):
+    """A value that is not a trit: not an int (a float, a string), or a bool."""

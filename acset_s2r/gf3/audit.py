@@ -225,6 +225,27 @@ class Scope:
 
 @attrs.frozen
 class AuditReport:
+    """The result of a GF(3) audit: what was read, and what is wrong with it.
+
+    Attributes and properties are stored facts: ``corpus`` (what the files say),
+    ``findings`` (every problem found, errors and warnings), ``violations`` and
+    ``warnings`` (the findings by severity), ``scope`` (the ``--changed-since``
+    restriction, or None) and ``audited`` (the ids of the groups checked). Methods take
+    an argument or build something new: ``exit_code(strict)``, ``of_kind(kind)``,
+    ``own_trit(skill)``, ``summary()`` (a fresh dict of counts) and the renderings
+    (``to_dict``, ``to_json``, ``to_table``, ``to_lines``, ``to_github``, ``render(fmt)``).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = pathlib.Path(d, "a").mkdir()
+    ...     _ = pathlib.Path(d, "a", "SKILL.md").write_text("Agent A (+1) ⊗ Agent B (+1) = 0 ✓\\n", encoding="utf-8")
+    ...     report = audit_skills(d)
+    >>> report.exit_code(), len(report.violations) == len(report.findings) - len(report.warnings)
+    (1, True)
+    """
+
     corpus: SkillCorpus
     own: dict = attrs.field(eq=False)  # skill name -> Declaration | None
     findings: tuple[Finding, ...]

@@ -52,6 +52,7 @@ or a termless claim with no listing next to it, becomes a ``ParseProblem``.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -147,7 +148,9 @@ def load_skills(directory: str | Path) -> SkillCorpus:
     """Read every ``*/SKILL.md`` under ``directory`` into a ``SkillCorpus``.
 
     Unreadable lines become ``problems``; only a missing directory raises
-    ``SkillParseError``.
+    ``SkillParseError``. A UTF-8 byte-order mark is skipped; a SKILL.md that is a folder,
+    a dangling link, a FIFO or cannot be read is recorded as a problem (and never opened
+    unless it is a regular file).
 
     Examples
     --------
@@ -161,19 +164,50 @@ def load_skills(directory: str | Path) -> SkillCorpus:
     """
     root = Path(directory)
     parsed: list[ParsedSkill] = []
-    for path in skill_files(root):
+    unread: list[ParseProblem] = []
+    files = skill_files(root)
+    for path in _skill_entries(root):
+        if path not in files:
+            unread.append(ParseProblem(path.relative_to(root).as_posix(), 1, "", f"not read: {_what_it_is(path)}"))
+    for path in files:
         rel = path.relative_to(root).as_posix()
-        raw = path.read_bytes()
         try:
-            text = raw.decode("utf-8")
-            bad_bytes = False
-        except UnicodeDecodeError:
-            text, bad_bytes = raw.decode("utf-8", errors="replace"), True
+            raw = path.read_bytes()
+        except OSError as err:
+            unread.append(ParseProblem(rel, 1, "", f"not read: {err.strerror or err}"))
+            continue
+        problem = None
+        try:
+            text = raw.decode("utf-8-sig")  # a byte-order mark would hide the frontmatter
+        except UnicodeDecodeError as err:
+            text = raw.decode("utf-8-sig", errors="replace")
+            line = raw[: err.start].count(b"\n") + 1
+            shown = raw.split(b"\n")[line - 1].decode("utf-8", errors="replace")
+            problem = ParseProblem(
+                rel, line, shown,
+                f"not valid UTF-8 (byte 0x{raw[err.start]:02x} at offset {err.start}); undecodable bytes read as U+FFFD",
+            )
         ps = parse_skill_text(text, path.parent.name, rel)
-        if bad_bytes:
-            ps.problems.insert(0, ParseProblem(rel, 1, "", "not valid UTF-8; undecodable bytes replaced"))
+        if problem is not None:
+            ps.problems.insert(0, problem)
         parsed.append(ps)
-    return _assemble(str(root), parsed)
+    corpus = _assemble(str(root), parsed)
+    return attrs.evolve(corpus, problems=tuple(unread) + corpus.problems) if unread else corpus
+
+
+def _skill_entries(root: Path) -> list[Path]:
+    """Every entry named SKILL.md (any case) one folder down, whatever it is."""
+    return sorted(
+        f for sub in sorted(root.iterdir()) if sub.is_dir() for f in sub.iterdir() if f.name.lower() == "skill.md"
+    )
+
+
+def _what_it_is(path: Path) -> str:
+    if path.is_symlink() and not path.exists():
+        return f"a dangling link to {os.readlink(path)!r}"
+    if path.is_dir():
+        return "a folder, not a file"
+    return "not a regular file (a FIFO, socket or device)"
 
 
 def _assemble(directory: str, parsed: list[ParsedSkill]) -> SkillCorpus:

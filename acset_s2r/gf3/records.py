@@ -172,7 +172,8 @@ class ParseProblem:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.reason}: {self.text.strip()}"
+        shown = self.text.strip()
+        return f"{self.file}:{self.line}: {self.reason}" + (f": {shown}" if shown else "")
 
 
 @attrs.frozen

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from acset_s2r.errors import SkillParseError
+from acset_s2r.errors import SkillParseError, TritError
 
 __all__ = [
     "Trit",
@@ -35,11 +35,13 @@ def _balanced(value: int) -> int:
     """The representative of ``value mod 3`` in {-1, 0, +1}."""
     if isinstance(value, bool):
         # bools are ints in Python; a Trit(True) is almost surely a bug
-        raise TypeError(f"a trit is built from an int, not bool {value!r}")
+        raise TritError(f"a trit is built from an int, not bool {value!r}")
     try:
         n = operator.index(value)  # accepts numpy integers, refuses floats
     except TypeError:
-        raise TypeError(f"a trit is built from an int, not {type(value).__name__} {value!r}") from None
+        raise TritError(
+            f"a trit is built from an int, not {type(value).__name__} {value!r}; Trit.parse reads text"
+        ) from None
     return (n + 1) % 3 - 1
 
 
@@ -205,9 +207,14 @@ def trit_sum(trits: Iterable[Trit | int]) -> Trit:
     >>> trit_sum([PLUS, PLUS, MINUS]), trit_sum([1, 1])
     (Trit(+1), Trit(-1))
     """
+    if isinstance(trits, (str, bytes)) or not isinstance(trits, Iterable):
+        raise TritError(f"expected a group of trits (an iterable), got {type(trits).__name__} {trits!r}")
     total = Trit(0)
-    for t in trits:
-        total = total + t
+    for i, t in enumerate(trits):
+        try:
+            total = total + (t if isinstance(t, Trit) else Trit(t))
+        except TritError as err:
+            raise TritError(f"item {i} of the group: {err}") from None
     return total
 
 
