@@ -35,6 +35,20 @@ def at_least(minimum: float, error: type[AcsetS2RError] = AcsetS2RError, integer
     return check
 
 
+def within(low: float, high: float, error: type[AcsetS2RError] = AcsetS2RError, integer: bool = False, why: str = ""):
+    """A validator: a finite number in [low, high] (a whole number if ``integer``); ``why`` the bound."""
+    floor = at_least(low, error, integer)
+    because = f" ({why})" if why else ""
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        floor(instance, attribute, value)
+        if not (int(value) if integer else float(value)) <= high:  # a float would round 2**63 - 1 up
+            limit = int(high) if integer else f"{high:g}"
+            raise error(f"{_where(instance, attribute)} must be at most {limit}{because}, got {value!r}")
+
+    return check
+
+
 def positive(error: type[AcsetS2RError] = AcsetS2RError):
     """A validator: the value is a finite number > 0."""
 

@@ -83,6 +83,25 @@ def default_policies(level: float) -> tuple[PolicySpec, ...]:
     )
 
 
+MAX_SENSOR_ERROR = 10.0
+"""Largest sensor noise or bias std: ten times the size of the shipped models' observations
+(order 1: metres, radians, metres per second); beyond it a run records noise, not the plant."""
+
+
+def _sensor_error():
+    return v.within(0.0, MAX_SENSOR_ERROR, _E, why="10x the observations' scale of order 1; see MAX_SENSOR_ERROR")
+
+
+def _latency_fits(instance: Any, attribute: Any, value: Any) -> None:
+    # commands that act after the episode has ended would never act at all
+    for name, latency in (("real.latency", instance.real.latency), ("sim.latency_max", instance.sim.latency_max)):
+        if latency >= value.steps:
+            raise SimulationError(
+                f"ExperimentConfig.{name} is {latency} control steps, not less than the episode's "
+                f"{value.steps} (training.steps): no command would act"
+            )
+
+
 @attrs.frozen
 class SimSide:
     """The randomised sim ensemble of a policy; every lever is scaled by the policy's level.
@@ -95,8 +114,8 @@ class SimSide:
 
     n_sim: int = attrs.field(default=8, validator=v.at_least(2, _E, integer=True))
     level: float = attrs.field(default=1.0, validator=v.between(0.0, 1.0, _E))
-    obs_noise: float = attrs.field(default=0.02, validator=v.at_least(0.0, _E))
-    obs_bias: float = attrs.field(default=0.0, validator=v.at_least(0.0, _E))
+    obs_noise: float = attrs.field(default=0.02, validator=_sensor_error())
+    obs_bias: float = attrs.field(default=0.0, validator=_sensor_error())
     latency_max: int = attrs.field(default=3, validator=v.at_least(0, _E, integer=True))
     randomization: RandomizationConfig | None = attrs.field(
         default=None, validator=v.instance_of(RandomizationConfig, _E, optional=True)
@@ -113,8 +132,8 @@ class RealSide:
     """
 
     episodes: int = attrs.field(default=8, validator=v.at_least(1, _E, integer=True))
-    obs_noise: float = attrs.field(default=0.02, validator=v.at_least(0.0, _E))
-    obs_bias: float = attrs.field(default=0.01, validator=v.at_least(0.0, _E))
+    obs_noise: float = attrs.field(default=0.02, validator=_sensor_error())
+    obs_bias: float = attrs.field(default=0.01, validator=_sensor_error())
     latency: int = attrs.field(default=2, validator=v.at_least(0, _E, integer=True))
     physics: RandomizationConfig = attrs.field(
         factory=lambda: RandomizationConfig(REAL_CONTACT_PHYSICS), validator=v.instance_of(RandomizationConfig, _E)
@@ -172,10 +191,10 @@ class ExperimentConfig:
     """Everything that defines a run; the seed makes it reproducible. Start from :func:`default_config`."""
 
     model: str = attrs.field(default="cartpole", validator=_known_model)
-    seed: int = attrs.field(default=0, validator=v.at_least(0, _E, integer=True))
+    seed: int = attrs.field(default=0, validator=v.within(0, 2**63 - 1, _E, integer=True, why="the experiment ACSet stores it as int64"))
     sim: SimSide = _section(SimSide)
     real: RealSide = _section(RealSide)
-    training: TrainingSetup = _section(TrainingSetup)
+    training: TrainingSetup = attrs.field(factory=TrainingSetup, validator=[v.instance_of(TrainingSetup, _E), _latency_fits])
     measure: MeasureSetup = _section(MeasureSetup)
 
     def evolve(self, **changes: Any) -> ExperimentConfig:
