@@ -240,6 +240,38 @@ class ACSetMachine(RuleBasedStateMachine):
         if self.n("A"):
             self.expect_failure(lambda: self.X.set_subpart([0], "label", [3]))
 
+    @rule(data=st.data())
+    def bad_numbers(self, data):
+        """The number rule: a part is named by an integer, never a float or a bool; sizes are checked first."""
+        ob = data.draw(st.sampled_from(["A", "B"]), label="ob")
+        n = self.n(ob)
+        bad = data.draw(st.sampled_from(["count float", "count str", "count huge", "fk float", "fk bool",
+                                         "fk huge", "id float", "rem float", "rem many", "count bool int attr",
+                                         "int overflow", "unknown ob", "dotted unknown"]), label="bad")
+        calls = {
+            "count float": lambda: self.X.add_parts(ob, 2.0),
+            "count str": lambda: self.X.add_parts(ob, "2"),
+            "count huge": lambda: self.X.add_parts(ob, 10**15),
+            "fk float": lambda: self.X.add_parts("B", 1, owner=[0.0]),
+            "fk bool": lambda: self.X.add_part("A", next=True),
+            "fk huge": lambda: self.X.add_part("B", owner=2**70),
+            "id float": lambda: self.X.set_subpart([0.0], "label", ["x"]),
+            "rem float": lambda: self.X.rem_part(ob, 0.0),
+            "rem many": lambda: self.X.rem_part(ob, list(range(n))),
+            "count bool int attr": lambda: self.X.add_parts("B", 2, count=[1, True]),
+            "int overflow": lambda: self.X.add_part("B", count=2**70),
+            "unknown ob": lambda: self.X.add_parts("C", 1),
+            "dotted unknown": lambda: self.X.subpart("owner.nope"),
+        }
+        self.expect_failure(calls[bad])
+
+    @rule(data=st.data())
+    def bad_cascade(self, data):
+        ob = data.draw(st.sampled_from(["A", "B"]), label="ob")
+        ids = self.draw_ids(data, ob) + [self.n(ob)]  # one missing part spoils the whole call
+        self.expect_failure(lambda: self.X.cascading_rem_parts(ob, ids))
+        self.expect_failure(lambda: self.X.rem_parts(ob, ids))
+
     # -- the check after every step ---------------------------------------------------
     @invariant()
     def agrees_with_model(self):
