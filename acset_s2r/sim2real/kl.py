@@ -76,6 +76,9 @@ MIN_STREAMS = 10
 _RCOND = 1e-12
 # Bootstrap replicates are processed in blocks of about this many weights.
 _BLOCK = 1 << 21
+# Above this many outer-product entries (rows x d^2) a stream-resampled Gaussian gap sums
+# each stream once (_GaussianStreams) instead of weighting every row per replicate.
+_EXACT_MAX = 1 << 24
 
 
 # ---------------------------------------------------------------- closed forms
@@ -221,7 +224,13 @@ def _lw_intensity(xc: np.ndarray) -> float:
     if delta2 <= 0:
         return 1.0
     sq = np.einsum("ij,ij->i", xc, xc)
-    beta2 = max((np.sum(sq**2) - n * np.sum(s * s)) / (n * n * d), 0.0)
+    return _lw_from(s, delta2, np.sum(sq**2), n)
+
+
+def _lw_from(s: np.ndarray, delta2: float, sum4: float, n: int) -> float:
+    """The intensity from S (biased), its distance to the target and sum_k |x_k|^4."""
+    d = s.shape[0]
+    beta2 = max((sum4 - n * np.sum(s * s)) / (n * n * d), 0.0)
     return float(min(beta2, delta2) / delta2)
 
 
@@ -257,13 +266,14 @@ def _moments(z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
     ``z`` must be centred near 0 so raw second moments do not cancel badly.
     """
     n, d = z.shape
-    outer = (z[:, :, None] * z[:, None, :]).reshape(n, d * d)
     tot = w.sum(axis=1)
     s1 = w @ z
     s2 = np.zeros((w.shape[0], d * d))
     step = max(1, _BLOCK // (d * d))
     for lo in range(0, n, step):
-        s2 += w[:, lo : lo + step] @ outer[lo : lo + step]
+        # outer products a block at a time: an n x d^2 array would be 8 GB at 2M rows, d = 22
+        zc = z[lo : lo + step]
+        s2 += w[:, lo : lo + step] @ (zc[:, :, None] * zc[:, None, :]).reshape(len(zc), d * d)
     mean = s1 / tot[:, None]
     cov = (s2.reshape(-1, d, d) - tot[:, None, None] * mean[:, :, None] * mean[:, None, :]) / (
         tot - 1.0
@@ -293,20 +303,34 @@ def _gaussian_kl_batch(n, mx, sx, m, my, sy) -> tuple[np.ndarray, np.ndarray, np
     return np.where(ok, kl, np.nan), bad_x, bad_y
 
 
-class _GaussianProblem:
+class _RowWeighted:
+    """Bootstrap counts (of rows, or of streams) turned into per-row weights for ``batch``."""
+
+    groups: tuple = (None, None)
+
+    def batch_counts(self, cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
+        return self.batch(_row_weights(cx, self.groups[0]), _row_weights(cy, self.groups[1]))
+
+
+def _check_gaussian_sizes(n: int, m: int, d: int, where: str) -> None:
+    if m <= d + 2:
+        raise EstimatorError(
+            f"{where}: the Gaussian estimator needs more than d + 2 = {d + 2} rows of y, got {m}"
+        )
+    if n <= d:
+        raise EstimatorError(
+            f"{where}: the Gaussian estimator needs more than d = {d} rows of x, got {n}"
+        )
+
+
+class _GaussianProblem(_RowWeighted):
     """Both samples under one shared diagonal standardisation, ready for weights."""
 
-    def __init__(self, x, y, shrinkage: Shrinkage, where: str):
+    def __init__(self, x, y, shrinkage: Shrinkage, where: str, gx=None, gy=None):
         d = x.shape[1]
         n, m = x.shape[0], y.shape[0]
-        if m <= d + 2:
-            raise EstimatorError(
-                f"{where}: the Gaussian estimator needs more than d + 2 = {d + 2} rows of y, got {m}"
-            )
-        if n <= d:
-            raise EstimatorError(
-                f"{where}: the Gaussian estimator needs more than d = {d} rows of x, got {n}"
-            )
+        _check_gaussian_sizes(n, m, d, where)
+        self.groups = (gx, gy)
         # One shared affine map leaves KL unchanged; it makes the shrinkage target
         # scale-free and the raw moments well conditioned.
         pooled = np.concatenate([x, y])
@@ -329,9 +353,15 @@ class _GaussianProblem:
         """Estimates for replicate weights ``wx`` (B x n) and ``wy`` (B x m); NaN if singular."""
         return self._estimate(wx, wy)[0]
 
+    def _moments(self, i: int, w: np.ndarray):
+        return _moments((self.x, self.y)[i], w)
+
+    def _units(self) -> tuple[int, int]:
+        return len(self.x), len(self.y)
+
     def _estimate(self, wx, wy):
-        n, mx, sx = _moments(self.x, wx)
-        m, my, sy = _moments(self.y, wy)
+        n, mx, sx = self._moments(0, wx)
+        m, my, sy = self._moments(1, wy)
         # Intensities stay those of the full sample: a fixed a keeps every
         # replicate positive definite and the bootstrap cheap.
         if self.ax:
@@ -341,7 +371,8 @@ class _GaussianProblem:
         return _gaussian_kl_batch(n, mx, sx, m, my, sy)
 
     def point(self) -> float:
-        kl, bad_x, bad_y = self._estimate(np.ones((1, len(self.x))), np.ones((1, len(self.y))))
+        ux, uy = self._units()
+        kl, bad_x, bad_y = self._estimate(np.ones((1, ux)), np.ones((1, uy)))
         if bad_x[0] or bad_y[0]:
             which = " and ".join(s for s, b in (("x", bad_x[0]), ("y", bad_y[0])) if b)
             hint = (
@@ -374,13 +405,108 @@ def kl_gaussian_estimate(x, y, *, shrinkage: Shrinkage = None) -> float:
     return _GaussianProblem(x, y, shrinkage, "kl_gaussian_estimate").point()
 
 
+def _chunks(x: np.ndarray, d: int) -> Iterator[tuple[int, np.ndarray]]:
+    step = max(1, _BLOCK // (d * d))
+    for lo in range(0, len(x), step):
+        yield lo, x[lo : lo + step]
+
+
+def _stream_sums(x, g, centre, scale) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per stream: row count, sum and sum of outer products of the standardised rows."""
+    d = x.shape[1]
+    k = int(g.max()) + 1
+    s1, s2 = np.zeros((k, d)), np.zeros((k, d * d))
+    if len(x) >= 32 * k and not np.any(g[1:] < g[:-1]):
+        # long streams, rows grouped: one d x d product per block of a stream (BLAS, no n x d^2 array)
+        bounds = np.flatnonzero(np.r_[True, g[1:] != g[:-1], True])
+        step = max(1, _BLOCK // d)
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            for lo in range(a, b, step):
+                z = (x[lo : min(b, lo + step)] - centre) / scale
+                s1[g[a]] += z.sum(axis=0)
+                s2[g[a]] += (z.T @ z).ravel()
+        return np.bincount(g, minlength=k).astype(float), s1, s2
+    for lo, chunk in _chunks(x, d):
+        z, gg = (chunk - centre) / scale, g[lo : lo + len(chunk)]
+        if np.any(gg[1:] < gg[:-1]):
+            order = np.argsort(gg, kind="stable")
+            z, gg = z[order], gg[order]
+        starts = np.flatnonzero(np.r_[True, gg[1:] != gg[:-1]])
+        ids = gg[starts]
+        s1[ids] += np.add.reduceat(z, starts)
+        s2[ids] += np.add.reduceat((z[:, :, None] * z[:, None, :]).reshape(len(z), d * d), starts)
+    return np.bincount(g, minlength=k).astype(float), s1, s2
+
+
+class _GaussianStreams(_GaussianProblem):
+    """The Gaussian problem of large samples resampled by stream, from per-stream sums.
+
+    Every stream's count, sum and sum of outer products are taken once, in blocks of
+    rows; a replicate's moments are its stream counts times them, so no replicate
+    touches the rows and no n x d^2 or standardised copy of the data is made. The
+    estimator is _GaussianProblem's; only the order of the sums differs.
+    """
+
+    def __init__(self, x, y, gx, gy, shrinkage: Shrinkage, where: str):
+        d = x.shape[1]
+        n, m = x.shape[0], y.shape[0]
+        _check_gaussian_sizes(n, m, d, where)
+        self.groups = (gx, gy)
+        centre = (x.sum(axis=0) + y.sum(axis=0)) / (n + m)
+        sq = sum(((c - centre) ** 2).sum(axis=0) for a in (x, y) for _, c in _chunks(a, d))
+        scale = np.sqrt(sq / (n + m))
+        const = np.flatnonzero(scale == 0)
+        if const.size:
+            raise EstimatorError(
+                f"{where}: column(s) {const.tolist()} are constant in both samples; drop them"
+            )
+        self.where, self.shrinkage, self.sizes = where, shrinkage, (n, m)
+        self.sums = (_stream_sums(x, gx, centre, scale), _stream_sums(y, gy, centre, scale))
+        self.ax, self.ay = (self._intensity(a, sums, centre, scale) for a, sums in zip((x, y), self.sums))
+
+    def _intensity(self, a, sums, centre, scale) -> float:
+        if not isinstance(self.shrinkage, str):
+            return _shrinkage_intensity(self.shrinkage, None, self.where)
+        if self.shrinkage != "ledoit-wolf":
+            _shrinkage_intensity(self.shrinkage, None, self.where)  # raises the usual error
+        cnt, s1, s2 = sums
+        n, d = len(a), a.shape[1]
+        mean = s1.sum(axis=0) / n
+        s = s2.sum(axis=0).reshape(d, d) / n - np.outer(mean, mean)
+        mu = np.trace(s) / d
+        delta2 = np.sum((s - mu * np.eye(d)) ** 2) / d
+        if delta2 <= 0:
+            return 1.0
+        sum4 = sum(np.sum(np.einsum("ij,ij->i", zc, zc) ** 2)
+                   for _, c in _chunks(a, d) for zc in [(c - centre) / scale - mean])
+        return _lw_from(s, delta2, sum4, n)
+
+    def _units(self) -> tuple[int, int]:
+        return len(self.sums[0][0]), len(self.sums[1][0])
+
+    def _moments(self, i: int, c: np.ndarray):
+        cnt, s1, s2 = self.sums[i]
+        c = np.asarray(c, dtype=float)
+        d = s1.shape[1]
+        tot = c @ cnt
+        mean = (c @ s1) / tot[:, None]
+        cov = ((c @ s2).reshape(-1, d, d) - tot[:, None, None] * mean[:, :, None] * mean[:, None, :]) / (
+            tot - 1.0
+        )[:, None, None]
+        return tot, mean, cov
+
+    def batch_counts(self, cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
+        return self._estimate(cx, cy)[0]
+
+
 # --------------------------------------------------------------- kNN estimator
 
 
-class _KnnProblem:
+class _KnnProblem(_RowWeighted):
     """Both samples whitened by one shared affine map, coincident rows merged."""
 
-    def __init__(self, x, y, k: int, where: str):
+    def __init__(self, x, y, k: int, where: str, gx=None, gy=None):
+        self.groups = (gx, gy)
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise EstimatorError(f"{where}: k must be a positive integer, got {k!r}")
         self.k, self.where, self.d = int(k), where, x.shape[1]
@@ -563,15 +689,35 @@ def _prepare(obs, stream_ids, transitions, window, name):
     return flat, (codes if streams_known else None)
 
 
-def _boot_weights(rng, n, groups, n_boot) -> Iterator[np.ndarray]:
-    """Blocks of bootstrap multiplicities (b x n): rows resampled, or whole streams."""
-    block = max(1, _BLOCK // n)
+def _boot_counts(rng, n, groups, n_boot) -> Iterator[np.ndarray]:
+    """Blocks of bootstrap multiplicities (b x units) of rows, or of whole streams."""
+    block = max(1, _BLOCK // n)  # blocks as they always were: the draws, and so the numbers, are unchanged
     units = n if groups is None else int(groups.max()) + 1
     for lo in range(0, n_boot, block):
         b = min(block, n_boot - lo)
         draw = rng.integers(0, units, size=(b, units)) + units * np.arange(b)[:, None]
-        counts = np.bincount(draw.ravel(), minlength=b * units).reshape(b, units)
-        yield (counts if groups is None else counts[:, groups]).astype(float)
+        yield np.bincount(draw.ravel(), minlength=b * units).reshape(b, units)
+
+
+def _aligned(xs: Iterator[np.ndarray], ys: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The same replicates of two streams of blocks, in pairs of equal length (x and y
+    have their own block sizes, which keep their draws as they were)."""
+    a = b = None
+    while True:
+        if a is None or not len(a):
+            a = next(xs, None)
+        if b is None or not len(b):
+            b = next(ys, None)
+        if a is None or b is None:
+            return
+        k = min(len(a), len(b))
+        yield a[:k], b[:k]
+        a, b = a[k:], b[k:]
+
+
+def _row_weights(counts: np.ndarray, groups) -> np.ndarray:
+    """Per-row weights (b x n) from counts of rows or of streams."""
+    return (counts if groups is None else counts[:, groups]).astype(float)
 
 
 def _interval(problem, gp, gq, n_boot, confidence, rng, where) -> tuple[float, float, float]:
@@ -580,8 +726,8 @@ def _interval(problem, gp, gq, n_boot, confidence, rng, where) -> tuple[float, f
     nx, ny = problem.sizes
     reps = np.concatenate(
         [
-            problem.batch(wx, wy)
-            for wx, wy in zip(_boot_weights(rx, nx, gp, n_boot), _boot_weights(ry, ny, gq, n_boot))
+            problem.batch_counts(cx, cy)
+            for cx, cy in _aligned(_boot_counts(rx, nx, gp, n_boot), _boot_counts(ry, ny, gq, n_boot))
         ]
     )
     good = reps[np.isfinite(reps)]
@@ -691,17 +837,19 @@ def kl_gap(
     if not by_stream:
         gp = gq = gfp = gfq = None
 
-    def problem(x, y, where):
+    def problem(x, y, gx, gy, where):
         if estimator == "gaussian":
-            return _GaussianProblem(x, y, shrinkage, where)
-        return _KnnProblem(x, y, k, where)
+            if gx is not None and gy is not None and max(len(x), len(y)) * x.shape[1] ** 2 > _EXACT_MAX:
+                return _GaussianStreams(x, y, gx, gy, shrinkage, where)
+            return _GaussianProblem(x, y, shrinkage, where, gx, gy)
+        return _KnnProblem(x, y, k, where, gx, gy)
 
     gap_where, floor_where = "kl_gap (real vs sim)", "kl_gap (floor: sim vs held-out sim)"
     value, lo, hi = _interval(
-        problem(p, q, gap_where), gp, gq, n_boot, confidence, r_gap, gap_where
+        problem(p, q, gp, gq, gap_where), gp, gq, n_boot, confidence, r_gap, gap_where
     )
     floor, _, floor_hi = _interval(
-        problem(q[fp], q[fq], floor_where), gfp, gfq, n_boot, confidence, r_floor, floor_where
+        problem(q[fp], q[fq], gfp, gfq, floor_where), gfp, gfq, n_boot, confidence, r_floor, floor_where
     )
     return GapEstimate(
         value=value,
