@@ -1059,16 +1059,10 @@ class ACSet:
         return "\n".join(out)
 
     def _repr_html_(self) -> str:
-        import html
+        from acset_s2r.tables import escape, html_table
 
-        parts = [f"<p><b>{html.escape(repr(self))}</b></p>"]
-        for ob in self.schema.obs:
-            header, rows = self._table(ob)
-            if len(rows) > 20:
-                rows = rows[:10] + [["⋮"] * len(header)] + rows[-5:]
-            head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-            body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        parts = [f"<p><b>{escape(repr(self))}</b></p>"]
+        parts += [html_table(*self._table(ob), max_rows=20) for ob in self.schema.obs]
         return "".join(parts)
 
     def to_dataframes(self) -> dict[str, Any]:
