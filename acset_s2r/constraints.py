@@ -29,7 +29,6 @@ from typing import Any
 
 import attrs
 import numpy as np
-import sympy
 
 from acset_s2r.acset import ACSet
 from acset_s2r.errors import ConstraintError
@@ -38,6 +37,7 @@ _AGGREGATES = {"sum", "count", "min", "max"}
 
 
 def _sympify(expr: Any) -> sympy.Basic:
+    import sympy  # deferred: it costs ~0.2 s to import
     if isinstance(expr, str):
         try:
             return sympy.sympify(expr, locals={"Eq": sympy.Eq, "Mod": sympy.Mod})
@@ -65,6 +65,7 @@ class Constraint:
         return sorted({s.name for e in exprs for s in e.free_symbols})
 
     def to_json(self) -> dict:
+        import sympy  # deferred: it costs ~0.2 s to import
         return {
             "name": self.name,
             "ob": self.ob,
@@ -156,6 +157,7 @@ def _aggregate(X: ACSet, c: Constraint, name: str) -> np.ndarray:
 
 
 def _holds(expr: sympy.Basic, names: list[str], columns: list[np.ndarray], n: int) -> np.ndarray:
+    import sympy  # deferred: it costs ~0.2 s to import
     fn = sympy.lambdify([sympy.Symbol(s) for s in names], expr, modules="numpy")
     with np.errstate(invalid="ignore"):
         out = np.asarray(fn(*columns))
@@ -199,6 +201,7 @@ def constraints_to_json(constraints: Iterable[Constraint]) -> str:
     >>> constraints_from_json(constraints_to_json([c])) == [c]
     True
     """
+    import sympy  # deferred: it costs ~0.2 s to import
     return json.dumps([c.to_json() for c in constraints], indent=2)
 
 

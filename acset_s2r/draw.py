@@ -21,7 +21,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import networkx as nx
 
 from acset_s2r.acset import ACSet
 from acset_s2r.errors import AcsetS2RError
@@ -71,7 +70,9 @@ def to_mermaid(schema: Schema, attributes: bool = True, direction: str = "LR") -
 
 
 # -- graphs to draw -----------------------------------------------------------------------------
-def _schema_graph(schema: Schema, attributes: bool) -> nx.MultiDiGraph:
+def _schema_graph(schema: Schema, attributes: bool) -> "networkx.MultiDiGraph":
+    import networkx as nx  # deferred: ~0.1 s to import, only drawing needs it
+
     g = nx.MultiDiGraph()
     for o in schema.obs:
         g.add_node(("ob", o), label=o, kind="ob")
@@ -85,7 +86,9 @@ def _schema_graph(schema: Schema, attributes: bool) -> nx.MultiDiGraph:
     return g
 
 
-def _elements_graph(X: ACSet, attributes: bool) -> nx.MultiDiGraph:
+def _elements_graph(X: ACSet, attributes: bool) -> "networkx.MultiDiGraph":
+    import networkx as nx  # deferred: ~0.1 s to import, only drawing needs it
+
     total = sum(X.size().values())
     if total > MAX_DRAWN_PARTS:
         raise AcsetS2RError(f"{X!r} has {total} parts; draw() shows at most {MAX_DRAWN_PARTS}")
@@ -109,7 +112,7 @@ def _short(v) -> str:
     return text if len(text) <= 24 else text[:21] + "..."
 
 
-def _graph(obj: Schema | ACSet, attributes: bool) -> tuple[nx.MultiDiGraph, str]:
+def _graph(obj: Schema | ACSet, attributes: bool) -> tuple["networkx.MultiDiGraph", str]:
     if isinstance(obj, Schema):
         return _schema_graph(obj, attributes), obj.name
     if isinstance(obj, ACSet):
@@ -150,7 +153,9 @@ def _with_dot(dot: str, text: str) -> bytes:
     return done.stdout
 
 
-def _with_matplotlib(g: nx.MultiDiGraph, title: str) -> bytes:
+def _with_matplotlib(g: "networkx.MultiDiGraph", title: str) -> bytes:
+    import networkx as nx  # deferred: ~0.1 s to import, only drawing needs it
+
     import io
 
     import matplotlib

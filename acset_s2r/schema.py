@@ -20,7 +20,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from attrs import field, frozen
-import networkx as nx
 
 from acset_s2r.errors import PathError, SchemaError
 
@@ -281,7 +280,7 @@ class Schema:
         )
 
     @property
-    def graph(self) -> nx.MultiDiGraph:
+    def graph(self) -> "networkx.MultiDiGraph":
         """Objects and attribute types as nodes, homs and attributes as keyed edges.
 
         Examples
@@ -290,6 +289,8 @@ class Schema:
         >>> sorted(SchWeightedGraph.graph.edges(keys=True))
         [('E', 'V', 'src'), ('E', 'V', 'tgt'), ('E', 'Weight', 'weight')]
         """
+        import networkx as nx  # deferred: ~0.1 s to import, and only this view needs it
+
         g = nx.MultiDiGraph(name=self.name)
         g.add_nodes_from(self.obs, kind="Ob")
         g.add_nodes_from(self.attrtypes, kind="AttrType")
