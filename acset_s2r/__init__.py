@@ -58,6 +58,7 @@ from acset_s2r.homs import (
     is_iso,
     is_isomorphic,
     is_monic,
+    type_components,
 )
 from acset_s2r.limits import (
     coequalizer,
@@ -151,5 +152,6 @@ __all__ = [
     "write_parquet", "write_schema_json",
     "acset", "acset_transformation", "acset_transformations", "parse_acset",
     "Subobject", "image", "implies", "negate", "non", "preimage", "subtract",
+    "type_components",
     *_SIM2REAL,
 ]

@@ -13,6 +13,12 @@ and a transformation has a component per AttrType too, as in Catlab: it sends ea
 variable of ``dom`` to a value or a variable of ``codom``, and a variable-valued
 attribute must land on that image, ``Y.attr(α_a(x)) == α_T(X.attr(x))``.
 
+A *loose* transformation (Catlab's ``LooseACSetTransformation``) also carries
+``type_components``, a function per AttrType applied to the values of ``dom``:
+``Y.attr(α_a(x)) == φ_T(X.attr(x))``. Search takes them too, so
+``homomorphisms(X, Y, type_components={"D": lambda v: 10 * v})`` finds the maps that
+scale every ``D`` value by ten.
+
 :func:`homomorphisms` enumerates transformations lazily by backtracking with
 candidate sets read off the preimage indexes of ``Y`` (see :class:`_Search`).
 """
@@ -21,13 +27,13 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from acset_s2r.acset import ACSet, AttrVar
-from acset_s2r.errors import TransformationError
+from acset_s2r.errors import AcsetS2RError, TransformationError
 
 __all__ = [
     "ACSetTransformation",
@@ -40,6 +46,7 @@ __all__ = [
     "is_iso",
     "is_isomorphic",
     "is_monic",
+    "type_components",
 ]
 
 
@@ -87,10 +94,11 @@ class ACSetTransformation:
     naming the first failure; ``check=False`` skips that (for maps known to be natural).
     """
 
-    __slots__ = ("components", "dom", "codom")
+    __slots__ = ("components", "dom", "codom", "type_components")
 
     def __init__(
-        self, components: Mapping[str, Any], dom: ACSet, codom: ACSet, *, check: bool = True
+        self, components: Mapping[str, Any], dom: ACSet, codom: ACSet, *, check: bool = True,
+        type_components: Mapping[str, Callable[[Any], Any]] | None = None,
     ) -> None:
         if not isinstance(dom, ACSet) or not isinstance(codom, ACSet):
             raise TransformationError("dom and codom of a transformation must be ACSets")
@@ -134,11 +142,12 @@ class ACSetTransformation:
         for t in schema.attrtypes:
             comps[t] = _type_component(t, components.get(t), dom, codom, comps)
         self.components, self.dom, self.codom = comps, dom, codom
+        self.type_components = _functions(schema, type_components)
         if check:
             self._check_natural()
 
     def _check_natural(self) -> None:
-        X, Y, comps = self.dom, self.codom, self.components
+        X, Y, comps = _apply_functions(self.dom, self.type_components, self.codom), self.codom, self.components
         for h in X.schema.homs:
             col = X.subpart(h.name)
             # α_b(X.h(x)) with undefined kept undefined
@@ -184,7 +193,8 @@ class ACSetTransformation:
         if not isinstance(other, ACSetTransformation):
             return NotImplemented
         return (
-            (self.dom is other.dom or self.dom == other.dom)
+            self.type_components == other.type_components
+            and (self.dom is other.dom or self.dom == other.dom)
             and (self.codom is other.codom or self.codom == other.codom)
             and all(
                 self.components[o].tolist() == other.components[o].tolist()
@@ -198,6 +208,7 @@ class ACSetTransformation:
 
     def __repr__(self) -> str:
         comps = ", ".join(f"{ob}={c.tolist() if len(c) <= 8 else f'<{len(c)} parts>'}" for ob, c in self.components.items())
+        comps += "".join(f", {t}: {getattr(fn, '__name__', 'function')}" for t, fn in self.type_components.items())
         return f"ACSetTransformation({comps}; {self.dom!r} -> {self.codom!r})"
 
     def is_natural(self) -> bool:
@@ -255,6 +266,8 @@ class ACSetTransformation:
         """
         if not is_iso(self):
             raise TransformationError("only an isomorphism has an inverse; this map is not bijective on every object")
+        if self.type_components:
+            raise TransformationError("a loose transformation has no computable inverse: its type components are functions")
         comps = {}
         for ob, c in self.components.items():
             if c.dtype == object:  # an AttrType: iso means a bijection of variables
@@ -304,6 +317,85 @@ def _type_component(t: str, given: Any, X: ACSet, Y: ACSet, comps: Mapping[str, 
         if v.__class__ is AttrVar and not 0 <= v.k < Y.nparts(t):
             raise TransformationError(f"component {t} sends variable {k} to {v!r}, but codom has {Y.nparts(t)} variables")
     return _objects(vals)
+
+
+def _then(f: Callable | None, g: Callable | None) -> Callable:
+    if f is None or g is None:
+        return f or g
+
+    def composite(v: Any) -> Any:
+        return g(f(v))
+
+    composite.__name__ = f"{getattr(g, '__name__', 'g')}∘{getattr(f, '__name__', 'f')}"
+    return composite
+
+
+def _functions(schema: Any, given: Mapping[str, Callable] | None) -> dict[str, Callable]:
+    if not given:
+        return {}
+    if not isinstance(given, Mapping):
+        raise TransformationError("type_components must map attribute types to functions")
+    for t, fn in given.items():
+        if t not in schema.attrtypes:
+            raise TransformationError(f"type_components: {t!r} is not an attribute type of {schema.name}; it has {list(schema.attrtypes)}")
+        if not callable(fn):
+            raise TransformationError(f"type_components: the component of {t} must be a function, got {fn!r}")
+    return dict(given)
+
+
+def _apply_functions(X: ACSet, fns: Mapping[str, Callable], Y: ACSet) -> ACSet:
+    """``X`` with each value of a loose AttrType replaced by its image (variables stay).
+
+    The images are stored as ``Y`` stores that type, so strict comparison with ``Y`` applies.
+    """
+    if not fns:
+        return X
+    S = X.schema
+    out = ACSet(S, **{t: Y.types[t] if t in fns else X.types[t] for t in S.attrtypes})
+    for t in S.attrtypes:
+        out.add_parts(t, X.nparts(t))
+    for ob in S.obs:
+        cols: dict[str, Any] = {h.name: X.subpart(h.name) for h in S.homs_out(ob)}
+        for a in S.attrs_of(ob):
+            vals, ok = X.subpart(a.name), X.is_defined(a.name)
+            fn = fns.get(a.codom)
+            if fn is None:
+                cols[a.name] = vals if vals.dtype != object else list(vals)
+                continue
+            try:
+                cols[a.name] = [
+                    v if v.__class__ is AttrVar else (fn(v.item() if isinstance(v, np.generic) else v) if d else None)
+                    for v, d in zip(vals, ok.tolist())
+                ]
+            except Exception as e:
+                raise TransformationError(f"type component of {a.codom} failed on attribute {a.name}: {e!r}") from None
+        try:
+            out.add_parts(ob, X.nparts(ob), **cols)
+        except AcsetS2RError as e:
+            raise TransformationError(f"type components give values the codom cannot hold: {e}") from None
+    return out
+
+
+def type_components(f: ACSetTransformation) -> dict[str, Callable[[Any], Any]]:
+    """The function of ``f`` on each AttrType's values: given ones, the identity elsewhere.
+
+    Catlab's ``type_components(α)``.
+
+    Examples
+    --------
+    >>> from acset_s2r.literals import acset
+    >>> from acset_s2r.catalog import SchWeightedGraph
+    >>> g = acset(SchWeightedGraph, types={"Weight": float}, V=2, E=1, src=[0], tgt=[1], weight=[2.0])
+    >>> h = acset(SchWeightedGraph, types={"Weight": float}, V=2, E=1, src=[0], tgt=[1], weight=[1.0])
+    >>> half = ACSetTransformation({"V": [0, 1], "E": [0]}, g, h, type_components={"Weight": lambda w: w / 2})
+    >>> type_components(half)["Weight"](10.0)
+    5.0
+    """
+    return {t: f.type_components.get(t, _identity_value) for t in f.dom.schema.attrtypes}
+
+
+def _identity_value(v: Any) -> Any:
+    return v
 
 
 class _Missing:
@@ -357,13 +449,15 @@ def compose(f: ACSetTransformation, g: ACSetTransformation, *more: ACSetTransfor
                 f"cannot compose: the first map ends at {out.codom!r} but the next starts at {nxt.dom!r}"
             )
         comps = {}
+        fns = nxt.type_components
         for ob, c in out.components.items():
             if c.dtype == object:
-                after = nxt.components[ob]
-                comps[ob] = [after[v.k] if v.__class__ is AttrVar else v for v in c.tolist()]
+                after, fn = nxt.components[ob], fns.get(ob)
+                comps[ob] = [after[v.k] if v.__class__ is AttrVar else (v if fn is None else fn(v)) for v in c.tolist()]
             else:
                 comps[ob] = nxt.components[ob][c]
-        out = ACSetTransformation(comps, out.dom, nxt.codom, check=False)
+        loose = {t: _then(out.type_components.get(t), fns.get(t)) for t in set(out.type_components) | set(fns)}
+        out = ACSetTransformation(comps, out.dom, nxt.codom, check=False, type_components=loose)
     return out
 
 
@@ -777,7 +871,8 @@ class _Search:
             else:
                 frames.pop()
 
-    def transformations(self, X: ACSet, Y: ACSet, assignment: list[int]) -> Iterator[ACSetTransformation]:
+    def transformations(self, X: ACSet, Y: ACSet, assignment: list[int],
+                        fns: Mapping[str, Callable] | None = None) -> Iterator[ACSetTransformation]:
         """The maps of one solution: one per way to send the free variables to Y's variables."""
         comps: dict[str, Any] = {}
         flat = np.asarray(assignment, dtype=np.int64)
@@ -799,14 +894,17 @@ class _Search:
             for t, ks, c in combo:
                 for k, v in zip(ks, c):
                     full[t][k] = v
-            yield ACSetTransformation(comps | full, X, Y, check=False)
+            yield ACSetTransformation(comps | full, X, Y, check=False, type_components=fns)
 
 
-def _prepare(X: ACSet, Y: ACSet, monic: Any, iso: Any, initial: Any, no_bind: Any = False) -> _Search | None:
+def _prepare(X: ACSet, Y: ACSet, monic: Any, iso: Any, initial: Any, no_bind: Any = False,
+             fns: Mapping[str, Callable] | None = None) -> _Search | None:
     if not isinstance(X, ACSet) or not isinstance(Y, ACSet):
         raise TransformationError("homomorphism search needs two ACSets")
     if X.schema != Y.schema:
         raise TransformationError(f"dom has schema {X.schema.name} but codom has schema {Y.schema.name}")
+    # a loose search is a strict one from X with its values already mapped
+    X = _apply_functions(X, fns or {}, Y)
     iso_obs = _obs_arg(X, iso, "iso")
     monic_obs = _obs_arg(X, monic, "monic") | iso_obs
     no_bind_types = _obs_arg(X, no_bind, "no_bind") & set(X.schema.attrtypes)
@@ -829,6 +927,7 @@ def homomorphisms(
     initial: Mapping[str, Mapping[int, int]] | None = None,
     limit: int | None = None,
     no_bind: bool | Iterable[str] = False,
+    type_components: Mapping[str, Callable[[Any], Any]] | None = None,
 ) -> Iterator[ACSetTransformation]:
     """Lazily enumerate the homomorphisms ``X -> Y``.
 
@@ -843,6 +942,9 @@ def homomorphisms(
     AttrType listed in ``monic`` or ``no_bind``: then it ranges over ``Y``'s variables,
     as Catlab's ``no_bind``.
 
+    ``type_components`` (``{AttrType: function}``) makes the search loose: an attribute
+    value ``v`` of ``X`` must land on ``function(v)`` (Catlab's ``type_components=(D=f,)``).
+
     Examples
     --------
     >>> from acset_s2r.catalog import SchGraph
@@ -853,7 +955,8 @@ def homomorphisms(
     >>> len(list(homomorphisms(C3, C3, iso=True)))  # the rotations
     3
     """
-    search = _prepare(X, Y, monic, iso, initial, no_bind)
+    fns = _functions(X.schema, type_components) if isinstance(X, ACSet) else {}
+    search = _prepare(X, Y, monic, iso, initial, no_bind, fns)
     if limit is not None and limit < 0:
         raise TransformationError(f"limit must be >= 0, got {limit}")
 
@@ -862,7 +965,7 @@ def homomorphisms(
             return
         k = 0
         for _, assignment in search.run():
-            for f in search.transformations(X, Y, assignment):
+            for f in search.transformations(X, Y, assignment, fns):
                 yield f
                 k += 1
                 if limit is not None and k >= limit:
@@ -895,6 +998,7 @@ def count_homomorphisms(
     iso: bool | Iterable[str] = False,
     initial: Mapping[str, Mapping[int, int]] | None = None,
     no_bind: bool | Iterable[str] = False,
+    type_components: Mapping[str, Callable[[Any], Any]] | None = None,
 ) -> int:
     """How many homomorphisms ``X -> Y`` there are; the last free part is counted, not enumerated.
 
@@ -906,7 +1010,8 @@ def count_homomorphisms(
     >>> count_homomorphisms(E, C3), count_homomorphisms(C3, C3), count_homomorphisms(C3, E)
     (3, 3, 0)
     """
-    search = _prepare(X, Y, monic, iso, initial, no_bind)
+    fns = _functions(X.schema, type_components) if isinstance(X, ACSet) else {}
+    search = _prepare(X, Y, monic, iso, initial, no_bind, fns)
     if search is None:
         return 0
     if search.has_vars or search.free:
