@@ -48,10 +48,14 @@ def _positive_float(text: str) -> float:
 
 
 def _task_name(text: str) -> str:
-    from acset_s2r.sim2real.tasks import TASKS
+    """A shipped task's name, or a path to a TOML task file or an MJCF model (checked by loading it)."""
+    from acset_s2r.errors import SimulationError
+    from acset_s2r.sim2real.tasks import get_task
 
-    if text not in TASKS:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a model with a task; choose from {', '.join(TASKS)}")
+    try:
+        get_task(text)
+    except SimulationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return text
 
 
@@ -135,7 +139,7 @@ def _add_run_settings(run: argparse.ArgumentParser) -> None:
     def default(section: str, field: str) -> str:
         return _defaults(lambda cfg: getattr(getattr(cfg, section), field))
 
-    run.add_argument("--model", type=_task_name, default="cartpole", help="shipped model with a task: cartpole (default) or hopper")
+    run.add_argument("--model", type=_task_name, default="cartpole", help="a shipped task (cartpole (default), hopper, quadruped), a TOML task file, or an MJCF model file")
     run.add_argument("--n-sim", type=_count(2), default=None, help=f"domain-randomised sim environments per policy ({default('sim', 'n_sim')})")
     run.add_argument("--level", type=_fraction, default=None, help=f"randomisation curriculum level in [0, 1] of the dr-* policies ({default('sim', 'level')})")
     run.add_argument("--noise", type=_nonneg_float, default=None,

@@ -36,8 +36,8 @@ from acset_s2r.sim2real.presets import (
     cartpole_randomization,
     hidden_plant,
 )
-from acset_s2r.sim2real.randomization import RandomizationConfig
-from acset_s2r.sim2real.tasks import TASKS, get_task
+from acset_s2r.sim2real.randomization import RandomizationConfig, legged_defaults
+from acset_s2r.sim2real.tasks import Task, get_task
 
 DEFAULT_ALPHA = 0.05
 """Level of the transfer test: a policy did not transfer when its real plant's gap is larger
@@ -151,11 +151,14 @@ class RealSide:
 class TrainingSetup:
     """What is trained: ``policies`` (None: :func:`default_policies` at the sim's level),
     each by CEM for ``iterations`` generations of ``population`` samples, on rollouts of
-    ``steps`` control steps (the episode length everywhere in the run)."""
+    ``steps`` control steps (the episode length everywhere in the run); ``init_std`` is the
+    search's starting std of every gain and bias (small where a zero policy already works,
+    as the quadruped's stance does)."""
 
     steps: int = attrs.field(default=300, validator=v.at_least(10, _E, integer=True))
     iterations: int = attrs.field(default=10, validator=v.at_least(1, _E, integer=True))
     population: int = attrs.field(default=24, validator=v.at_least(2, _E, integer=True))
+    init_std: float = attrs.field(default=1.0, validator=v.positive(_E))
     policies: tuple[PolicySpec, ...] | None = attrs.field(default=None, converter=attrs.converters.optional(tuple))
 
 
@@ -183,14 +186,16 @@ def _section(kind: type):
 
 
 def _known_model(instance: Any, attribute: Any, value: Any) -> None:
-    get_task(value)  # our error, naming the known models
+    if not isinstance(value, Task):
+        get_task(value)  # our error, naming the known models or the bad file
 
 
 @attrs.frozen
 class ExperimentConfig:
     """Everything that defines a run; the seed makes it reproducible. Start from :func:`default_config`."""
 
-    model: str = attrs.field(default="cartpole", validator=_known_model)
+    model: str | Task = attrs.field(default="cartpole", validator=_known_model)
+    """A shipped task's name, a TOML task file, an MJCF path (its default task) or a Task."""
     seed: int = attrs.field(default=0, validator=v.within(0, 2**63 - 1, _E, integer=True, why="the experiment ACSet stores it as int64"))
     sim: SimSide = _section(SimSide)
     real: RealSide = _section(RealSide)
@@ -224,7 +229,7 @@ class ExperimentConfig:
         return policies if policies is not None else default_policies(self.sim.level)
 
 
-def default_config(model: str = "cartpole") -> ExperimentConfig:
+def default_config(model: str | Task = "cartpole") -> ExperimentConfig:
     """The defaults of a model's experiment: what ``acset-s2r run --model MODEL`` runs.
 
     Cartpole: the hidden plant (:data:`~acset_s2r.sim2real.presets.REAL_CARTPOLE_PHYSICS`)
@@ -233,19 +238,24 @@ def default_config(model: str = "cartpole") -> ExperimentConfig:
     :func:`~acset_s2r.sim2real.presets.cartpole_randomization` physics, so the real plant lies
     inside the level-1 support and outside the nominal one; CEM gets 20 generations of 48 so
     the randomised search converges. Hopper: 200 control steps, Playground ranges, 2 steps of
-    real latency, milder hidden physics.
+    real latency, milder hidden physics. Quadruped: as the hopper, with Playground's legged
+    ranges (:func:`~acset_s2r.sim2real.randomization.legged_defaults`) and a narrow CEM search
+    around the stance (5 generations of 16). Any other task (a
+    TOML task file, an MJCF path, a :class:`~acset_s2r.sim2real.tasks.Task`): the hopper's
+    settings with Playground's ranges.
 
     Examples
     --------
     >>> default_config("hopper").training.steps
     200
+    >>> [r.field for r in default_config("quadruped").sim.randomization.ranges][:2]
+    ['geom_friction', 'dof_frictionloss']
     >>> default_config("unicycle")
     Traceback (most recent call last):
     ...
     acset_s2r.errors.SimulationError: ...
     """
-    if model not in TASKS:
-        get_task(model)  # raises, naming the known models
+    task = get_task(model)  # raises, naming the known models or the bad file
     if model == "cartpole":
         return ExperimentConfig(
             model=model,
@@ -253,5 +263,11 @@ def default_config(model: str = "cartpole") -> ExperimentConfig:
             real=RealSide(obs_noise=0.02, obs_bias=0.02, latency=DEFAULT_RUN_LATENCY,
                           physics=RandomizationConfig(REAL_CARTPOLE_PHYSICS)),
             training=TrainingSetup(steps=300, iterations=20, population=48),
+        )
+    if model == "quadruped":
+        # the zero action holds the stance; a wide search starts from policies that fall
+        return ExperimentConfig(
+            model=model, sim=SimSide(randomization=legged_defaults(task.load_model())),
+            training=TrainingSetup(steps=200, iterations=5, population=16, init_std=0.05),
         )
     return ExperimentConfig(model=model, training=TrainingSetup(steps=200))

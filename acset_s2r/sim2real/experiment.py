@@ -30,7 +30,7 @@ from acset_s2r.acset import ACSet
 from acset_s2r.sim2real import kl
 from acset_s2r.sim2real.config import ExperimentConfig, PolicySpec, SimSide, default_config
 from acset_s2r.sim2real.judge import Verdict, gap_score, judge_policy, measure_gap
-from acset_s2r.sim2real.models import actuator_names, observation_names
+from acset_s2r.sim2real.models import actuator_names
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import RealPlant, in_support, make_real_plant
 from acset_s2r.sim2real.randomization import (
@@ -104,6 +104,7 @@ def _train_and_deploy(
     steps = config.training.steps
     train_cfg = TrainConfig(
         generations=config.training.iterations, population=config.training.population, sigma=spec.sigma,
+        init_std=config.training.init_std,
         horizon=steps, obs_noise=sim_noise, latency=sim_latency,
     )
     trained = train_cem(ensemble, task, rng, train_cfg, progress=progress)
@@ -170,7 +171,7 @@ def run_experiment(
 
     setup = Setup(
         task_name=task.name, control_dt=float(base.opt.timestep * task.substeps),
-        channels=tuple(observation_names(base)), actuators=tuple(actuator_names(base)),
+        channels=tuple(task.observation_names(base)), actuators=tuple(actuator_names(base)),
         parameters=tuple(runs[0].params.names), horizon=config.training.steps,
     )
     X = new_experiment(setup, base.nq + base.nv, runs[0].trained.policy.to_vector().size)

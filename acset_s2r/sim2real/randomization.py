@@ -1,12 +1,30 @@
 """Domain randomisation of physical parameters, as MuJoCo Playground and ksim do it.
 
-A :class:`RandomizationConfig` is a list of uniform :class:`Range` terms over six
-model fields. Each term multiplies (``scale``), offsets (``add``) or replaces
-(``set``) the nominal value of some elements. A curriculum ``level`` in [0, 1]
+A :class:`RandomizationConfig` is a list of uniform :class:`Range` terms over the
+model fields in :data:`FIELDS`: masses, friction (of any geom, the floor included),
+damping, armature, frictionloss, actuator gain, centre of mass (``body_ipos``), joint
+zero offsets (``qpos0``), PD servo gains (``actuator_kp`` moves ``gainprm`` and
+``biasprm`` together, ``actuator_kd`` the damping term) and gravity. Each term
+multiplies (``scale``), offsets (``add``) or replaces (``set``) the nominal value of some
+elements. A curriculum ``level`` in [0, 1]
 shrinks every range towards the nominal value, so level 0 reproduces the base
 model exactly. Parameters are named ``"<field>/<element>"`` (for example
-``"body_mass/pole"``) and recorded as absolute values, so that the sim ensemble
-and the hidden real plant can be compared column by column.
+``"body_mass/pole"``, ``"body_ipos/torso:x"``, ``"gravity/z"``) and recorded as
+absolute values, so that the sim ensemble and the hidden real plant can be compared
+column by column. Per-episode pushes are a disturbance of the rollout
+(:class:`~acset_s2r.sim2real.rollout.Pushes`), not a model field.
+
+Examples
+--------
+>>> from acset_s2r.sim2real.models import load_model
+>>> m = load_model("quadruped")
+>>> cfg = RandomizationConfig((Range("body_ipos", -0.02, 0.02, mode="add", targets="torso:x"),
+...                            Range("actuator_kp", 0.8, 1.2), Range("gravity", 0.9, 1.1, targets="z")))
+>>> p = draw_parameters(m, cfg, 3, np.random.default_rng(0))
+>>> p.names[:2], p.names[-1]
+(('body_ipos/torso:x', 'actuator_kp/fl_hip'), 'gravity/z')
+>>> bool(np.all((p.column("gravity/z") <= -0.9 * 9.81) & (p.column("gravity/z") >= -1.1 * 9.81)))
+True
 """
 
 from __future__ import annotations
@@ -27,7 +45,15 @@ FIELDS = (
     "dof_armature",
     "dof_frictionloss",
     "actuator_gain",
+    "body_ipos",
+    "qpos0",
+    "actuator_kp",
+    "actuator_kd",
+    "gravity",
 )
+SIGNED = ("body_ipos", "qpos0", "gravity")
+"""Fields whose values may be negative (positions and accelerations, not magnitudes)."""
+_AXES = ("x", "y", "z")
 MODES = ("scale", "add", "set")
 
 
@@ -72,7 +98,7 @@ class Range:
             raise SimulationError(
                 f"range for {self.field}: need finite low <= high, got [{self.low}, {self.high}]"
             )
-        if self.mode in ("scale", "set") and self.low < 0:
+        if self.mode in ("scale", "set") and self.low < 0 and self.field not in SIGNED:
             raise SimulationError(
                 f"range for {self.field} ({self.mode}): a negative bound {self.low} "
                 "would give a negative physical value"
@@ -144,11 +170,45 @@ def _dof_names(model: mujoco.MjModel) -> list[str]:
     return names
 
 
-def elements(model: mujoco.MjModel, field: str) -> dict[str, int]:
-    """Element name -> index for a randomisable field (geoms and bodies by name, dofs by joint)."""
+def _is_servo(model: mujoco.MjModel, i: int) -> bool:
+    """A position servo: affine bias whose position term is -kp."""
+    kp = model.actuator_gainprm[i, 0]
+    return (
+        model.actuator_biastype[i] == mujoco.mjtBias.mjBIAS_AFFINE and kp != 0 and model.actuator_biasprm[i, 1] == -kp
+    )
+
+
+def elements(model: mujoco.MjModel, field: str) -> dict[str, int | tuple[int, int]]:
+    """Element name -> index for a randomisable field (geoms and bodies by name, dofs by joint;
+    ``body:x`` and an axis for ``body_ipos``, ``x``/``y``/``z`` for gravity, hinge and slide
+    joints' qpos addresses for ``qpos0``, position servos for ``actuator_kp``/``actuator_kd``).
+
+    Examples
+    --------
+    >>> from acset_s2r.sim2real.models import load_model
+    >>> elements(load_model("cartpole"), "qpos0")
+    {'slider': 0, 'hinge': 1}
+    """
     _check_field(None, None, field)
     if field == "body_mass":
         return {_name(model, mujoco.mjtObj.mjOBJ_BODY, i, "body"): i for i in range(1, model.nbody)}
+    if field == "body_ipos":
+        return {
+            f"{_name(model, mujoco.mjtObj.mjOBJ_BODY, i, 'body')}:{a}": (i, k)
+            for i in range(1, model.nbody) for k, a in enumerate(_AXES)
+        }
+    if field == "gravity":
+        return {a: k for k, a in enumerate(_AXES)}
+    if field == "qpos0":
+        hinge_slide = (int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE))
+        return {
+            _name(model, mujoco.mjtObj.mjOBJ_JOINT, j, "joint"): int(model.jnt_qposadr[j])
+            for j in range(model.njnt) if int(model.jnt_type[j]) in hinge_slide
+        }
+    if field in ("actuator_kp", "actuator_kd"):
+        return {
+            _name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, i, "actuator"): i for i in range(model.nu) if _is_servo(model, i)
+        }
     if field == "geom_friction":
         return {_name(model, mujoco.mjtObj.mjOBJ_GEOM, i, "geom"): i for i in range(model.ngeom)}
     if field.startswith("dof_"):
@@ -160,6 +220,8 @@ def _default_targets(model: mujoco.MjModel, field: str) -> list[str]:
     els = elements(model, field)
     if field == "body_mass":
         return [n for n, i in els.items() if model.body_mass[i] > 0]
+    if field == "body_ipos":
+        return [n for n, (i, _) in els.items() if model.body_mass[i] > 0]
     if field == "geom_friction":
         return [
             n for n, i in els.items() if model.geom_contype[i] or model.geom_conaffinity[i]
@@ -167,7 +229,15 @@ def _default_targets(model: mujoco.MjModel, field: str) -> list[str]:
     return list(els)
 
 
-def _get(model: mujoco.MjModel, field: str, i: int) -> float:
+def _get(model: mujoco.MjModel, field: str, i) -> float:
+    if field == "body_ipos":
+        return float(model.body_ipos[i])
+    if field == "gravity":
+        return float(model.opt.gravity[i])
+    if field == "actuator_kp":
+        return float(model.actuator_gainprm[i, 0])
+    if field == "actuator_kd":
+        return float(-model.actuator_biasprm[i, 2])
     if field == "geom_friction":
         return float(model.geom_friction[i, 0])
     if field == "actuator_gain":
@@ -194,7 +264,11 @@ def _resolve(model: mujoco.MjModel, names: Sequence[str]) -> list[tuple[str, int
 def _check_values(names: Sequence[str], values: np.ndarray) -> None:
     for j, name in enumerate(names):
         col = values[:, j]
-        bad = ~np.isfinite(col) | (col <= 0 if name.startswith("body_mass/") else col < 0)
+        field = name.partition("/")[0]
+        if field in SIGNED:
+            bad = ~np.isfinite(col)
+        else:
+            bad = ~np.isfinite(col) | (col <= 0 if field == "body_mass" else col < 0)
         if bad.any():
             i = int(np.nonzero(bad)[0][0])
             raise SimulationError(
@@ -209,8 +283,10 @@ def parameter_fields(
 
     ``values`` is (n, len(names)) of absolute values. A mass also rescales its
     body's inertia (fixed shape); a gain also moves a position servo's -kp bias.
-    Friction edits the sliding column only. Derived constants are not included:
-    run ``mj_setConst`` (or ``Batch.set_const``) after writing these.
+    Friction edits the sliding column only; a servo's kp sets ``gainprm[0]`` and
+    ``biasprm[1] = -kp``, its kd ``biasprm[2] = -kd``; gravity is ``opt.gravity`` (the
+    name ``Batch.expand`` takes). Derived constants are not included: run ``mj_setConst``
+    (or ``Batch.set_const``) after writing these.
     """
     values = np.atleast_2d(np.asarray(values, dtype=float))
     if values.shape[1] != len(names):
@@ -221,7 +297,7 @@ def parameter_fields(
 
     def field(name: str) -> np.ndarray:
         if name not in fields:
-            fields[name] = np.repeat(getattr(base, name)[None].copy(), n, axis=0)
+            fields[name] = np.repeat(model_array(base, name)[None].copy(), n, axis=0)
         return fields[name]
 
     for (kind, i), col in zip(_resolve(base, names), values.T):
@@ -230,6 +306,15 @@ def parameter_fields(
             field("body_mass")[:, i] = col
         elif kind == "geom_friction":
             field("geom_friction")[:, i, 0] = col
+        elif kind == "body_ipos":
+            field("body_ipos")[:, i[0], i[1]] = col
+        elif kind == "gravity":
+            field("opt.gravity")[:, i] = col
+        elif kind == "actuator_kp":
+            field("actuator_gainprm")[:, i, 0] = col
+            field("actuator_biasprm")[:, i, 1] = -col
+        elif kind == "actuator_kd":
+            field("actuator_biasprm")[:, i, 2] = -col
         elif kind == "actuator_gain":
             old = base.actuator_gainprm[i, 0]
             field("actuator_gainprm")[:, i, 0] = col
@@ -242,6 +327,13 @@ def parameter_fields(
         else:
             field(kind)[:, i] = col
     return fields
+
+
+def model_array(model: mujoco.MjModel, name: str) -> np.ndarray:
+    """The live array of a model field named as ``Batch.expand`` names it (``opt.gravity``)."""
+    if name.startswith("opt."):
+        return getattr(model.opt, name[4:])
+    return getattr(model, name)
 
 
 def parameter_names(model: mujoco.MjModel, config: RandomizationConfig) -> tuple[str, ...]:
@@ -295,7 +387,7 @@ def apply_parameters(
     fields = parameter_fields(base, names, values[None])
     model = copy.deepcopy(base)
     for name, arr in fields.items():
-        getattr(model, name)[...] = arr[0]
+        model_array(model, name)[...] = arr[0]
     mujoco.mj_setConst(model, mujoco.MjData(model))
     return model
 
@@ -390,11 +482,13 @@ def support_bounds(
         for target in _resolve_targets(base, r):
             name = f"{r.field}/{target}"
             a, b = np.asarray(low[name]), np.asarray(high[name])
-            # every mode is monotone in both the old value and the draw (scale factors >= 0)
-            lo_a, _ = _term_bounds(r, config.level, a)
-            _, hi_b = _term_bounds(r, config.level, b)
-            low[name] = float(_combine(r.mode, a, lo_a))
-            high[name] = float(_combine(r.mode, b, hi_b))
+            # every mode is monotone in the draw and in the old value (scale factors >= 0),
+            # so the extremes are at the corners; a negative value flips a scale's order
+            corners = []
+            for v in (a, b):
+                lo_v, hi_v = _term_bounds(r, config.level, v)
+                corners += [float(_combine(r.mode, v, lo_v)), float(_combine(r.mode, v, hi_v))]
+            low[name], high[name] = min(corners), max(corners)
     return names, np.array([low[k] for k in names]), np.array([high[k] for k in names])
 
 
@@ -416,6 +510,37 @@ def sample_models(
     """
     ensemble = sample_ensemble(base, config, n, rng)
     return ensemble.models(), ensemble.params
+
+
+def legged_defaults(model: mujoco.MjModel, level: float = 1.0) -> RandomizationConfig:
+    """MuJoCo Playground's ranges for its legged robots (Go1, Berkeley Humanoid), for this model.
+
+    Floor friction set to U(0.4, 1.0) (a geom named ``floor``); frictionloss ×U(0.9, 1.1);
+    armature ×U(1.0, 1.05); centre of mass of a body named ``torso`` +U(-0.05, 0.05) m per
+    axis; link masses ×U(0.9, 1.1); torso mass +U(-1, 1) kg; joint zero offsets
+    +U(-0.05, 0.05) rad; servo kp ×U(0.9, 1.1) and kd ×U(0.9, 1.1). Pushes are a rollout
+    disturbance (:class:`~acset_s2r.sim2real.rollout.Pushes`).
+
+    Examples
+    --------
+    >>> from acset_s2r.sim2real.models import load_model
+    >>> [r.field for r in legged_defaults(load_model("quadruped")).ranges][:3]
+    ['geom_friction', 'dof_frictionloss', 'dof_armature']
+    """
+    ranges = []
+    if "floor" in elements(model, "geom_friction"):
+        ranges.append(Range("geom_friction", 0.4, 1.0, mode="set", targets="floor"))
+    ranges += [Range("dof_frictionloss", 0.9, 1.1), Range("dof_armature", 1.0, 1.05)]
+    if "torso" in elements(model, "body_mass"):
+        ranges.append(Range("body_ipos", -0.05, 0.05, mode="add", targets=("torso:x", "torso:y", "torso:z")))
+    ranges.append(Range("body_mass", 0.9, 1.1))
+    if "torso" in elements(model, "body_mass"):
+        ranges.append(Range("body_mass", -1.0, 1.0, mode="add", targets=("torso",)))
+    if elements(model, "qpos0"):
+        ranges.append(Range("qpos0", -0.05, 0.05, mode="add"))
+    if elements(model, "actuator_kp"):
+        ranges += [Range("actuator_kp", 0.9, 1.1), Range("actuator_kd", 0.9, 1.1)]
+    return RandomizationConfig(tuple(ranges), level=level)
 
 
 def playground_defaults(model: mujoco.MjModel, level: float = 1.0) -> RandomizationConfig:

@@ -21,6 +21,7 @@ import numpy as np
 from acset_s2r.acset import ACSet
 from acset_s2r.errors import InstanceError, SimulationError
 from acset_s2r.sim2real.plant import RealPlant
+from acset_s2r.sim2real.policies import describe, policy_hash
 from acset_s2r.sim2real.rollout import RolloutBatch
 from acset_s2r.sim2real.schema import SchSim2RealTrajectory, trajectory_types
 
@@ -139,13 +140,21 @@ def record_policy(
     episode of ``real_batch`` (``deploy``, ``observe_real``); return the Policy id.
 
     The real plant's parameters are read for the experiment's own Parameter columns, and
-    ``real_return`` is read back from the recorded stream (the mean episode return).
+    ``real_return`` is read back from the recorded stream (the mean episode return). Any
+    :class:`~acset_s2r.sim2real.policies.Policy` is recorded with its kind, file name and
+    hash; ``policy_params`` only when it has a ``to_vector()`` (undefined otherwise), and its
+    action noise is its ``sigma`` (0 for a deterministic policy).
     """
+    kind, source = describe(policy)
+    vector = {"policy_params": policy.to_vector()} if callable(getattr(policy, "to_vector", None)) else {}
     p = X.add_part(
         "Policy",
         policy_name=name,
-        policy_params=policy.to_vector(),
-        action_noise=float(np.mean(policy.sigma)),
+        **vector,
+        policy_kind=kind,
+        policy_source=source,
+        policy_hash=policy_hash(policy),
+        action_noise=float(np.mean(getattr(policy, "sigma", 0.0))),
         sim_return=float(sim_batch.returns.mean()),
     )
     for i in range(len(sim_params)):  # env i of sim_batch ran ensemble member i

@@ -265,6 +265,75 @@ class VelocityKicks:
         return rng.standard_normal((horizon, n, nv)) * self.std
 
 
+def _pair(value) -> tuple[float, float]:
+    lo, hi = (float(v) for v in np.broadcast_to(np.asarray(value, float), (2,)))
+    return lo, hi
+
+
+@attrs.frozen
+class Pushes:
+    """Per-episode pushes, as MuJoCo Playground's legged tasks give them: every U(interval)
+    seconds each env's velocity along ``dofs`` jumps by U(magnitude) m/s (or rad/s) in a
+    random direction of that subspace (a random sign for one dof).
+
+    ``dofs`` defaults to (0, 1): the horizontal linear velocity of a free joint that comes
+    first in the model, as a floating base does. :meth:`scaled` multiplies the magnitudes
+    by a curriculum level. Drawn after everything else a rollout draws, like
+    :class:`VelocityKicks`, whose place it takes as the ``disturbance``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = Pushes(magnitude=(0.5, 1.0), interval=(0.1, 0.2), control_dt=0.02)
+    >>> kicks = p.draw(np.random.default_rng(0), 50, 3, 14)
+    >>> kicks.shape, bool(np.all(kicks[:, :, 2:] == 0))
+    ((50, 3, 14), True)
+    >>> speed = np.linalg.norm(kicks[:, :, :2], axis=2)
+    >>> bool(np.all((speed == 0) | ((speed >= 0.5) & (speed <= 1.0))))
+    True
+    """
+
+    magnitude: tuple[float, float] = attrs.field(default=(0.1, 2.0), converter=_pair)
+    interval: tuple[float, float] = attrs.field(default=(5.0, 10.0), converter=_pair)
+    control_dt: float = attrs.field(default=0.02, converter=float)
+    dofs: tuple[int, ...] = attrs.field(default=(0, 1), converter=lambda d: tuple(int(i) for i in np.atleast_1d(d)))
+
+    def __attrs_post_init__(self):
+        lo, hi = self.magnitude
+        if not (0 <= lo <= hi and np.isfinite(hi)):
+            raise SimulationError(f"Pushes.magnitude needs 0 <= low <= high, got {self.magnitude}")
+        lo, hi = self.interval
+        if not (0 < lo <= hi and np.isfinite(hi)) or not self.control_dt > 0:
+            raise SimulationError(f"Pushes.interval needs 0 < low <= high seconds and control_dt > 0, got {self.interval}, {self.control_dt}")
+        if not self.dofs:
+            raise SimulationError("Pushes.dofs names no dof")
+
+    def scaled(self, level: float) -> "Pushes":
+        """The same pushes with magnitudes multiplied by ``level``."""
+        return attrs.evolve(self, magnitude=(self.magnitude[0] * level, self.magnitude[1] * level))
+
+    def active(self) -> bool:
+        return self.magnitude[1] > 0
+
+    def draw(self, rng: np.random.Generator, horizon: int, n: int, nv: int) -> np.ndarray:
+        """(horizon, n, nv) velocity changes: zero except at the push steps."""
+        if max(self.dofs) >= nv or min(self.dofs) < -nv:
+            raise SimulationError(f"Pushes.dofs {self.dofs} out of range for a model with {nv} dofs")
+        out = np.zeros((horizon, n, nv))
+        # enough gaps to pass the horizon even if every one is the shortest
+        count = int(np.ceil(horizon * self.control_dt / self.interval[0])) + 1
+        gaps = rng.uniform(*self.interval, (n, count))
+        steps = np.floor(np.cumsum(gaps, axis=1) / self.control_dt).astype(np.int64)
+        direction = rng.standard_normal((n, count, len(self.dofs)))
+        direction /= np.maximum(np.linalg.norm(direction, axis=2, keepdims=True), 1e-12)
+        speed = rng.uniform(*self.magnitude, (n, count))
+        env, k = np.nonzero(steps < horizon)
+        out[steps[env, k][:, None], env[:, None], np.asarray(self.dofs)[None, :]] = (
+            direction[env, k] * speed[env, k, None]
+        )
+        return out
+
+
 @attrs.frozen(eq=False)
 class _Draws:
     """Everything random in a rollout, drawn up front in a fixed order."""
@@ -486,7 +555,7 @@ def rollout(
     latency: ActionLatency | int | np.ndarray = 0,
     substeps: int | None = None,
     initial_state: tuple[np.ndarray, np.ndarray] | None = None,
-    disturbance: VelocityKicks | None = None,
+    disturbance: VelocityKicks | Pushes | None = None,
     nthread: int = 0,
     max_abs_state: float = MAX_ABS_STATE,
 ) -> RolloutBatch:
@@ -559,7 +628,7 @@ def deploy(
     n_episodes: int,
     horizon: int | None = None,
     nthread: int = 0,
-    disturbance: VelocityKicks | None = None,
+    disturbance: VelocityKicks | Pushes | None = None,
 ) -> RolloutBatch:
     """Run ``n_episodes`` of a policy (any Policy, as :func:`rollout` takes) on the real plant,
     with its noise, bias and latency."""

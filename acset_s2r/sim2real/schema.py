@@ -14,7 +14,10 @@ seed's morphisms' meaning:
   episode's steps in order and is -1 (undefined) at each episode's last step, so no
   transition crosses a reset;
 - ``SimEnv`` and ``RealEnv`` carry their physical parameters;
-- ``Policy`` carries its parameters, its action noise (the entropy of Q), its returns in
+- ``Policy`` carries what it is (``policy_kind``: linear-gaussian, numpy, onnx, torch;
+  ``policy_source``: its file name, if any; ``policy_hash``: a sha256 of its file or
+  parameter vector), its parameters (undefined for policies that have no parameter
+  vector), its action noise (the entropy of Q), its returns in
   sim and in real, and its measured gap: ``kl_gap`` with its interval, its floor and the floor's upper end;
 - the experiment describes itself, so that a file needs no side information: one ``Setup``
   part (task name and control timestep), and one ``Channel``, ``Actuator`` and ``Parameter``
@@ -61,6 +64,9 @@ SchSim2RealTrajectory = SchSim2RealTransfer.extend(
         # Policy: Q, the recognition model
         ("policy_name", "Policy", "Label"),
         ("policy_params", "Policy", "PolicyVec"),
+        ("policy_kind", "Policy", "Label"),
+        ("policy_source", "Policy", "Label"),
+        ("policy_hash", "Policy", "Label"),
         ("action_noise", "Policy", "Real"),
         ("sim_return", "Policy", "Real"),
         ("real_return", "Policy", "Real"),

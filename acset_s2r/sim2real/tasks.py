@@ -133,6 +133,9 @@ class Task:
     action_offset: float | str | tuple[float, ...] = attrs.field(default=0.0, converter=_as_offset)
     source: str | None = None
 
+    def __str__(self) -> str:
+        return self.name
+
     def _where(self) -> str:
         return f"task {self.name!r}" + (f" ({self.source})" if self.source else "")
 
@@ -473,7 +476,7 @@ def get_task(name: str | Path | Task) -> Task:
     >>> get_task("unicycle")
     Traceback (most recent call last):
     ...
-    acset_s2r.errors.SimulationError: no task named 'unicycle'; tasks are cartpole, hopper, quadruped, or give a .toml task file or an .xml model path
+    acset_s2r.errors.SimulationError: no task named 'unicycle'; choose from cartpole, hopper, quadruped, or give a .toml task file or an .xml model path
     """
     if isinstance(name, Task):
         return name
@@ -485,5 +488,5 @@ def get_task(name: str | Path | Task) -> Task:
     if text.endswith(".xml"):
         return task_for_model(text)
     raise SimulationError(
-        f"no task named {text!r}; tasks are {', '.join(TASKS)}, or give a .toml task file or an .xml model path"
+        f"no task named {text!r}; choose from {', '.join(TASKS)}, or give a .toml task file or an .xml model path"
     )

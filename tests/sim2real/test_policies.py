@@ -146,3 +146,34 @@ def test_a_torch_module_drives_a_rollout():
     with torch.no_grad():
         want = net(torch.as_tensor(rb.obs.reshape(-1, 4), dtype=torch.float32)).numpy().reshape(rb.action.shape)
     np.testing.assert_allclose(rb.action, np.clip(want, -1, 1), atol=1e-6)
+
+
+def test_the_acset_records_what_the_policy_was(tmp_path):
+    from acset_s2r.sim2real.plant import RealPlantConfig, make_real_plant
+    from acset_s2r.sim2real.record import Setup, new_experiment, record_policy
+
+    nobs = QUADRUPED.observation_size(QUAD)
+    path = write_onnx(tmp_path / "walker.onnx", mlp_weights([nobs, 16, QUAD.nu], scale=0.1))
+    policy = OnnxPolicy(path)
+    sim = rollout(QUAD, policy, QUADRUPED, np.random.default_rng(0), n_envs=2, horizon=10)
+    plant = make_real_plant(QUAD, RealPlantConfig(), np.random.default_rng(0))
+    real = rollout(plant.model, policy, QUADRUPED, np.random.default_rng(1), n_envs=2, horizon=10)
+    setup = Setup("quadruped", 0.02, tuple(QUADRUPED.observation_names(QUAD)), tuple(f"a{i}" for i in range(8)),
+                  ("body_mass/torso",))
+    lg_policy = zero_policy_for_record()
+    X = new_experiment(setup, QUAD.nq + QUAD.nv, lg_policy.to_vector().size)
+    p = record_policy(X, "onnx", policy, sim, np.full((2, 1), 3.0), real, plant, 0.0, 0)
+    lg = record_policy(X, "zero", lg_policy, sim, np.full((2, 1), 3.0), real, plant, 0.0, 0)
+    assert X.subpart(p, "policy_kind") == "onnx" and X.subpart(p, "policy_source") == "walker.onnx"
+    import hashlib
+
+    assert X.subpart(p, "policy_hash") == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert np.all(np.isnan(X.subpart(p, "policy_params")))  # undefined: an ONNX graph has no parameter vector
+    assert X.subpart(p, "action_noise") == 0.0
+    assert X.subpart(lg, "policy_kind") == "linear-gaussian" and X.subpart(lg, "policy_source") == ""
+
+
+def zero_policy_for_record():
+    from acset_s2r.sim2real.policy import LinearGaussianPolicy
+
+    return LinearGaussianPolicy(np.zeros((8, 27)), np.zeros(8), np.zeros(8), np.zeros(27), -np.ones(8), np.ones(8))

@@ -197,3 +197,72 @@ def test_bad_configurations_raise_simulation_errors():
         physics_parameters(CARTPOLE, ["mass_of_pole"])
     with pytest.raises(SimulationError):
         Ensemble(CARTPOLE, PhysicsParams(["body_mass/pole"], [[np.nan]]))
+
+
+QUADRUPED = load_model("quadruped")
+NEW_FIELDS = RandomizationConfig((
+    Range("geom_friction", 0.4, 1.0, mode="set", targets="floor"),
+    Range("body_ipos", -0.05, 0.05, mode="add", targets=("torso:x", "torso:z")),
+    Range("qpos0", -0.05, 0.05, mode="add"),
+    Range("actuator_kp", 0.5, 1.5),
+    Range("actuator_kd", 0.5, 2.0),
+    Range("gravity", 0.8, 1.2, targets="z"),
+    Range("body_mass", -1.0, 1.0, mode="add", targets="torso"),
+))
+
+
+def test_new_fields_draw_uniformly_in_their_level_scaled_ranges():
+    n = 4000
+    for level in (0.0, 0.5, 1.0):
+        p = draw_parameters(QUADRUPED, NEW_FIELDS.at_level(level), n, np.random.default_rng(7))
+        x0 = QUADRUPED.body_ipos[1, 0]
+        for name, centre, half in [
+            ("body_ipos/torso:x", x0, 0.05 * level),
+            ("qpos0/fl_knee", QUADRUPED.qpos0[8], 0.05 * level),
+            ("actuator_kp/fr_hip", 25.0, 12.5 * level),
+            ("actuator_kd/hr_knee", 0.8 * (1 + 0.25 * level), 0.8 * 0.75 * level),  # ×U(0.5, 2)
+            ("gravity/z", -9.81, 9.81 * 0.2 * level),
+            ("body_mass/torso", 3.0, 1.0 * level),
+        ]:
+            col = p.column(name)
+            assert np.all(np.abs(col - centre) <= half + 1e-12), name
+            if level > 0:
+                se = 2 * half / np.sqrt(12) / np.sqrt(n)
+                assert abs(col.mean() - centre) < 3 * se, name
+                assert col.std() == pytest.approx(2 * half / np.sqrt(12), rel=0.05), name
+            else:
+                np.testing.assert_allclose(col, centre if name != "gravity/z" else QUADRUPED.opt.gravity[2], rtol=1e-15)
+
+
+def test_new_fields_reach_the_model_and_the_batch_alike():
+    p = draw_parameters(QUADRUPED, NEW_FIELDS, 3, np.random.default_rng(1))
+    m = apply_parameters(QUADRUPED, p.names, p.values[2])
+    torso = 1
+    assert m.body_ipos[torso, 0] == p.column("body_ipos/torso:x")[2]
+    assert m.opt.gravity[2] == p.column("gravity/z")[2]
+    kp, kd = p.column("actuator_kp/fl_hip")[2], p.column("actuator_kd/fl_hip")[2]
+    np.testing.assert_array_equal(m.actuator_gainprm[0, 0], kp)
+    np.testing.assert_array_equal(m.actuator_biasprm[0, :3], [0.0, -kp, -kd])
+    np.testing.assert_allclose(physics_parameters(m, p.names), p.values[2])
+    # the batch (Batch.expand, opt.gravity included) and explicit models give the same physics
+    from acset_s2r.sim2real.policy import zero_policy
+    from acset_s2r.sim2real.rollout import rollout
+    from acset_s2r.sim2real.tasks import QUADRUPED as TASK
+
+    pol = zero_policy(QUADRUPED, task=TASK)
+    ens = Ensemble(QUADRUPED, p)
+    a = rollout(ens, pol, TASK, np.random.default_rng(3), horizon=30)
+    b = rollout(ens.models(), pol, TASK, np.random.default_rng(3), horizon=30)
+    np.testing.assert_allclose(a.qpos, b.qpos, atol=1e-10)
+
+
+def test_signed_fields_take_negative_values_and_bounds_follow_them():
+    names, low, high = support_bounds(QUADRUPED, RandomizationConfig((Range("gravity", 0.8, 1.2, targets="z"),)))
+    assert names == ("gravity/z",)
+    assert low[0] == pytest.approx(-1.2 * 9.81) and high[0] == pytest.approx(-0.8 * 9.81)
+    Range("body_ipos", -0.1, 0.1, mode="set")  # a position may be negative
+    with pytest.raises(SimulationError, match="negative physical value"):
+        Range("actuator_kp", -1.0, 1.0, mode="set")
+    with pytest.raises(SimulationError, match="no actuator_kp element 'push'|no element 'push'"):
+        draw_parameters(CARTPOLE, RandomizationConfig((Range("actuator_kp", 0.9, 1.1, targets="push"),)), 1,
+                        np.random.default_rng(0))

@@ -195,3 +195,16 @@ def test_a_code_task_with_a_bad_observation_fails_at_the_rollout():
         rollout(QUAD, lambda o: np.zeros((len(o), 8)), task, np.random.default_rng(0), n_envs=1, horizon=2)
     with pytest.raises(SimulationError, match="does not exist"):
         load_model("/no/such/robot.xml")
+
+
+def test_the_documented_task_file_loads(tmp_path):
+    import textwrap
+
+    from acset_s2r.sim2real import tasks
+
+    doc = tasks.__doc__
+    block = doc[doc.index("::\n") + 3 : doc.index("Examples\n")]
+    task = task_from_file(_write(tmp_path, textwrap.dedent(block)))
+    model = task.load_model()
+    assert task.name == "quadruped-stand" and task.substeps == 4 and task.observation_size(model) == 5 + 1 + 6 + 3
+    assert str(task) == "quadruped-stand"
