@@ -78,7 +78,7 @@ _RCOND = 1e-12
 _BLOCK = 1 << 21
 # Above this many outer-product entries (rows x d^2) a stream-resampled Gaussian gap sums
 # each stream once (_GaussianStreams) instead of weighting every row per replicate.
-_EXACT_MAX = 1 << 24
+_EXACT_MAX = 1 << 22
 
 
 # ---------------------------------------------------------------- closed forms
