@@ -24,9 +24,9 @@ import time
 import attrs
 import mujoco
 import numpy as np
-from tqdm.auto import tqdm
 
 from acset_s2r.acset import ACSet
+from acset_s2r.progress import track
 from acset_s2r.sim2real import kl
 from acset_s2r.sim2real.config import ExperimentConfig, PolicySpec, SimSide, default_config
 from acset_s2r.sim2real.judge import Verdict, gap_score, judge_policy, measure_gap
@@ -165,7 +165,7 @@ def run_experiment(
     plant = make_real_plant(base, config.real.plant_config(), rng)
 
     runs, outcomes = [], {}
-    for spec in tqdm(config.policy_specs(), desc="policies", disable=not progress):
+    for spec in track(config.policy_specs(), "policies", enabled=progress):
         run, outcomes[spec.name] = _train_and_deploy(config, spec, task, base, plant, rng, progress)
         runs.append(run)
 
@@ -183,7 +183,7 @@ def run_experiment(
 
     gaps, verdicts = {}, {}
     rng_null = null_rng(config.seed)
-    for p, run in zip(X.parts("Policy").tolist(), tqdm(runs, desc="null plants", disable=not progress)):
+    for p, run in zip(X.parts("Policy").tolist(), track(runs, "null plants", enabled=progress)):
         name = X.subpart(p, "policy_name")
         gaps[name] = measure_gap(X, p, rng)
         record_null(X, p, *draw_null(config, run.spec.level, run.trained.policy, task, base, X, p, rng_null))

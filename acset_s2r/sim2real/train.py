@@ -19,9 +19,9 @@ from typing import Sequence
 import attrs
 import mujoco
 import numpy as np
-from tqdm.auto import tqdm
 
 from acset_s2r.errors import SimulationError
+from acset_s2r.progress import track
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.policy import LinearGaussianPolicy, zero_policy
 from acset_s2r.sim2real.randomization import Ensemble
@@ -185,8 +185,7 @@ def train_cem(
     hist = {k: np.zeros(config.generations) for k in attrs.fields_dict(TrainHistory)}
     env_steps = 0
     start = time.perf_counter()
-    bar = tqdm(range(config.generations), desc=f"CEM {task.name}", disable=not progress,
-               leave=False)
+    bar = track(range(config.generations), f"CEM {task.name}", enabled=progress, leave=False)
     for g in bar:
         samples = mu + std * rng.standard_normal((pop, mu.size))
         candidates = np.vstack([mu[None], samples])
