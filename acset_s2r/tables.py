@@ -48,7 +48,7 @@ def truncated(rows: Sequence[Sequence[object]], max_rows: int | None, head: int 
 
 
 def html_table(
-    header: Sequence[object],
+    header: Sequence[object] | None,
     rows: Sequence[Sequence[object]],
     *,
     max_rows: int | None = None,
@@ -58,11 +58,11 @@ def html_table(
 ) -> str:
     """A ``<table>`` with one header row and one row per item of ``rows``.
 
-    ``numeric`` marks the columns to right-align (``class="num"`` on their cells);
+    With ``header`` None the table has no header row. ``numeric`` marks the columns to right-align (``class="num"`` on their cells);
     ``css_class`` styles the table as a whole; ``max_rows`` truncates (:func:`truncated`).
     """
     rows = truncated(rows, max_rows)
-    right = list(numeric) if numeric is not None else [False] * len(header)
+    right = list(numeric) if numeric is not None else []
 
     def cell(tag: str, j: int, value: object) -> str:
         attr = ' class="num"' if j < len(right) and right[j] else ""
@@ -72,7 +72,8 @@ def html_table(
     parts = [opening]
     if caption is not None:
         parts.append(f"<caption>{escape(caption)}</caption>")
-    parts.append("<thead><tr>" + "".join(cell("th", j, h) for j, h in enumerate(header)) + "</tr></thead>")
+    if header is not None:
+        parts.append("<thead><tr>" + "".join(cell("th", j, h) for j, h in enumerate(header)) + "</tr></thead>")
     parts.append("<tbody>")
     parts += ["<tr>" + "".join(cell("td", j, c) for j, c in enumerate(r)) + "</tr>" for r in rows]
     parts.append("</tbody></table>")

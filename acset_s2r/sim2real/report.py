@@ -16,7 +16,7 @@ from acset_s2r.acset import ACSet
 from acset_s2r.constraints import violations
 from acset_s2r.fileio import atomic_write_text
 from acset_s2r.serialization import write_json
-from acset_s2r.sim2real import kl, plots
+from acset_s2r.sim2real import html_report, kl, plots
 from acset_s2r.sim2real.config import ExperimentConfig
 from acset_s2r.sim2real.judge import read_verdicts, seed_claim, seed_constraint
 from acset_s2r.sim2real.plant import RealPlantConfig
@@ -143,7 +143,7 @@ def report_text(
         + f"; {kept_and_in} of {sum(v.kept for v in verdicts)} policies that kept their return were judged in support.",
     ]
     if out_dir is not None:
-        lines.append(f"wrote {out_dir}/acset/ (Parquet and schema.json), summary.json and PNG plots")
+        lines.append(f"wrote {out_dir}/acset/ (Parquet and schema.json), summary.json, PNG plots and report.html")
     return "\n".join(lines)
 
 
@@ -162,7 +162,7 @@ def save_experiment(
     json: bool = False,
 ) -> None:
     """acset/ (Parquet and schema), experiment.json (ACSets.jl row JSON) only with ``json``,
-    summary.json (config, gaps, outcomes) and the plots."""
+    summary.json (config, gaps, outcomes), the plots and report.html (:mod:`~acset_s2r.sim2real.html_report`)."""
     from json import dumps  # the keyword json hides the module here
 
     from acset_s2r.sim2real.store import write_experiment
@@ -185,3 +185,14 @@ def save_experiment(
     plots.plot_returns(X, out_dir / "returns.png", {k: o.real_returns for k, o in outcomes.items()})
     plots.plot_gaps(X, verdicts, out_dir / "kl_gap.png")
     plots.plot_training(train_curves, out_dir / "training.png")
+    sim = config.sim
+    html_report.write_experiment_report(
+        X, config, out_dir / "report.html", out_dir=out_dir, train_curves=train_curves,
+        real_returns={k: o.real_returns for k, o in outcomes.items()},
+        outside_support={k: o.outside_support for k, o in outcomes.items()},
+        setting=[
+            ("hidden real plant", describe_plant(config.real.plant_config())),
+            ("sim ensembles at level 1", f"latency 0..{sim.latency_max} steps, sensor noise σ {sim.obs_noise:g} + bias σ "
+             f"{sim.obs_bias:g}, physics {describe_ranges(sim.randomization) if sim.randomization else 'Playground ranges'}"),
+        ],
+    )
