@@ -14,6 +14,12 @@ ACSet as it was.
 Attribute variables (Catlab's ``AttrVar``) are the parts of an AttrType:
 ``X.add_parts("Weight", 2)`` makes ``AttrVar(0)`` and ``AttrVar(1)``, which ``str`` and
 ``object`` columns may hold in place of a value (numeric columns have no room for them).
+
+Deletion is pop-and-swap by default. ``ACSet(S, part_type="marked")`` marks deleted
+parts instead (ACSets.jl's ``BitSetParts``/``MarkAsDeleted``): ids stay stable, new parts
+never reuse a deleted id, and :meth:`ACSet.gc` compacts. Until then ``parts`` lists the
+live ids and columns read by ``subpart(name)`` hold only live rows; the algebra
+(homomorphisms, limits, migration, conjunctive queries) needs compact ids and asks for ``gc()``.
 """
 
 from __future__ import annotations
@@ -268,9 +274,15 @@ class ACSet:
     ACSet(SchWeightedGraph: V=3, E=2)
     """
 
-    def __init__(self, schema: Schema, /, **types: Any) -> None:
+    # marked-deletion state, None for the default dense instances: ob -> live mask, dead count
+    _alive: dict[str, np.ndarray] | None = None
+    _ndead: dict[str, int] | None = None
+
+    def __init__(self, schema: Schema, /, *, part_type: str = "dense", **types: Any) -> None:
         if not isinstance(schema, Schema):
             raise InstanceError(f"ACSet needs a Schema, got {type(schema).__name__}")
+        if part_type not in ("dense", "marked"):
+            raise InstanceError(f"part_type must be 'dense' (pop-and-swap) or 'marked' (mark as deleted), got {part_type!r}")
         unknown = set(types) - set(schema.attrtypes)
         if unknown:
             raise InstanceError(
@@ -293,6 +305,9 @@ class ACSet:
                 self._defined[name] = np.zeros(0, dtype=bool)
         self._hom_index = {h.name: PreimageIndex() for h in schema.homs}
         self._attr_index: dict[str, ValueIndex] = {}
+        if part_type == "marked":
+            self._alive = {x: np.ones(0, dtype=bool) for x in (*schema.obs, *schema.attrtypes)}
+            self._ndead = {x: 0 for x in self._alive}
 
     @staticmethod
     def _empty_attr(spec: AttrSpec, n: int) -> np.ndarray:
@@ -321,10 +336,10 @@ class ACSet:
         On an AttrType it counts the attribute variables (``nparts(X, :Weight)``).
         """
         n = self._nvars.get(ob)
-        if n is not None:
-            return n
-        self._check_ob(ob)
-        return self._n[ob]
+        if n is None:
+            self._check_ob(ob)
+            n = self._n[ob]
+        return n if self._ndead is None else n - self._ndead[ob]
 
     def parts(self, ob: str) -> np.ndarray:
         """The ids of ``ob``'s parts, ``0 .. nparts(ob) - 1``.
@@ -336,8 +351,53 @@ class ACSet:
         >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
         >>> X.parts("E")
         array([0, 1])
+
+        With ``part_type="marked"`` these are the live ids, which may have gaps.
         """
+        if self._ndead is not None and self._ndead.get(ob):
+            return np.flatnonzero(self._alive[ob][: self._rows(ob)]).astype(np.int64)
         return np.arange(self.nparts(ob), dtype=np.int64)
+
+    def _rows(self, ob: str) -> int:
+        """Rows in use: the parts plus the deleted ones not yet collected."""
+        n = self._nvars.get(ob)
+        return self._n[ob] if n is None else n
+
+    def _holes(self, ob: str) -> bool:
+        return self._ndead is not None and self._ndead[ob] > 0
+
+    def is_compact(self) -> bool:
+        """Whether the part ids of every object are ``0 .. nparts - 1`` (always, unless marked parts await ``gc``).
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph, part_type="marked"); _ = X.add_parts("V", 3)
+        >>> _ = X.rem_parts("V", [1]); X.is_compact()
+        False
+        >>> _ = X.gc(); X.is_compact()
+        True
+        """
+        return self._ndead is None or not any(self._ndead.values())
+
+    def require_compact(self, what: str) -> None:
+        """Raise :class:`InstanceError` unless :meth:`is_compact`: ``what`` needs ids without gaps.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph, part_type="marked"); _ = X.add_parts("V", 2); _ = X.rem_part("V", 0)
+        >>> X.require_compact("homomorphism search")
+        Traceback (most recent call last):
+        ...
+        acset_s2r.errors.InstanceError: homomorphism search needs part ids without gaps, but ACSet(SchGraph: V=1) has deleted parts marked in V; call gc() first
+        """
+        if not self.is_compact():
+            marked = [x for x, k in self._ndead.items() if k]
+            raise InstanceError(
+                f"{what} needs part ids without gaps, but {self!r} has deleted parts marked in "
+                f"{', '.join(marked)}; call gc() first"
+            )
 
     def _grow(self, ob: str, need: int) -> None:
         cap = self._cap[ob]
@@ -357,6 +417,10 @@ class ACSet:
                 mask = np.zeros(cap, dtype=bool)
                 mask[:n] = self._defined[name][:n]
                 self._defined[name] = mask
+        if self._alive is not None:
+            alive = np.ones(cap, dtype=bool)
+            alive[:n] = self._alive[ob][:n]
+            self._alive[ob] = alive
         self._cap[ob] = cap
 
     # -- validation ----------------------------------------------------------------
@@ -386,6 +450,12 @@ class ACSet:
                     f"hom {name}: value {int(arr[bad])} at position {bad} is a dangling foreign key; "
                     f"{codom} has parts 0..{limit - 1} (-1 means undefined)"
                 )
+            if self._holes(codom):
+                old = (arr >= 0) & (arr < self._n[codom])
+                dead = old & ~self._alive[codom][np.where(old, arr, 0)]
+                if dead.any():
+                    bad = int(np.flatnonzero(dead)[0])
+                    raise InstanceError(f"hom {name}: value {int(arr[bad])} at position {bad} is a deleted {codom} part")
         return arr
 
     def _attr_values(self, name: str, values: Any, n: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -400,10 +470,12 @@ class ACSet:
             if len(vals) != n:
                 raise InstanceError(f"{where}: expected {n} values, got {len(vals)}")
             arr[:] = vals if n else []
-            nvars = self._nvars[self.schema.codom(name)]
+            t = self.schema.codom(name)
+            nvars = self._nvars[t]
+            live = self._alive[t] if self._holes(t) else None
             for i, v in enumerate(vals):
                 if v.__class__ is AttrVar:
-                    if not 0 <= v.k < nvars:
+                    if not 0 <= v.k < nvars or (live is not None and not live[v.k]):
                         raise InstanceError(
                             f"{where}: {v!r} at position {i} is a dangling variable; "
                             f"{self.schema.codom(name)} has {nvars} variable(s)"
@@ -482,6 +554,8 @@ class ACSet:
                 raise InstanceError(f"{ob} is an attribute type: its parts (variables) have no subparts")
             start = self._nvars[ob]
             self._nvars[ob] = start + n
+            if self._alive is not None:
+                self._alive[ob] = np.concatenate([self._alive[ob][:start], np.ones(n, dtype=bool)])
             return np.arange(start, start + n, dtype=np.int64)
         self._check_ob(ob)
         checked = {}
@@ -556,6 +630,9 @@ class ACSet:
         if arr.size and (arr.min() < 0 or arr.max() >= n):
             bad = int(arr[(arr < 0) | (arr >= n)][0])
             raise InstanceError(f"{ob} has no part {bad} (it has parts 0..{n - 1})")
+        if arr.size and self._holes(ob) and not self._alive[ob][arr].all():
+            bad = int(arr[~self._alive[ob][arr]][0])
+            raise InstanceError(f"{ob} part {bad} is deleted (marked, awaiting gc)")
         return arr
 
     def set_subpart(self, ids: Any, name: str, values: Any) -> None:
@@ -614,13 +691,7 @@ class ACSet:
         if spec is None:
             self.set_subpart(rows, name, np.full(len(rows), -1))
             return
-        rows = _distinct(rows)
-        old = self._plain(name, rows) if name in self._attr_index else None
-        self._cols[name][rows] = spec.fill
-        if spec.masked:
-            self._defined[name][rows] = False
-        if old is not None:
-            self._attr_index[name].change(rows.tolist(), old, [None] * len(rows))
+        self._clear_rows(name, _distinct(rows))
 
     # -- reading --------------------------------------------------------------------
     def subpart(self, *args: Any) -> Any:
@@ -656,9 +727,8 @@ class ACSet:
             raise PathError("subpart needs a non-empty path")
         start = self.schema.arrow(path[0]).dom
         self.schema.path_codom(start, path)
-        n = self._n[start]
         if ids is None:
-            vals = np.arange(n, dtype=np.int64) if len(path) > 1 else None
+            vals = self.parts(start) if len(path) > 1 or self._holes(start) else None
         else:
             vals = self._ids(start, ids)
         for step, name in enumerate(path):
@@ -699,7 +769,10 @@ class ACSet:
         array([False,  True])
         """
         ob = self.schema.arrow(name).dom
-        rows = slice(0, self._n[ob]) if ids is None else self._ids(ob, ids)
+        if ids is None:
+            rows = self.parts(ob) if self._holes(ob) else slice(0, self._n[ob])
+        else:
+            rows = self._ids(ob, ids)
         col = self._cols[name][rows]
         if name in self._defined:
             return self._defined[name][rows].copy()
@@ -752,7 +825,8 @@ class ACSet:
             raise PathError(f"attribute {name} is vector-valued; incident cannot invert it")
         ix = self._attr_index.get(name)
         if ix is None:
-            ix = self._attr_index[name] = ValueIndex(self._plain(name, self.parts(self._dom[name])))
+            # every row, deleted ones too (they hold no value), so positions are ids
+            ix = self._attr_index[name] = ValueIndex(self._plain(name, np.arange(self._n[self._dom[name]])))
         return ix.get(value)
 
     def _plain(self, name: str, rows: np.ndarray) -> list:
@@ -817,12 +891,18 @@ class ACSet:
         n_old = self._n[ob]
         if not rows.size:
             return np.arange(n_old, dtype=np.int64)
+        if self._alive is not None:
+            return self._mark_deleted(ob, rows)
         source = np.arange(n_old, dtype=np.int64)
         n = n_old
         for i in rows[::-1].tolist():
             n -= 1
             source[i] = source[n]
-        source = source[:n]
+        return self._compact(ob, source[:n], n_old)
+
+    def _compact(self, ob: str, source: np.ndarray, n_old: int) -> np.ndarray:
+        """Keep rows ``source`` of ``ob``, in that order; repoint the homs into ``ob``; old -> new ids."""
+        n = len(source)
         old_to_new = np.full(n_old, -1, dtype=np.int64)
         old_to_new[source] = np.arange(n, dtype=np.int64)
         self._n[ob] = n
@@ -837,6 +917,69 @@ class ACSet:
             self._replace(h.name, old, new)
         return old_to_new
 
+    def _mark_deleted(self, ob: str, rows: np.ndarray) -> np.ndarray:
+        """Mark ``rows`` deleted: their own values are cleared and homs into them become undefined."""
+        alive = self._alive[ob]
+        alive[rows] = False
+        self._ndead[ob] += len(rows)
+        for name, dom in self._dom.items():
+            if dom != ob:
+                continue
+            if name in self._hom_index:
+                col = self._cols[name]
+                self._replace(name, col[rows].copy(), np.full(len(rows), -1, dtype=np.int64), rows=rows)
+            else:
+                self._clear_rows(name, rows)
+        for h in self.schema.homs_in(ob):
+            m = self._n[h.dom]
+            col = self._cols[h.name][:m]
+            hit = np.flatnonzero((col >= 0) & ~alive[np.maximum(col, 0)])
+            if len(hit):
+                self._replace(h.name, col[hit].copy(), np.full(len(hit), -1, dtype=np.int64), rows=hit)
+        n = self._n[ob]
+        return np.where(alive[:n], np.arange(n, dtype=np.int64), -1)
+
+    def _clear_rows(self, name: str, rows: np.ndarray) -> None:
+        spec = self._spec[name]
+        old = self._plain(name, rows) if name in self._attr_index else None
+        self._cols[name][rows] = spec.fill
+        if spec.masked:
+            self._defined[name][rows] = False
+        if old is not None:
+            self._attr_index[name].change(rows.tolist(), old, [None] * len(rows))
+
+    def gc(self) -> dict[str, np.ndarray]:
+        """Compact the ids of a ``part_type="marked"`` ACSet; per object and AttrType, the surviving old ids.
+
+        ACSets.jl's ``gc!``: entry ``i`` of each array is the old id of what is now part
+        ``i`` (new -> old; 0-based). Order is kept. A dense ACSet has nothing to collect.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph, part_type="marked"); _ = X.add_parts("V", 4)
+        >>> _ = X.add_parts("E", 4, src=[0, 1, 2, 3], tgt=[1, 2, 3, 0])
+        >>> _ = X.rem_parts("E", [0, 3]); _ = X.rem_part("V", 0)
+        >>> X.parts("V"), X.subpart("src")           # ids stay put until gc
+        (array([1, 2, 3]), array([1, 2]))
+        >>> X.gc()["V"]
+        array([1, 2, 3])
+        >>> X.subpart("src"), X.parts("V")
+        (array([0, 1]), array([0, 1, 2]))
+        """
+        out = {}
+        for x in (*self.schema.obs, *self.schema.attrtypes):
+            n_old = self._rows(x)
+            if not self._holes(x):
+                out[x] = np.arange(n_old, dtype=np.int64)
+                continue
+            source = np.flatnonzero(self._alive[x][:n_old]).astype(np.int64)
+            (self._compact_vars if x in self._nvars else self._compact)(x, source, n_old)
+            self._alive[x][:] = True
+            self._ndead[x] = 0
+            out[x] = source
+        return out
+
     def _var_ids(self, t: str, ids: Any) -> np.ndarray:
         arr = np.asarray(ids)
         if arr.size and arr.dtype.kind not in "iu":
@@ -845,18 +988,30 @@ class ACSet:
         n = self._nvars[t]
         if arr.size and (arr.min() < 0 or arr.max() >= n):
             raise InstanceError(f"{t} has no variable {int(arr[(arr < 0) | (arr >= n)][0])} (it has {n})")
+        if arr.size and self._holes(t) and not self._alive[t][arr].all():
+            raise InstanceError(f"variable {int(arr[~self._alive[t][arr]][0])} of {t} is deleted (marked, awaiting gc)")
         return np.unique(arr)
 
     def _rem_vars(self, t: str, ids: Any) -> np.ndarray:
         rows = self._var_ids(t, ids)
         n_old = self._nvars[t]
+        if self._alive is not None:
+            self._alive[t][rows] = False
+            self._ndead[t] += len(rows)
+            live = self._alive[t]
+            self._rename_vars(t, [AttrVar(k) if ok else None for k, ok in enumerate(live.tolist())])
+            return np.where(live, np.arange(n_old, dtype=np.int64), -1)
         source = np.arange(n_old, dtype=np.int64)
         n = n_old
         for i in rows[::-1].tolist():
             n -= 1
             source[i] = source[n]
+        return self._compact_vars(t, source[:n], n_old)
+
+    def _compact_vars(self, t: str, source: np.ndarray, n_old: int) -> np.ndarray:
+        n = len(source)
         old_to_new = np.full(n_old, -1, dtype=np.int64)
-        old_to_new[source[:n]] = np.arange(n, dtype=np.int64)
+        old_to_new[source] = np.arange(n, dtype=np.int64)
         self._nvars[t] = n
         self._rename_vars(t, [AttrVar(w) if w >= 0 else None for w in old_to_new.tolist()])
         return old_to_new
@@ -891,6 +1046,8 @@ class ACSet:
                 for v in self._cols[a.name][: self._n[a.dom]].tolist():
                     if v.__class__ is AttrVar:
                         used[v.k] = True
+        if self._holes(t):
+            used |= ~self._alive[t][: len(used)]
         return np.flatnonzero(~used).astype(np.int64)
 
     def rem_free_vars(self) -> dict[str, np.ndarray]:
@@ -926,8 +1083,20 @@ class ACSet:
             # Rebuilt lazily: a pop-and-swap moves few rows but tracking masks here is not worth it.
             del self._attr_index[name]
 
-    def _replace(self, name: str, old: np.ndarray, new: np.ndarray, written: bool = False) -> None:
+    def _replace(self, name: str, old: np.ndarray, new: np.ndarray, written: bool = False,
+                 rows: np.ndarray | None = None) -> None:
+        """Write ``new`` over ``old`` (rows ``0..``, or the given ``rows``), keeping the index in step."""
         changed = np.flatnonzero(old != new)
+        if rows is not None:
+            old, new, where = old[changed], new[changed], rows[changed]
+            self._cols[name][where] = new
+            changed, old, new = where, old, new
+            ix = self._hom_index[name]
+            if len(changed) > 64:
+                ix.stale = True
+            else:
+                ix.change(changed.tolist(), old.tolist(), new.tolist())
+            return
         if not written:
             self._cols[name][changed] = new[changed]
         ix = self._hom_index[name]
@@ -980,7 +1149,8 @@ class ACSet:
             for h in self.schema.homs_in(o):
                 todo.extend((h.dom, int(j)) for j in self.incident(i, h.name))
         return {
-            o: self.rem_parts(o, sorted(doomed[o])) if doomed[o] else np.arange(self._n[o], dtype=np.int64)
+            o: self.rem_parts(o, sorted(doomed[o])) if doomed[o] else np.where(
+                self._alive[o][: self._n[o]], np.arange(self._n[o]), -1) if self._holes(o) else np.arange(self._n[o], dtype=np.int64)
             for o in self.schema.obs
         }
 
@@ -1006,6 +1176,9 @@ class ACSet:
         out._defined = {k: v[: self._n[self._dom[k]]].copy() for k, v in self._defined.items()}
         out._hom_index = {h: PreimageIndex() for h in self._hom_index}
         out._attr_index = {}
+        if self._alive is not None:
+            out._alive = {x: a[: self._rows(x)].copy() for x, a in self._alive.items()}
+            out._ndead = dict(self._ndead)
         return out
 
     def __eq__(self, other: object) -> bool:
@@ -1013,6 +1186,11 @@ class ACSet:
             return NotImplemented
         if self.schema != other.schema or self._n != other._n or self._nvars != other._nvars:
             return False
+        if self._ndead != other._ndead and not (self.is_compact() and other.is_compact()):
+            return False
+        for x in (self._ndead or {}):
+            if self._holes(x) and not np.array_equal(self._alive[x][: self._rows(x)], other._alive[x][: other._rows(x)]):
+                return False
         for name in self._cols:
             a, b = self.subpart(name), other.subpart(name)
             spec = self._spec.get(name)
@@ -1030,7 +1208,7 @@ class ACSet:
     __hash__ = None  # mutable
 
     def __repr__(self) -> str:
-        sizes = ", ".join(f"{ob}={n}" for ob, n in (self._n | {t: k for t, k in self._nvars.items() if k}).items())
+        sizes = ", ".join(f"{x}={self.nparts(x)}" for x in (*self._n, *(t for t, k in self._nvars.items() if k)))
         return f"ACSet({self.schema.name}: {sizes})"
 
     def _table(self, ob: str) -> tuple[list[str], list[list[str]]]:
@@ -1038,8 +1216,8 @@ class ACSet:
         rows = []
         cols = [self.subpart(name) for name in names]
         defined = [self.is_defined(name) for name in names]
-        for i in range(self._n[ob]):
-            row = [str(i)]
+        for i, part in enumerate(self.parts(ob).tolist()):
+            row = [str(part)]
             for name, col, ok in zip(names, cols, defined):
                 v = col[i]
                 row.append("-" if not ok[i] else (np.array2string(v, precision=3) if np.ndim(v) else str(v)))
@@ -1089,7 +1267,8 @@ class ACSet:
             for name in (a for a, d in self._dom.items() if d == ob):
                 col = self.subpart(name)
                 data[name] = list(col) if col.ndim > 1 else col
-            frames[ob] = pd.DataFrame(data, index=pd.RangeIndex(self._n[ob], name=ob))
+            index = pd.Index(self.parts(ob), name=ob) if self._holes(ob) else pd.RangeIndex(self._n[ob], name=ob)
+            frames[ob] = pd.DataFrame(data, index=index)
         return frames
 
     def size(self) -> Mapping[str, int]:
@@ -1103,4 +1282,4 @@ class ACSet:
         >>> X.size()
         {'V': 3, 'E': 2}
         """
-        return dict(self._n)
+        return {ob: self.nparts(ob) for ob in self._n}

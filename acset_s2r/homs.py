@@ -106,6 +106,7 @@ class ACSetTransformation:
             raise TransformationError(
                 f"dom has schema {dom.schema.name} but codom has schema {codom.schema.name}"
             )
+        dom.require_compact("a transformation"), codom.require_compact("a transformation")
         schema = dom.schema
         if not isinstance(components, Mapping):
             raise TransformationError("components must map object names to arrays of part ids")
@@ -903,6 +904,7 @@ def _prepare(X: ACSet, Y: ACSet, monic: Any, iso: Any, initial: Any, no_bind: An
         raise TransformationError("homomorphism search needs two ACSets")
     if X.schema != Y.schema:
         raise TransformationError(f"dom has schema {X.schema.name} but codom has schema {Y.schema.name}")
+    X.require_compact("homomorphism search"), Y.require_compact("homomorphism search")
     # a loose search is a strict one from X with its values already mapped
     X = _apply_functions(X, fns or {}, Y)
     iso_obs = _obs_arg(X, iso, "iso")

@@ -244,6 +244,7 @@ def _check_same_schema(kind: str, Xs: Sequence[ACSet]) -> Schema:
         raise TransformationError(f"{kind} of no ACSets needs a schema; use terminal(schema) or initial(schema)")
     S = Xs[0].schema
     for i, X in enumerate(Xs):
+        X.require_compact(kind)
         if X.schema != S:
             raise TransformationError(f"{kind}: ACSet {i} has schema {X.schema.name}, ACSet 0 has {S.name}")
         if X.types != Xs[0].types:

@@ -38,7 +38,8 @@ def acset(schema: Schema, /, **data: Any) -> ACSet:
     columns, or 0); each hom or attribute takes a column, or one value broadcast to every
     part. An AttrType takes its storage type (``float``, ``str``, ``(float, 3)``) or its
     number of attribute variables (an int); ``types={"Weight": object}`` gives the type
-    beside a count. Unknown names, columns of the wrong length and dangling ids raise
+    beside a count; ``part_type="marked"`` makes deletion mark parts (see :class:`ACSet`).
+    Unknown names, columns of the wrong length and dangling ids raise
     :class:`InstanceError` naming the keyword.
 
     Examples
@@ -54,6 +55,7 @@ def acset(schema: Schema, /, **data: Any) -> ACSet:
     if not isinstance(schema, Schema):
         raise InstanceError(f"acset needs a Schema first, got {type(schema).__name__}")
     types = dict(data.pop("types", None) or {})
+    part_type = data.pop("part_type", "dense")
     counts: dict[str, int] = {}
     columns: dict[str, Any] = {}
     nvars: dict[str, int] = {}
@@ -82,7 +84,7 @@ def acset(schema: Schema, /, **data: Any) -> ACSet:
             counts[ob] = n
         elif counts[ob] != n:
             raise InstanceError(f"acset: column {name} has {n} values but {ob}={counts[ob]}")
-    X = ACSet(schema, **types)
+    X = ACSet(schema, part_type=part_type, **types)
     for t, k in nvars.items():
         X.add_parts(t, k)
     for ob in schema.obs:

@@ -389,6 +389,7 @@ def delta(F: SchemaFunctor, Y: ACSet) -> ACSet:
     """
     if Y.schema != F.codom:
         raise MigrationError(f"delta along {F!r} needs an instance of {F.codom.name}, got {Y.schema.name}")
+    Y.require_compact("delta")
     C = F.dom
     X = ACSet(C, **{t: Y.types[F.attrtypes[t]] for t in C.attrtypes})
     for c in C.obs:
@@ -435,6 +436,7 @@ def _sigma(F: SchemaFunctor, X: ACSet) -> _SigmaParts:
     C, D = F.dom, F.codom
     if X.schema != C:
         raise MigrationError(f"sigma along {F!r} needs an instance of {C.name}, got {X.schema.name}")
+    X.require_compact("sigma")
     if C.attrs:
         raise MigrationError(
             f"sigma is supported for C-sets only; {C.name} has attributes {list(C.attr_names)}"
@@ -572,6 +574,7 @@ def pi(F: SchemaFunctor, X: ACSet, max_parts: int = 100_000) -> ACSet:
     C, D = F.dom, F.codom
     if X.schema != C:
         raise MigrationError(f"pi along {F!r} needs an instance of {C.name}, got {X.schema.name}")
+    X.require_compact("pi")
     if C.attrs:
         raise MigrationError(f"pi is supported for C-sets only; {C.name} has attributes {list(C.attr_names)}")
     reps = {d: _representable(D, d) for d in D.obs}

@@ -220,6 +220,7 @@ def query(
     """
     if not isinstance(X, ACSet):
         raise QueryError(f"query needs an ACSet, got {type(X).__name__}")
+    X.require_compact("query")
     parsed, kinds = _parse(X.schema, atoms)
     variables = list(kinds)
     select = tuple(variables if select is None else ([select] if isinstance(select, str) else select))

@@ -45,6 +45,7 @@ class Subobject:
     def __init__(self, X: ACSet, /, **parts: Any) -> None:
         if not isinstance(X, ACSet):
             raise InstanceError(f"Subobject needs an ACSet, got {type(X).__name__}")
+        X.require_compact("Subobject")
         unknown = set(parts) - set(X.schema.obs)
         if unknown:
             raise InstanceError(f"Subobject: {sorted(unknown)} are not objects of {X.schema.name}")

@@ -17,6 +17,12 @@ sample is timed and scaled), and a JSON write plus read of the whole graph. Our
 indexes are built on the first ``incident``; that time is reported with the build,
 and the build target is judged both without and with it. Memory is the tracemalloc
 peak while building (indexes included), in a separate untimed pass.
+
+Deletion and sub-ACSets (issue 14): 10% of the edges, drawn from the seed, deleted
+from the indexed graph by pop-and-swap (the default) and by mark-as-deleted
+(``part_type="marked"``), then that graph's ``gc``; networkx removes the same edges.
+Sub-ACSet meet and join of two induced subgraphs on 70% of the vertices each, against
+Python set intersection and union of their vertex and edge ids.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import numpy as np
 from acset_s2r.acset import ACSet
 from acset_s2r.catalog import SchGraph
 from acset_s2r.serialization import read_json, write_json
+from acset_s2r.subobjects import Subobject
 
 warnings.filterwarnings("ignore")  # py-acsets uses pydantic v1 idioms under pydantic v2
 try:
@@ -71,6 +78,75 @@ def ours_build(n: int, s: np.ndarray, t: np.ndarray) -> ACSet:
     X.add_parts("V", n)
     X.add_parts("E", len(s), src=s, tgt=t)
     return X
+
+
+def ours_build_marked(n: int, s: np.ndarray, t: np.ndarray) -> ACSet:
+    X = ACSet(SchGraph, part_type="marked")
+    X.add_parts("V", n)
+    X.add_parts("E", len(s), src=s, tgt=t)
+    return X
+
+
+def timed_on_fresh(repeat: int, make, fn) -> float:
+    """Best time of ``fn(Y)`` over fresh inputs ``Y = make()`` (the making is not timed)."""
+    best = float("inf")
+    for _ in range(repeat):
+        Y = make()
+        gc.collect()
+        t0 = time.perf_counter()
+        fn(Y)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def deletion_rows(args, n: int, s: np.ndarray, t: np.ndarray, rng) -> dict[str, dict[str, object]]:
+    m = len(s)
+    doomed = rng.choice(m, m // 10, replace=False)
+    doomed_edges = list(zip(s[doomed].tolist(), t[doomed].tolist()))
+
+    def indexed(build):
+        def make():
+            Y = build(n, s, t)
+            Y.incident(0, "src"), Y.incident(0, "tgt")
+            return Y
+        return make
+
+    t_pop = timed_on_fresh(args.repeat, indexed(ours_build), lambda Y: Y.rem_parts("E", doomed))
+    t_mark = timed_on_fresh(args.repeat, indexed(ours_build_marked), lambda Y: Y.rem_parts("E", doomed))
+
+    def marked_deleted():
+        Y = indexed(ours_build_marked)()
+        Y.rem_parts("E", doomed)
+        return Y
+
+    t_gc = timed_on_fresh(args.repeat, marked_deleted, lambda Y: Y.gc())
+    t_nx = timed_on_fresh(args.repeat, lambda: nx_build(n, list(zip(s.tolist(), t.tolist()))),
+                          lambda G: G.remove_edges_from(doomed_edges))
+    # the same edges survive either way
+    A, B = ours_build(n, s, t), ours_build_marked(n, s, t)
+    A.rem_parts("E", doomed)
+    B.rem_parts("E", doomed)
+    B.gc()
+    pairs = lambda Z: sorted(zip(Z.subpart("src").tolist(), Z.subpart("tgt").tolist()))  # noqa: E731
+    assert pairs(A) == pairs(B)
+
+    X = ours_build(n, s, t)
+    masks = [rng.random(n) < 0.7 for _ in range(2)]
+    subs = [Subobject(X, V=mk, E=mk[s] & mk[t]) for mk in masks]
+    t_meet, _ = best_of(args.repeat, lambda: subs[0] & subs[1])
+    t_join, _ = best_of(args.repeat, lambda: subs[0] | subs[1])
+    sets = [(set(np.flatnonzero(mk).tolist()), set(np.flatnonzero(mk[s] & mk[t]).tolist())) for mk in masks]
+    t_smeet, _ = best_of(args.repeat, lambda: (sets[0][0] & sets[1][0], sets[0][1] & sets[1][1]))
+    t_sjoin, _ = best_of(args.repeat, lambda: (sets[0][0] | sets[1][0], sets[0][1] | sets[1][1]))
+    assert len((subs[0] & subs[1]).parts("E")) == len(sets[0][1] & sets[1][1])
+    return {
+        "delete 10% of edges, pop-and-swap": {"ours": t_pop, "nx": t_nx},
+        "  mark-as-deleted": {"ours": t_mark, "nx": t_nx},
+        "  its gc": {"ours": t_gc, "nx": None},
+        "  mark + gc": {"ours": t_mark + t_gc, "nx": t_nx},
+        "sub-ACSet meet (∧)": {"ours": t_meet, "sets": t_smeet},
+        "sub-ACSet join (∨)": {"ours": t_join, "sets": t_sjoin},
+    }
 
 
 def ours_build_indexed(n: int, s: np.ndarray, t: np.ndarray) -> ACSet:
@@ -253,6 +329,7 @@ def main() -> None:
     if pyacsets is not None:
         mem_py, kept_py = peak_bytes(lambda: pg.build(n, sl, tl))
     nbytes = sum(X.subpart(name).nbytes for name in ("src", "tgt"))
+    deletions = deletion_rows(args, n, s, t, rng)
 
     # print
     print(f"acset_s2r engine benchmark: {n:,} vertices, {m:,} random edges (seed {args.seed}); "
@@ -277,6 +354,17 @@ def main() -> None:
     print(f"       JSON files: row layout {size_row / 2**20:.1f} MB, columnar {size_col / 2**20:.1f} MB "
           f"(columnar write {fmt_time(w_col)}, read {fmt_time(r_col)}); networkx is node_link_data + json;")
     print(f"       our src and tgt columns hold {nbytes / 2**20:.1f} MB of the peak.")
+    print()
+    head = f"{'':36}{'acset_s2r':>12}{'peer':>12}{'peer/ours':>12}  peer"
+    print(head)
+    print("─" * len(head))
+    for label, r in deletions.items():
+        peer = r.get("nx", r.get("sets"))
+        name = "networkx" if "nx" in r else "Python sets"
+        print(f"{label:36}{fmt_time(r['ours']):>12}{fmt_time(peer):>12}{ratio(peer, r['ours']):>12}  "
+              f"{name if peer is not None else ''}")
+    print(f"  mark-as-deleted vs pop-and-swap: {ratio(deletions['delete 10% of edges, pop-and-swap']['ours'], deletions['  mark-as-deleted']['ours'])}"
+          f" (pop-and-swap time / marking time); with gc {ratio(deletions['delete 10% of edges, pop-and-swap']['ours'], deletions['  mark + gc']['ours'])}")
     print()
     t_all = t_build + t_index
     targets = [

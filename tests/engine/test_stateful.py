@@ -308,6 +308,122 @@ class ACSetMachine(RuleBasedStateMachine):
             assert X.incident(a, ["next", "next"]).tolist() == [i for i, w in enumerate(nn) if w == a]
 
 
+class Mirrored:
+    """A dense ACSet with a ``part_type="marked"`` twin: every mutation goes to both.
+
+    ``ids[ob][i]`` is the twin's id of dense part ``i``; ids given and returned are the
+    dense ones, so the machine's rules and model run unchanged.
+    """
+
+    def __init__(self, X: ACSet, K: ACSet, ids: dict[str, list[int]]) -> None:
+        self.X, self.K, self.ids = X, K, ids
+
+    def __getattr__(self, name):  # reads go to the dense instance
+        return getattr(self.X, name)
+
+    def __eq__(self, other):
+        return self.X == other.X and self.K == other.K and self.ids == other.ids
+
+    def copy(self):
+        return Mirrored(self.X.copy(), self.K.copy(), {ob: list(v) for ob, v in self.ids.items()})
+
+    def _fk(self, name, values):
+        codom = HOMS[name][1]
+        known = self.ids[codom]
+        out = []
+        for v in np.atleast_1d(np.asarray(values)).tolist():
+            out.append(-1 if v < 0 else known[v] if v < len(known) else self.K._rows(codom) + v - len(known))
+        return out
+
+    def _values(self, name, values, n):
+        if name not in HOMS:
+            return values
+        return self._fk(name, np.broadcast_to(np.asarray(values), (n,)))
+
+    def add_part(self, ob, **kw):
+        i = self.X.add_part(ob, **kw)
+        self.ids[ob].append(self.K.add_part(ob, **{k: (self._fk(k, [v])[0] if k in HOMS else v) for k, v in kw.items()}))
+        return i
+
+    def add_parts(self, ob, n, **kw):
+        out = self.X.add_parts(ob, n, **kw)
+        self.ids[ob] += self.K.add_parts(ob, n, **{k: self._values(k, v, n) for k, v in kw.items()}).tolist()
+        return out
+
+    def _rows(self, name, ids):
+        dom = HOMS[name][0] if name in HOMS else ATTRS[name]
+        return [self.ids[dom][i] for i in np.atleast_1d(np.asarray(ids, dtype=np.int64)).tolist()]
+
+    def set_subpart(self, ids, name, values):
+        self.X.set_subpart(ids, name, values)
+        rows = self._rows(name, ids)
+        vals = self._values(name, values if np.ndim(ids) else values, len(rows)) if np.ndim(ids) else (
+            self._fk(name, [values])[0] if name in HOMS else values)
+        self.K.set_subpart(rows if np.ndim(ids) else rows[0], name, vals)
+
+    def clear_subpart(self, ids, name):
+        self.X.clear_subpart(ids, name)
+        self.K.clear_subpart(self._rows(name, ids), name)
+
+    def _moved(self, ob, old_to_new):
+        new = [None] * int((old_to_new >= 0).sum())
+        for old, w in enumerate(old_to_new.tolist()):
+            if w >= 0:
+                new[w] = self.ids[ob][old]
+        self.ids[ob] = new
+
+    def rem_part(self, ob, i):
+        got = self.X.rem_part(ob, i)
+        self.K.rem_part(ob, self.ids[ob][i])
+        self._moved(ob, got)
+        return got
+
+    def rem_parts(self, ob, ids):
+        got = self.X.rem_parts(ob, ids)
+        self.K.rem_parts(ob, [self.ids[ob][i] for i in ids])
+        self._moved(ob, got)
+        return got
+
+    def cascading_rem_parts(self, ob, ids):
+        got = self.X.cascading_rem_parts(ob, ids)
+        self.K.cascading_rem_parts(ob, [self.ids[ob][i] for i in ids])
+        for o, m in got.items():
+            self._moved(o, m)
+        return got
+
+
+class ACSetMachineMarked(ACSetMachine):
+    """The same sequences with a mark-as-deleted twin, which must hold the same rows under stable ids."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.X = Mirrored(self.X, ACSet(SCH, part_type="marked", Label=str, Count=int), {"A": [], "B": []})
+
+    @rule()
+    def gc(self):
+        maps = self.X.K.gc()
+        for ob, survivors in maps.items():
+            if ob in self.X.ids:
+                where = {old: new for new, old in enumerate(survivors.tolist())}
+                self.X.ids[ob] = [where[k] for k in self.X.ids[ob]]
+
+    @invariant()
+    def twin_agrees(self):
+        X, K, ids = self.X.X, self.X.K, self.X.ids
+        for ob in SCH.obs:
+            assert K.nparts(ob) == X.nparts(ob)
+            assert K.parts(ob).tolist() == sorted(ids[ob])
+        for name, (dom, codom) in HOMS.items():
+            want = [-1 if v < 0 else ids[codom][v] for v in X.subpart(name).tolist()]
+            assert [K.subpart(k, name) for k in ids[dom]] == want
+            for v in range(X.nparts(codom)):
+                assert K.incident(ids[codom][v], name).tolist() == sorted(ids[dom][i] for i in X.incident(v, name))
+        for name, dom in ATTRS.items():
+            assert K.is_defined(name, ids[dom]).tolist() == X.is_defined(name).tolist()
+            ok = X.is_defined(name)
+            assert [v for v, d in zip(K.subpart(ids[dom], name).tolist(), ok) if d] == X.subpart(name)[ok].tolist()
+
+
 class ACSetMachineEagerRebuild(ACSetMachine):
     """The same with a rebuild threshold of one change, so the CSR rebuild path runs constantly."""
 
@@ -321,3 +437,5 @@ TestACSetOverlay = ACSetMachine.TestCase
 TestACSetOverlay.settings = _SETTINGS
 TestACSetRebuild = ACSetMachineEagerRebuild.TestCase
 TestACSetRebuild.settings = _SETTINGS
+TestACSetMarked = ACSetMachineMarked.TestCase
+TestACSetMarked.settings = _SETTINGS
