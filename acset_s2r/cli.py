@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit = skills.add_parser("audit", help="audit the trits and balance claims of a SKILL.md corpus")
     audit.add_argument("directory")
     audit.add_argument("--json", dest="json_out", default=None, help="also write the JSON report here (schemas/skill_audit_report.schema.json)")
+    audit.add_argument("--html", dest="html_out", default=None, metavar="FILE",
+                       help="also write the report as one self-contained HTML page here")
     audit.add_argument("--strict", action="store_true", help="members naming no skill in DIR also fail the audit")
     audit.add_argument("--format", dest="fmt", choices=("text", "json", "lines", "github"), default="text",
                        help="text (default): tables; json: the JSON report; lines: 'DIR/file:line: severity: message' "
@@ -225,7 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from acset_s2r.gf3.audit import audit_main
 
             return audit_main(args.directory, json_out=args.json_out, strict=args.strict, fmt=args.fmt,
-                              changed_since=args.changed_since, fix_suggestions=args.fix_suggestions)
+                              changed_since=args.changed_since, fix_suggestions=args.fix_suggestions,
+                              html_out=args.html_out)
         if args.command == "schemas":
             from acset_s2r.gf3.extract import extract_main
 

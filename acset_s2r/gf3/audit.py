@@ -625,10 +625,11 @@ def audit_skills(directory: str | Path, changed_since: str | None = None) -> Aud
 
 def audit_main(directory: str | Path, json_out: str | Path | None = None, strict: bool = False,
                stdout=None, stderr=None, fmt: str = "text", changed_since: str | None = None,
-               fix_suggestions: bool = False) -> int:
+               fix_suggestions: bool = False, html_out: str | Path | None = None) -> int:
     """Entry point for ``acset-s2r skills audit DIR``: print the report in ``fmt`` (one of
     ``OUTPUT_FORMATS``; ``lines`` and ``github`` give paths as DIR/file), optionally write
-    the JSON report (atomically), return the exit code (0 clean, 1 violations, 2 bad input).
+    the JSON report and the HTML page (atomically), return the exit code (0 clean, 1
+    violations, 2 bad input).
 
     Examples
     --------
@@ -647,6 +648,11 @@ def audit_main(directory: str | Path, json_out: str | Path | None = None, strict
         text = report.render(fmt, prefix=str(directory), fixes=fix_suggestions)
         if json_out is not None:
             atomic_write_text(json_out, report.to_json() + "\n")
+        if html_out is not None:
+            from acset_s2r.gf3.audit_page import audit_command, write_audit_page
+
+            command = audit_command(directory, strict=strict, changed_since=changed_since, html_out=html_out)
+            write_audit_page(report.to_dict(), html_out, strict=strict, command=command)
     except (AcsetS2RError, OSError) as e:
         print(f"error: {e}", file=stderr)
         return 2
