@@ -200,12 +200,26 @@ def as_policy(obj: Any) -> Any:
 
 
 def describe(policy: Any) -> tuple[str, str]:
-    """(kind, source) of a policy, for the record: e.g. ``("onnx", "policy.onnx")``."""
+    """(kind, source) of a policy, for the record: e.g. ``("onnx", "policy.onnx")``.
+
+    Examples
+    --------
+    >>> describe(NumpyPolicy(abs, source="mine.py"))
+    ('numpy', 'mine.py')
+    """
     return str(getattr(policy, "kind", "numpy")), str(getattr(policy, "source", ""))
 
 
 def policy_hash(policy: Any) -> str:
-    """A sha256 of what defines the policy: the file's bytes, or its parameter vector; '' if neither."""
+    """A sha256 of what defines the policy: the file's bytes, or its parameter vector; '' if neither.
+
+    Examples
+    --------
+    >>> from acset_s2r.sim2real.policy import LinearGaussianPolicy
+    >>> pol = LinearGaussianPolicy([[1.0]], [0.0], [0.1], [0.0], [-1.0], [1.0])
+    >>> len(policy_hash(pol)), policy_hash(abs)
+    (64, '')
+    """
     digest = getattr(policy, "digest", None)
     if digest:
         return str(digest)
@@ -216,7 +230,13 @@ def policy_hash(policy: Any) -> str:
 
 
 def check_policy(policy: Any, obs_dim: int, act_dim: int) -> None:
-    """Run the policy's own width check, if it has one."""
+    """Run the policy's own width check, if it has one.
+
+    Examples
+    --------
+    >>> check_policy(NumpyPolicy(abs, obs_dim=4), 4, 1)
+    >>> check_policy(abs, 4, 1)  # nothing to check
+    """
     check = getattr(policy, "check", None)
     if callable(check):
         check(obs_dim, act_dim)

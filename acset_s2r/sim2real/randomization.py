@@ -330,7 +330,14 @@ def parameter_fields(
 
 
 def model_array(model: mujoco.MjModel, name: str) -> np.ndarray:
-    """The live array of a model field named as ``Batch.expand`` names it (``opt.gravity``)."""
+    """The live array of a model field named as ``Batch.expand`` names it (``opt.gravity``).
+
+    Examples
+    --------
+    >>> from acset_s2r.sim2real.models import load_model
+    >>> model_array(load_model("cartpole"), "opt.gravity")
+    array([ 0.  ,  0.  , -9.81])
+    """
     if name.startswith("opt."):
         return getattr(model.opt, name[4:])
     return getattr(model, name)

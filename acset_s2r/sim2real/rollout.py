@@ -30,7 +30,7 @@ import numpy as np
 from acset_s2r.errors import SimulationError
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import RealPlant
-from acset_s2r.sim2real.policies import as_policy, check_policy
+from acset_s2r.sim2real.policies import as_policy, check_policy, describe
 from acset_s2r.sim2real.policy import LinearGaussianPolicy
 from acset_s2r.sim2real.randomization import Ensemble
 from acset_s2r.sim2real.tasks import Task
@@ -486,7 +486,16 @@ def _step(batch, base, layout: _ObsLayout, draws: _Draws, policy_arrays, horizon
 
 def _batch_action(policy, obs: np.ndarray, t: int, n: int, nu: int) -> np.ndarray:
     """One call of a batch policy, its output checked: (n, nu) finite actions."""
-    out = np.asarray(policy(obs), dtype=float)
+    try:
+        out = np.asarray(policy(obs), dtype=float)
+    except SimulationError:
+        raise
+    except Exception as exc:  # user code: say where it failed and what it was given
+        kind, source = describe(policy)
+        raise SimulationError(
+            f"the {kind} policy {source or type(policy).__name__} raised at step {t} on observations of shape "
+            f"{obs.shape}: {type(exc).__name__}: {exc}"
+        ) from exc
     if out.shape != (n, nu):
         raise SimulationError(f"the policy returned actions of shape {out.shape} at step {t}; expected ({n}, {nu})")
     if not np.all(np.isfinite(out)):

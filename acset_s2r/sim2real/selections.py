@@ -123,7 +123,14 @@ class Selection:
 
 
 def element_names(model: mujoco.MjModel, source: str) -> list[str]:
-    """Names a selection of ``source`` can use: the joints (qpos, qvel) or the sensors."""
+    """Names a selection of ``source`` can use: the joints (qpos, qvel) or the sensors.
+
+    Examples
+    --------
+    >>> from acset_s2r.sim2real.models import load_model
+    >>> element_names(load_model("hopper"), "qvel")[:3]
+    ['rootx', 'rootz', 'rooty']
+    """
     if source == "sensor":
         obj, count = mujoco.mjtObj.mjOBJ_SENSOR, model.nsensor
     else:
@@ -132,7 +139,13 @@ def element_names(model: mujoco.MjModel, source: str) -> list[str]:
 
 
 def as_selections(items: Sequence[str | Selection]) -> tuple[Selection, ...]:
-    """Parse every string of ``items``; Selections pass through."""
+    """Parse every string of ``items``; Selections pass through.
+
+    Examples
+    --------
+    >>> [str(s) for s in as_selections(["qpos:hip", Selection("qvel", "hip")])]
+    ['qpos:hip', 'qvel:hip']
+    """
     if isinstance(items, (str, Selection)):
         items = [items]
     return tuple(s if isinstance(s, Selection) else Selection.parse(s) for s in items)

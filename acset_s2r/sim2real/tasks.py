@@ -223,7 +223,15 @@ class Task:
         return np.broadcast_to(arr, (model.nu,)).copy()
 
     def action_bounds(self, model: mujoco.MjModel) -> tuple[np.ndarray, np.ndarray]:
-        """Action bounds that keep ``offset + scale · action`` inside ctrlrange (±inf if unlimited)."""
+        """Action bounds that keep ``offset + scale · action`` inside ctrlrange (±inf if unlimited).
+
+        Examples
+        --------
+        >>> task = get_task("quadruped")
+        >>> low, high = task.action_bounds(task.load_model())
+        >>> low[:2], high[:2]  # hip target in [-1.2, 1.6] around 0.6, knee in [-2.6, -0.3] around -1.2
+        (array([-3.6, -2.8]), array([2. , 1.8]))
+        """
         limited = model.actuator_ctrllimited.astype(bool)
         low = np.where(limited, model.actuator_ctrlrange[:, 0], -np.inf)
         high = np.where(limited, model.actuator_ctrlrange[:, 1], np.inf)

@@ -177,3 +177,9 @@ def zero_policy_for_record():
     from acset_s2r.sim2real.policy import LinearGaussianPolicy
 
     return LinearGaussianPolicy(np.zeros((8, 27)), np.zeros(8), np.zeros(8), np.zeros(27), -np.ones(8), np.ones(8))
+
+
+def test_a_policy_that_raises_is_named_with_the_observation_shape():
+    W = np.ones((3, 1))  # built for 3 observations; the cartpole has 4
+    with pytest.raises(SimulationError, match=r"numpy policy .* raised at step 0 on observations of shape \(2, 4\): ValueError"):
+        rollout(CART, lambda o: o @ W, CARTPOLE, np.random.default_rng(0), n_envs=2, horizon=5)

@@ -1,8 +1,6 @@
 """The floating-base quadruped through the whole pipeline: randomised rollouts with pushes,
 CEM training, deployment to a hidden plant, and a recorded experiment."""
 
-import json
-
 import attrs
 import mujoco
 import numpy as np
@@ -84,12 +82,12 @@ def test_cem_trains_and_the_policy_deploys_to_a_hidden_plant():
     np.testing.assert_allclose(plant.model.actuator_gainprm[:, 0], 20.0)
 
 
-def test_the_experiment_runs_on_the_quadruped_and_records_its_task(tmp_path):
+def test_the_experiment_runs_on_the_quadruped_and_records_its_task():
     cfg = default_config("quadruped").evolve(
         sim={"n_sim": 3}, real={"episodes": 4}, training={"steps": 60, "iterations": 1, "population": 2},
         measure={"n_null": 4, "alpha": 0.25},
     )
-    result = run_experiment(cfg, out_dir=tmp_path, progress=False)
+    result = run_experiment(cfg, progress=False)
     X = result.acset
     setup = read_setup(X)
     assert setup.task_name == "quadruped" and setup.control_dt == pytest.approx(0.02)
@@ -103,14 +101,12 @@ def test_the_experiment_runs_on_the_quadruped_and_records_its_task(tmp_path):
     assert all(np.isfinite(result.gaps[name].value) for name in low)
 
 
-def test_a_task_object_is_a_model_setting(tmp_path):
+def test_a_task_object_is_a_model_setting():
     short = attrs.evolve(QUADRUPED, name="quadruped-short", horizon=20)
     cfg = default_config(short).evolve(
-        sim={"n_sim": 3}, real={"episodes": 4}, training={"steps": 60, "iterations": 1, "population": 2},
+        sim={"n_sim": 3}, real={"episodes": 4}, training={"steps": 40, "iterations": 1, "population": 2},
         measure={"n_null": 4, "alpha": 0.25},
     )
-    result = run_experiment(cfg, out_dir=tmp_path, progress=False)
+    result = run_experiment(cfg, progress=False)
     assert read_setup(result.acset).task_name == "quadruped-short"
-    assert "quadruped-short" in result.report().splitlines()[0]
-    summary = json.loads(next(tmp_path.rglob("summary.json")).read_text())
-    assert "quadruped-short" in json.dumps(summary["config"]["model"])
+    assert result.report().splitlines()[0].startswith("sim2real experiment on quadruped-short:")

@@ -208,3 +208,23 @@ def test_the_documented_task_file_loads(tmp_path):
     model = task.load_model()
     assert task.name == "quadruped-stand" and task.substeps == 4 and task.observation_size(model) == 5 + 1 + 6 + 3
     assert str(task) == "quadruped-stand"
+
+
+def test_the_run_command_takes_a_task_file_or_a_model_path(tmp_path, capsys):
+    from acset_s2r.cli import build_parser, run_config
+    from acset_s2r.sim2real.experiment import run_experiment
+    from acset_s2r.sim2real.record import read_setup
+
+    xml = _write(tmp_path, NO_SENSORS, "robot.xml")
+    assert run_config(build_parser().parse_args(["run", "--model", str(xml)])).model == str(xml)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--model", str(tmp_path / "nothing.xml")])
+    assert "nothing.xml" in capsys.readouterr().err
+    toml = _write(tmp_path, 'model = "quadruped"\nkeyframe = "stand"\nhorizon = 40\ncontrol_dt = 0.02\n'
+                            'observations = ["qpos:root[2:7]", "qvel:root"]\n[action]\noffset = "keyframe"\nscale = 0.5\n')
+    args = build_parser().parse_args(["run", "--model", str(toml), "--n-sim", "3", "--steps", "40", "--iterations", "1",
+                                      "--population", "2", "--real-episodes", "4", "--n-null", "4", "--alpha", "0.25"])
+    result = run_experiment(run_config(args), progress=False)
+    assert read_setup(result.acset).channels == tuple(f"qpos:root[{k}]" for k in range(2, 7)) + tuple(
+        f"qvel:root[{k}]" for k in range(6))
+    assert all(o.real_lengths.min() == 40 for o in result.outcomes.values())
