@@ -77,6 +77,7 @@ from acset_s2r.parquet import read_parquet, write_parquet
 from acset_s2r.paths import Converse, Path, check_equations, evaluate, relation
 from acset_s2r.present import parse_present
 from acset_s2r.query import Const, query
+from acset_s2r.querydsl import From, Where
 from acset_s2r.schema import Attr, Equation, Hom, Schema
 from acset_s2r.serialization import (
     AttrVar,
@@ -152,6 +153,6 @@ __all__ = [
     "write_parquet", "write_schema_json",
     "acset", "acset_transformation", "acset_transformations", "parse_acset",
     "Subobject", "image", "implies", "negate", "non", "preimage", "subtract",
-    "type_components",
+    "type_components", "From", "Where",
     *_SIM2REAL,
 ]
