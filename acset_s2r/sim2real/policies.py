@@ -8,6 +8,11 @@ Optional attributes describe it for the record: ``kind`` (``"numpy"``, ``"onnx"`
 ``"torch"``, ``"linear-gaussian"``), ``source`` (a file name) and ``check(d_obs, n_act)``,
 which raises when the widths do not fit.
 
+Adapters: :class:`NumpyPolicy` (any callable), :class:`OnnxPolicy` (a ``.onnx`` file run by
+onnxruntime), :class:`TorchPolicy` (a torch module, torch imported only then),
+:class:`ObservationHistory` (stacks the last k observations for policies trained on a
+history); :func:`as_policy` picks one for an object or a path.
+
 :class:`~acset_s2r.sim2real.policy.LinearGaussianPolicy` is a Policy too (its call is the
 mean action); rollouts give it a fast batched path with its action noise.
 
@@ -168,6 +173,8 @@ class TorchPolicy:
         self.torch = torch
         self.module = module
         self.source = source or type(module).__name__
+        if callable(getattr(module, "eval", None)):
+            module.eval()  # dropout and batch-norm in inference mode, as a deployed policy runs
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         with self.torch.no_grad():
@@ -178,6 +185,50 @@ class TorchPolicy:
         reset = getattr(self.module, "reset", None)
         if callable(reset):
             reset(n_envs)
+
+
+class ObservationHistory:
+    """A policy that sees the last ``length`` observations, oldest first, stacked into one row
+    of width ``length · d_obs`` (zeros before the episode's first step), as policies trained
+    with an observation history expect. ``reset(n_envs)`` clears the history.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pol = ObservationHistory(lambda x: x[:, :1], length=2)
+    >>> pol.reset(1)
+    >>> pol(np.array([[1.0, 2.0]])), pol(np.array([[3.0, 4.0]]))
+    (array([[0.]]), array([[1.]]))
+    """
+
+    def __init__(self, policy: Any, length: int):
+        if int(length) < 1:
+            raise SimulationError(f"ObservationHistory.length must be >= 1, got {length}")
+        self.policy = as_policy(policy)
+        self.length = int(length)
+        self.kind, self.source = describe(self.policy)
+        self.buffer: np.ndarray | None = None
+
+    def reset(self, n_envs: int) -> None:
+        self.buffer = None
+        reset = getattr(self.policy, "reset", None)
+        if callable(reset):
+            reset(n_envs)
+
+    def check(self, obs_dim: int, act_dim: int) -> None:
+        check_policy(self.policy, obs_dim * self.length, act_dim)
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        obs = np.asarray(obs, dtype=float)
+        if self.buffer is None or self.buffer.shape[0] != obs.shape[0]:
+            self.buffer = np.zeros((obs.shape[0], self.length, obs.shape[1]))
+        self.buffer[:, :-1] = self.buffer[:, 1:]
+        self.buffer[:, -1] = obs
+        return self.policy(self.buffer.reshape(obs.shape[0], -1).copy())  # the buffer moves on; the caller keeps its row
+
+    @property
+    def digest(self) -> str:
+        return policy_hash(self.policy)
 
 
 def as_policy(obj: Any) -> Any:

@@ -183,3 +183,21 @@ def test_a_policy_that_raises_is_named_with_the_observation_shape():
     W = np.ones((3, 1))  # built for 3 observations; the cartpole has 4
     with pytest.raises(SimulationError, match=r"numpy policy .* raised at step 0 on observations of shape \(2, 4\): ValueError"):
         rollout(CART, lambda o: o @ W, CARTPOLE, np.random.default_rng(0), n_envs=2, horizon=5)
+
+
+def test_an_observation_history_stacks_the_last_observations_and_restarts_each_rollout(tmp_path):
+    from acset_s2r.sim2real.policies import ObservationHistory
+
+    nobs = QUADRUPED.observation_size(QUAD)
+    weights = mlp_weights([3 * nobs, 16, QUAD.nu], scale=0.1)
+    pol = ObservationHistory(str(write_onnx(tmp_path / "history.onnx", weights)), length=3)
+    assert describe(pol) == ("onnx", "history.onnx")
+    for seed in (0, 1):  # the second rollout starts from an empty history again
+        rb = rollout(QUAD, pol, QUADRUPED, np.random.default_rng(seed), n_envs=2, horizon=12)
+        stacked = np.concatenate([np.zeros((2, 2, nobs)), rb.obs], axis=1)
+        rows = np.stack([stacked[:, t : t + 3].reshape(2, -1) for t in range(12)], axis=1)
+        low, high = QUADRUPED.action_bounds(QUAD)
+        want = np.clip(numpy_mlp(weights, rows.reshape(-1, 3 * nobs)), low, high).reshape(rb.action.shape)
+        np.testing.assert_allclose(rb.action, want, atol=1e-5)
+    with pytest.raises(SimulationError, match="history.onnx.*width 81 but the task gives 27|width 81"):
+        ObservationHistory(str(tmp_path / "history.onnx"), length=1).check(nobs, QUAD.nu)
