@@ -41,6 +41,7 @@ from acset_s2r.errors import (
     PathError,
     PresentSyntaxError,
     QueryError,
+    RewriteError,
     SchemaError,
     SerializationError,
     SimulationError,
@@ -72,6 +73,16 @@ from acset_s2r.limits import (
 )
 from acset_s2r.literals import acset, acset_transformation, acset_transformations, parse_acset
 from acset_s2r.subobjects import Subobject, image, implies, negate, non, preimage, subtract
+from acset_s2r.rewrite import (
+    Rewrite,
+    Rule,
+    can_apply,
+    matches,
+    rewrite,
+    rewrite_match,
+    rewrite_match_maps,
+    rewrite_parallel,
+)
 from acset_s2r.migration import SchemaFunctor, delta, pi, restrict, sigma
 from acset_s2r.parquet import read_parquet, write_parquet
 from acset_s2r.paths import Converse, Path, check_equations, evaluate, relation
@@ -153,6 +164,8 @@ __all__ = [
     "write_parquet", "write_schema_json",
     "acset", "acset_transformation", "acset_transformations", "parse_acset",
     "Subobject", "image", "implies", "negate", "non", "preimage", "subtract",
+    "Rewrite", "RewriteError", "Rule", "can_apply", "matches", "rewrite", "rewrite_match",
+    "rewrite_match_maps", "rewrite_parallel",
     "type_components", "From", "Where",
     *_SIM2REAL,
 ]

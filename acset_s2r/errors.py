@@ -72,3 +72,7 @@ class SkillParseError(AcsetS2RError, ValueError):
 
 class TritError(SkillParseError, TypeError):
     """A value that is not a trit: not an int (a float, a string), or a bool."""
+
+
+class RewriteError(TransformationError):
+    """A rewrite rule that is ill-formed, or a match it cannot be applied at (the part is named)."""
