@@ -73,6 +73,7 @@ from acset_s2r.limits import (
 )
 from acset_s2r.literals import acset, acset_transformation, acset_transformations, parse_acset
 from acset_s2r.subobjects import Subobject, image, implies, negate, non, preimage, subtract
+from acset_s2r.elements import SchElements, draw_elements, elements, elements_graph, inverse_elements
 from acset_s2r.rewrite import (
     Rewrite,
     Rule,
@@ -166,6 +167,7 @@ __all__ = [
     "Subobject", "image", "implies", "negate", "non", "preimage", "subtract",
     "Rewrite", "RewriteError", "Rule", "can_apply", "matches", "rewrite", "rewrite_match",
     "rewrite_match_maps", "rewrite_parallel",
+    "SchElements", "draw_elements", "elements", "elements_graph", "inverse_elements",
     "type_components", "From", "Where",
     *_SIM2REAL,
 ]
