@@ -248,7 +248,7 @@ class ACSetTransformation:
         >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
         >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
         >>> turn = ACSetTransformation({"V": [1, 2, 0], "E": [1, 2, 0]}, C3, C3)
-        >>> homomorphism(E, C3).then(turn)["V"]
+        >>> homomorphism(E, C3, any=True).then(turn)["V"]
         array([1, 2])
         """
         return compose(self, other)
@@ -439,7 +439,7 @@ def compose(f: ACSetTransformation, g: ACSetTransformation, *more: ACSetTransfor
     >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
     >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
     >>> turn = ACSetTransformation({"V": [1, 2, 0], "E": [1, 2, 0]}, C3, C3)
-    >>> f = homomorphism(E, C3)
+    >>> f = homomorphism(E, C3, any=True)
     >>> compose(f, turn, turn)["V"]
     array([2, 0])
     """
@@ -486,7 +486,7 @@ def is_monic(f: ACSetTransformation) -> bool:
     >>> from acset_s2r.catalog import SchGraph
     >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
     >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
-    >>> is_monic(homomorphism(E, C3))
+    >>> is_monic(homomorphism(E, C3, any=True))
     True
     """
     return all(_injective(c) for c in f.components.values())
@@ -500,7 +500,7 @@ def is_epic(f: ACSetTransformation) -> bool:
     >>> from acset_s2r.catalog import SchGraph
     >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
     >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
-    >>> is_epic(homomorphism(E, C3))
+    >>> is_epic(homomorphism(E, C3, any=True))
     False
     """
     return all(_image_size(c) == f.codom.nparts(ob) for ob, c in f.components.items())
@@ -515,7 +515,7 @@ def is_iso(f: ACSetTransformation) -> bool:
     >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
     >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
     >>> turn = ACSetTransformation({"V": [1, 2, 0], "E": [1, 2, 0]}, C3, C3)
-    >>> is_iso(turn), is_iso(homomorphism(E, C3))
+    >>> is_iso(turn), is_iso(homomorphism(E, C3, any=True))
     (True, False)
     """
     return all(len(c) == f.codom.nparts(ob) and _injective(c) for ob, c in f.components.items())
@@ -590,8 +590,11 @@ class _Search:
 
     BIG = 1 << 62
 
+    rng: np.random.Generator | None = None  # set: candidates are tried in a random order
+    epic: set[str] = frozenset()  # objects the maps must cover (checked on each map found)
+
     def __init__(self, X: ACSet, Y: ACSet, monic: set[str], initial: Mapping[str, Any] | None,
-                 no_bind: set[str] = frozenset()) -> None:
+                 no_bind: set[str] = frozenset(), predicates: Mapping[str, Any] | None = None) -> None:
         schema = X.schema
         self.obs = schema.obs
         offset, n = {}, 0
@@ -634,6 +637,8 @@ class _Search:
         self.cands = self._static(X, Y, monic)
         if initial:
             self._fix(X, Y, initial)
+        if predicates:
+            self._restrict(X, Y, predicates)
         self.free = self._free_vars(X, Y, monic, no_bind)
         self.size = [len(c) for c in self.cands]
         self.assigned = [-1] * n
@@ -724,6 +729,26 @@ class _Search:
                 self.cands[i] = _intersect(self.cands[i], np.array([y], dtype=np.int64))
 
     dead = False
+
+    def _restrict(self, X: ACSet, Y: ACSet, predicates: Mapping[str, Any]) -> None:
+        """Catlab's ``predicates``: ``{ob: {part: allowed images, or a test of an image}}``."""
+        if not isinstance(predicates, Mapping):
+            raise TransformationError("predicates must map object names to {part: allowed images or a test}")
+        for ob, per_part in predicates.items():
+            if ob not in self.offset:
+                raise TransformationError(f"predicates: {ob!r} is not an object of {X.schema.name}")
+            if not isinstance(per_part, Mapping):
+                raise TransformationError(f"predicates: {ob} must map parts to allowed images or a test, got {per_part!r}")
+            for x, allowed in per_part.items():
+                if not isinstance(x, (int, np.integer)) or not 0 <= x < X.nparts(ob):
+                    raise TransformationError(f"predicates: dom has no {ob} part {x!r} (it has {X.nparts(ob)})")
+                i = self.offset[ob] + int(x)
+                c = self.cands[i]
+                if callable(allowed):
+                    self.cands[i] = c[np.fromiter((bool(allowed(y)) for y in c.tolist()), dtype=bool, count=len(c))]
+                else:
+                    ys = np.unique(np.asarray(list(allowed), dtype=np.int64))
+                    self.cands[i] = _intersect(c, ys)
 
     def _free_vars(self, X: ACSet, Y: ACSet, monic: set[str], no_bind: set[str]) -> dict[str, list[int]]:
         """Variables no attribute uses: enumerated over Y's variables after the search, when allowed."""
@@ -843,7 +868,8 @@ class _Search:
                         if k:
                             yield k, None
                     elif size[i]:
-                        frames.append([i, cands[i].tolist(), 0, len(self.trail), -1])
+                        ys = cands[i] if self.rng is None else self.rng.permutation(cands[i])
+                        frames.append([i, ys.tolist(), 0, len(self.trail), -1])
             if not frames:
                 return
             frame = frames[-1]
@@ -899,7 +925,8 @@ class _Search:
 
 
 def _prepare(X: ACSet, Y: ACSet, monic: Any, iso: Any, initial: Any, no_bind: Any = False,
-             fns: Mapping[str, Callable] | None = None) -> _Search | None:
+             fns: Mapping[str, Callable] | None = None, predicates: Any = None, epic: Any = False,
+             random: Any = False) -> _Search | None:
     if not isinstance(X, ACSet) or not isinstance(Y, ACSet):
         raise TransformationError("homomorphism search needs two ACSets")
     if X.schema != Y.schema:
@@ -910,8 +937,15 @@ def _prepare(X: ACSet, Y: ACSet, monic: Any, iso: Any, initial: Any, no_bind: An
     iso_obs = _obs_arg(X, iso, "iso")
     monic_obs = _obs_arg(X, monic, "monic") | iso_obs
     no_bind_types = _obs_arg(X, no_bind, "no_bind") & set(X.schema.attrtypes)
-    search = _Search(X, Y, monic_obs, initial, no_bind_types)
+    epic_obs = _obs_arg(X, epic, "epic")
+    search = _Search(X, Y, monic_obs, initial, no_bind_types, predicates)
+    search.epic = epic_obs
+    if random is not False and random is not None:
+        search.rng = random if isinstance(random, np.random.Generator) else np.random.default_rng(
+            None if random is True else random)
     if search.dead:
+        return None
+    if any(X.nparts(ob) < Y.nparts(ob) for ob in epic_obs):
         return None
     if any(X.nparts(ob) != Y.nparts(ob) for ob in iso_obs):
         return None
@@ -930,6 +964,12 @@ def homomorphisms(
     limit: int | None = None,
     no_bind: bool | Iterable[str] = False,
     type_components: Mapping[str, Callable[[Any], Any]] | None = None,
+    epic: bool | Iterable[str] = False,
+    predicates: Mapping[str, Mapping[int, Any]] | None = None,
+    filter: Callable[[ACSetTransformation], bool] | None = None,
+    random: bool | int | np.random.Generator = False,
+    take: int | None = None,
+    max: int | None = None,
 ) -> Iterator[ACSetTransformation]:
     """Lazily enumerate the homomorphisms ``X -> Y``.
 
@@ -947,6 +987,13 @@ def homomorphisms(
     ``type_components`` (``{AttrType: function}``) makes the search loose: an attribute
     value ``v`` of ``X`` must land on ``function(v)`` (Catlab's ``type_components=(D=f,)``).
 
+    Catlab's other options: ``epic`` asks for maps onto every (or the listed) object;
+    ``predicates={ob: {part: allowed}}`` restricts a part's image to a collection of
+    ``Y``'s parts or to those passing a test ``allowed(y)``; ``filter`` keeps the maps a
+    function of the whole map accepts; ``random`` (True, a seed or a Generator) tries
+    candidates in a random order, so the same maps come in another order; ``take`` is
+    ``limit``; ``max`` raises :class:`TransformationError` once more than ``max`` maps are found.
+
     Examples
     --------
     >>> from acset_s2r.catalog import SchGraph
@@ -956,11 +1003,23 @@ def homomorphisms(
     [[0, 1], [1, 2], [2, 0]]
     >>> len(list(homomorphisms(C3, C3, iso=True)))  # the rotations
     3
+    >>> G4, G2 = ACSet(SchGraph), ACSet(SchGraph); _ = G4.add_parts("V", 4); _ = G2.add_parts("V", 2)
+    >>> len(list(homomorphisms(G4, G2, epic=True)))   # 2^4 - 2
+    14
+    >>> [f["V"].tolist() for f in homomorphisms(E, C3, predicates={"V": {0: [1, 2]}})]
+    [[1, 2], [2, 0]]
     """
     fns = _functions(X.schema, type_components) if isinstance(X, ACSet) else {}
-    search = _prepare(X, Y, monic, iso, initial, no_bind, fns)
-    if limit is not None and limit < 0:
-        raise TransformationError(f"limit must be >= 0, got {limit}")
+    search = _prepare(X, Y, monic, iso, initial, no_bind, fns, predicates, epic, random)
+    if take is not None:
+        if limit is not None and limit != take:
+            raise TransformationError(f"take={take} and limit={limit} disagree; take is Catlab's name for limit")
+        limit = take
+    for name, v in (("limit", limit), ("max", max)):
+        if v is not None and (not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0):
+            raise TransformationError(f"{name} must be an integer >= 0, got {v!r}")
+    if filter is not None and not callable(filter):
+        raise TransformationError(f"filter must be a function of a transformation, got {filter!r}")
 
     def gen() -> Iterator[ACSetTransformation]:
         if search is None or limit == 0:
@@ -968,28 +1027,47 @@ def homomorphisms(
         k = 0
         for _, assignment in search.run():
             for f in search.transformations(X, Y, assignment, fns):
-                yield f
+                if search.epic and not all(_image_size(f[ob]) == Y.nparts(ob) for ob in search.epic):
+                    continue
+                if filter is not None and not filter(f):
+                    continue
                 k += 1
+                if max is not None and k > max:
+                    raise TransformationError(f"more than max={max} homomorphisms {X!r} -> {Y!r}")
+                yield f
                 if limit is not None and k >= limit:
                     return
 
     return gen()
 
 
-def homomorphism(X: ACSet, Y: ACSet, **kwargs: Any) -> ACSetTransformation | None:
-    """The first homomorphism ``X -> Y`` found, or None (same options as :func:`homomorphisms`).
+def homomorphism(X: ACSet, Y: ACSet, *, any: bool = False, **kwargs: Any) -> ACSetTransformation | None:
+    """The homomorphism ``X -> Y``, or None when there is none (options as :func:`homomorphisms`).
+
+    As in Catlab, it raises :class:`TransformationError` when there is more than one;
+    ``any=True`` returns the first one found instead.
 
     Examples
     --------
     >>> from acset_s2r.catalog import SchGraph
     >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 1, src=[0], tgt=[1])
     >>> C3 = ACSet(SchGraph); _ = C3.add_parts("V", 3); _ = C3.add_parts("E", 3, src=[0, 1, 2], tgt=[1, 2, 0])
-    >>> homomorphism(E, C3)["E"]
+    >>> homomorphism(E, C3, any=True)["E"]
     array([0])
+    >>> homomorphism(E, C3, initial={"V": {0: 1}})["E"]   # unique once vertex 0 is fixed
+    array([1])
     >>> homomorphism(C3, E) is None  # a 3-cycle does not fit on one edge
     True
     """
-    return next(homomorphisms(X, Y, limit=1, **kwargs), None)
+    if any:
+        return next(homomorphisms(X, Y, limit=1, **kwargs), None)
+    found = list(homomorphisms(X, Y, limit=2, **{k: v for k, v in kwargs.items() if k not in ("take", "limit")}))
+    if len(found) > 1:
+        raise TransformationError(
+            f"more than one homomorphism {X!r} -> {Y!r}; pass any=True for the first one found, "
+            "or fix more of the map with initial="
+        )
+    return found[0] if found else None
 
 
 def count_homomorphisms(
@@ -1001,6 +1079,8 @@ def count_homomorphisms(
     initial: Mapping[str, Mapping[int, int]] | None = None,
     no_bind: bool | Iterable[str] = False,
     type_components: Mapping[str, Callable[[Any], Any]] | None = None,
+    epic: bool | Iterable[str] = False,
+    predicates: Mapping[str, Mapping[int, Any]] | None = None,
 ) -> int:
     """How many homomorphisms ``X -> Y`` there are; the last free part is counted, not enumerated.
 
@@ -1013,9 +1093,12 @@ def count_homomorphisms(
     (3, 3, 0)
     """
     fns = _functions(X.schema, type_components) if isinstance(X, ACSet) else {}
-    search = _prepare(X, Y, monic, iso, initial, no_bind, fns)
+    search = _prepare(X, Y, monic, iso, initial, no_bind, fns, predicates, epic)
     if search is None:
         return 0
+    if search.epic:
+        return sum(1 for _ in homomorphisms(X, Y, monic=monic, iso=iso, initial=initial, no_bind=no_bind,
+                                            type_components=type_components, epic=epic, predicates=predicates))
     if search.has_vars or search.free:
         return sum(1 for _, a in search.run() for _ in search.transformations(X, Y, a))
     return sum(k for k, _ in search.run(bulk=True))
@@ -1055,4 +1138,4 @@ def is_isomorphic(X: ACSet, Y: ACSet) -> bool:
         return False
     if _invariants(X) != _invariants(Y):
         return False
-    return homomorphism(X, Y, iso=True) is not None
+    return homomorphism(X, Y, iso=True, any=True) is not None
