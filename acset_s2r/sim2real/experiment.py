@@ -149,13 +149,13 @@ def null_rng(seed: int) -> np.random.Generator:
 
 
 def run_experiment(
-    config: ExperimentConfig | None = None, out_dir=None, progress: bool = True
+    config: ExperimentConfig | None = None, out_dir=None, progress: bool = True, json: bool = False
 ) -> ExperimentResult:
     """Train every policy on its ensemble, deploy to the real plant, record, measure and judge.
 
     ``config`` defaults to :func:`default_config` of the cartpole (what ``acset-s2r run`` runs);
     with ``out_dir`` the ACSet, a summary and plots are written there
-    (:func:`acset_s2r.sim2real.report.save_experiment`).
+    (:func:`acset_s2r.sim2real.report.save_experiment`); ``json`` adds the ACSets.jl row JSON.
     """
     config = default_config() if config is None else config
     start = time.perf_counter()
@@ -190,7 +190,7 @@ def run_experiment(
         verdicts[name] = judge_policy(X, p, gaps[name], config.measure)
     curves = {run.spec.name: run.trained.history.mean_return for run in runs}
     if out_dir is not None:
-        save_experiment(X, config, gaps, outcomes, curves, out_dir)
+        save_experiment(X, config, gaps, outcomes, curves, out_dir, json=json)
     policies = {run.spec.name: run.trained.policy for run in runs}
     return ExperimentResult(X, config, gaps, verdicts, curves, out_dir, time.perf_counter() - start, outcomes, policies)
 
