@@ -1,6 +1,7 @@
 """Reading Catlab ``@present`` blocks into :class:`~acset_s2r.schema.Schema`.
 
-Accepted, one statement per line::
+Accepted, one statement per line or several split by ``;`` (as in
+``@present SchDDS(FreeSchema) begin X::Ob; Φ::Hom(X, X) end``)::
 
     @present SchWeightedGraph <: SchGraph begin     # or Name(FreeSchema)
       (V, E)::Ob
@@ -120,11 +121,17 @@ def parse_present(text: str, known: Mapping[str, Schema] | None = None, first_li
         attrtypes, attrs, eqs = list(parent.attrtypes), list(parent.attrs), list(parent.equations)
 
     body = [(start, header["rest"])] + list(enumerate(lines[start + 1 :], start + 1))
-    closed = False
+    statements = []  # Catlab allows several on a line, split by ';', and 'end' after the last
     for i, raw in body:
-        line = _strip_comment(raw).strip().rstrip(";").strip()
-        if not line:
-            continue
+        for stmt in _strip_comment(raw).split(";"):
+            stmt = stmt.strip()
+            tail = re.fullmatch(r"(.*\S)\s+end", stmt)
+            if tail and tail[1].count("(") == tail[1].count(")"):
+                statements += [(i, raw, tail[1]), (i, raw, "end")]
+            elif stmt:
+                statements.append((i, raw, stmt))
+    closed = False
+    for i, raw, line in statements:
         if line == "end":
             closed = True
             later = next((k for k in range(i + 1, len(lines)) if "@present" in _strip_comment(lines[k])), None)
