@@ -51,6 +51,7 @@ from acset_s2r.errors import (
 from acset_s2r.gf3 import Trit, audit_skills, is_balanced, load_skills
 from acset_s2r.homs import (
     ACSetTransformation,
+    CSetTransformation,
     count_homomorphisms,
     homomorphism,
     homomorphisms,
@@ -73,6 +74,7 @@ from acset_s2r.limits import (
 )
 from acset_s2r.literals import acset, acset_transformation, acset_transformations, parse_acset
 from acset_s2r.subobjects import Subobject, image, implies, negate, non, preimage, subtract
+from acset_s2r.diagrams import Diagram, colimit, limit
 from acset_s2r.elements import SchElements, draw_elements, elements, elements_graph, inverse_elements
 from acset_s2r.rewrite import (
     Rewrite,
@@ -167,7 +169,8 @@ __all__ = [
     "Subobject", "image", "implies", "negate", "non", "preimage", "subtract",
     "Rewrite", "RewriteError", "Rule", "can_apply", "matches", "rewrite", "rewrite_match",
     "rewrite_match_maps", "rewrite_parallel",
+    "Diagram", "colimit", "limit",
     "SchElements", "draw_elements", "elements", "elements_graph", "inverse_elements",
-    "type_components", "From", "Where",
+    "type_components", "From", "Where", "CSetTransformation",
     *_SIM2REAL,
 ]

@@ -37,6 +37,7 @@ from acset_s2r.errors import AcsetS2RError, TransformationError
 
 __all__ = [
     "ACSetTransformation",
+    "CSetTransformation",
     "compose",
     "count_homomorphisms",
     "homomorphism",
@@ -165,6 +166,8 @@ class ACSetTransformation:
                     f"{h.name}({int(comps[h.dom][x])}) = {_show(int(before[x]))}, but "
                     f"α_{h.codom}({h.name}({x})) = {_show(int(after[x]))}"
                 )
+        if isinstance(self, CSetTransformation):
+            return  # attributes are ignored
         for a in X.schema.attrs:
             xs = X.parts(a.dom)
             ys = comps[a.dom]
@@ -281,6 +284,34 @@ class ACSetTransformation:
             inv[c] = np.arange(len(c), dtype=np.int64)
             comps[ob] = inv
         return ACSetTransformation(comps, self.codom, self.dom, check=False)
+
+
+class CSetTransformation(ACSetTransformation):
+    """A transformation that is natural on the homs and ignores attributes (Catlab's ``CSetTransformation``).
+
+    AttrType components may be left out (then they are None: variables are not mapped).
+    Composites with it ignore attributes too, and :func:`acset_s2r.limits.pullback` of such
+    maps makes the apex's attributes variables, or combines them with ``attrfun``.
+
+    Examples
+    --------
+    >>> from acset_s2r.literals import acset
+    >>> from acset_s2r.catalog import SchWeightedGraph
+    >>> A = acset(SchWeightedGraph, types={"Weight": float}, V=2, src=[0], tgt=[1], weight=[5.0])
+    >>> C = acset(SchWeightedGraph, types={"Weight": float}, V=1, src=[0], tgt=[0], weight=[3.14])
+    >>> CSetTransformation({"V": [0, 0], "E": [0]}, A, C).is_natural()  # CSetTransformation(A, C; V=[1,1], E=[1])
+    True
+    """
+
+    __slots__ = ()
+
+    def __init__(self, components: Mapping[str, Any], dom: ACSet, codom: ACSet, *, check: bool = True,
+                 type_components: Mapping[str, Callable[[Any], Any]] | None = None) -> None:
+        if isinstance(components, Mapping) and isinstance(dom, ACSet):
+            components = dict(components)
+            for t in dom.schema.attrtypes:
+                components.setdefault(t, [None] * dom.nparts(t))
+        super().__init__(components, dom, codom, check=check, type_components=type_components)
 
 
 def _objects(values: Any) -> np.ndarray:
@@ -454,11 +485,12 @@ def compose(f: ACSetTransformation, g: ACSetTransformation, *more: ACSetTransfor
         for ob, c in out.components.items():
             if c.dtype == object:
                 after, fn = nxt.components[ob], fns.get(ob)
-                comps[ob] = [after[v.k] if v.__class__ is AttrVar else (v if fn is None else fn(v)) for v in c.tolist()]
+                comps[ob] = [after[v.k] if v.__class__ is AttrVar else (v if fn is None or v is None else fn(v)) for v in c.tolist()]
             else:
                 comps[ob] = nxt.components[ob][c]
         loose = {t: _then(out.type_components.get(t), fns.get(t)) for t in set(out.type_components) | set(fns)}
-        out = ACSetTransformation(comps, out.dom, nxt.codom, check=False, type_components=loose)
+        cls = CSetTransformation if isinstance(out, CSetTransformation) or isinstance(nxt, CSetTransformation) else ACSetTransformation
+        out = cls(comps, out.dom, nxt.codom, check=False, type_components=loose)
     return out
 
 

@@ -39,7 +39,7 @@ from scipy.sparse.csgraph import connected_components
 
 from acset_s2r.acset import ACSet, AttrVar
 from acset_s2r.errors import TransformationError
-from acset_s2r.homs import ACSetTransformation, _show_attr, _values_equal
+from acset_s2r.homs import ACSetTransformation, CSetTransformation, _show_attr, _values_equal
 from acset_s2r.schema import Schema
 
 __all__ = [
@@ -276,10 +276,16 @@ def _build(S: Schema, source: ACSet, rows: dict[str, np.ndarray], homs: dict[str
 
 
 # -- limits ----------------------------------------------------------------------------------
-def _limit(kind: str, S: Schema, factors: Sequence[ACSet], tuples: dict[str, np.ndarray], check_attrs: bool) -> Limit:
-    """The limit whose parts are the rows of ``tuples`` (sorted), pruned to agreeing ones."""
+def _limit(kind: str, S: Schema, factors: Sequence[ACSet], tuples: dict[str, np.ndarray], check_attrs: bool,
+           attrfun: dict[str, Any] | None = None) -> Limit:
+    """The limit whose parts are the rows of ``tuples`` (sorted), pruned to agreeing ones.
+
+    With ``attrfun`` (a dict, maybe empty) attributes are not compared: the apex takes
+    ``attrfun[attr](values)`` of each tuple's values, or else one variable per distinct
+    tuple of values, and the legs are :class:`CSetTransformation` s.
+    """
     keep = {ob: np.ones(len(t), dtype=bool) for ob, t in tuples.items()}
-    if check_attrs and len(factors) > 1:
+    if check_attrs and attrfun is None and len(factors) > 1:
         for a in S.attrs:
             t = tuples[a.dom]
             for k in range(1, len(factors)):
@@ -311,10 +317,47 @@ def _limit(kind: str, S: Schema, factors: Sequence[ACSet], tuples: dict[str, np.
         idx, _ = images[h.name]
         idx = idx[keep[h.dom]]
         homs[h.name] = np.where(idx >= 0, newid[h.codom][np.maximum(idx, 0)], -1)
+    if attrfun is not None:
+        apex = _build_combined(S, factors, kept, homs, attrfun)
+        legs = tuple(CSetTransformation({ob: kept[ob][:, k] for ob in S.obs}, apex, X) for k, X in enumerate(factors))
+        return Limit(kind, apex, legs, kept)
     source = factors[0] if factors else ACSet(S)
     apex = _build(S, source, {ob: kept[ob][:, 0] if factors else np.zeros(len(kept[ob]), np.int64) for ob in S.obs}, homs)
     legs = tuple(ACSetTransformation({ob: kept[ob][:, k] for ob in S.obs}, apex, X) for k, X in enumerate(factors))
     return Limit(kind, apex, legs, kept)
+
+
+def _build_combined(S: Schema, factors: Sequence[ACSet], kept: dict[str, np.ndarray], homs: dict[str, np.ndarray],
+                    attrfun: dict[str, Any]) -> ACSet:
+    """The apex of a limit of C-set maps: each attribute from the tuple of its factors' values."""
+    columns: dict[str, list] = {}
+    nvars = {t: 0 for t in S.attrtypes}
+    seen: dict[str, dict] = {t: {} for t in S.attrtypes}  # per AttrType: tuple of values -> variable
+    for a in S.attrs:
+        t = kept[a.dom]
+        per = [_attr_input(X, a.name, t[:, k]) for k, X in enumerate(factors)]
+        rows = list(zip(*[list(p) for p in per])) if factors else [()] * len(t)
+        fn = attrfun.get(a.name)
+        if fn is not None:
+            try:
+                columns[a.name] = [None if any(v is None for v in r) else fn(r) for r in rows]
+            except Exception as e:
+                raise TransformationError(f"attrfun of {a.name} failed: {e!r}") from None
+            continue
+        col = []
+        for r in rows:
+            key = tuple(v.item() if isinstance(v, np.generic) else v for v in r)
+            k = seen[a.codom].setdefault(key, len(seen[a.codom]))
+            col.append(AttrVar(k))
+        columns[a.name] = col
+    Y = ACSet(S, **{t: object for t in S.attrtypes})
+    for t in S.attrtypes:
+        Y.add_parts(t, len(seen[t]))
+    for ob in S.obs:
+        Y.add_parts(ob, len(kept[ob]), **{a.name: columns[a.name] for a in S.attrs_of(ob)})
+    for h in S.homs:
+        Y.set_subpart(Y.parts(h.dom), h.name, homs[h.name])
+    return Y
 
 
 def terminal(schema: Schema) -> Limit:
@@ -372,10 +415,16 @@ def _same_codom(kind: str, maps: Sequence[ACSetTransformation], end: str) -> ACS
     return target
 
 
-def pullback(*maps: ACSetTransformation) -> Limit:
+def pullback(*maps: ACSetTransformation, attrfun: dict[str, Any] | None = None) -> Limit:
     """The pullback (wide, for n maps) of ``f_i: X_i -> Z``; legs go to each ``X_i``.
 
     Each object is a sort-merge join of the components, folded over the maps.
+
+    When a map is a :class:`~acset_s2r.homs.CSetTransformation` (it ignores attributes)
+    or ``attrfun`` is given, the apex's attributes are not compared across the factors:
+    ``attrfun={"weight": f}`` stores ``f((w_1, ..., w_n))`` of the factors' values (Catlab's
+    ``pullback(f, g; attrfun=(weight=prod,))``), and an attribute without a function gets
+    one attribute variable per distinct tuple of values. The legs are then C-set maps.
 
     Examples
     --------
@@ -402,7 +451,12 @@ def pullback(*maps: ACSetTransformation) -> Limit:
             key = key[i]
         # lexicographic: the join keeps the left order and sorts right ids within runs
         tuples[ob] = np.stack(cols, axis=1)
-    return _limit("pullback", S, Xs, tuples, check_attrs=True)
+    if attrfun is None and any(isinstance(f, CSetTransformation) for f in maps):
+        attrfun = {}
+    if attrfun is not None:
+        if not isinstance(attrfun, dict) or not set(attrfun) <= set(S.attr_names):
+            raise TransformationError(f"attrfun must map attributes of {S.name} ({list(S.attr_names)}) to functions")
+    return _limit("pullback", S, Xs, tuples, check_attrs=True, attrfun=attrfun)
 
 
 def equalizer(*maps: ACSetTransformation) -> Limit:
