@@ -21,6 +21,10 @@ An undefined hom value (-1) is treated like a value of its own, as
 factors do, and tuples where only some do are dropped; a colimit may not glue a
 part with an undefined hom to one with a defined hom.
 
+Parts of a product or pullback are tuples in lexicographic order, the last factor
+varying fastest; Catlab varies the first factor fastest, so the same apex comes
+numbered differently (see :func:`product`); compare up to isomorphism or through the legs.
+
 Finite-set pullbacks (:func:`finset_pullback`) are sort-merge joins in numpy:
 argsort one side, locate each key of the other with ``searchsorted``, expand the
 matching runs. Quotients use :func:`scipy.sparse.csgraph.connected_components`,
@@ -384,10 +388,17 @@ def terminal(schema: Schema) -> Limit:
     return Limit("terminal", apex, (), tuples)
 
 
-def product(*Xs: ACSet) -> Limit:
+def product(*Xs: ACSet, cset: bool = False, attrfun: dict[str, Any] | None = None) -> Limit:
     """The product ``X1 × ... × Xn`` with projections; parts are tuples in lexicographic order.
 
     With attributes, only tuples whose attributes agree (along every hom path) are kept.
+    ``cset=True`` (Catlab's ``product(A, B; cset=true)``) or ``attrfun`` takes the product
+    of the underlying C-sets instead, combining attributes as :func:`pullback` does.
+
+    Order differs from Catlab's: part ``(i, j)`` of ``X × Y`` is ``i * |Y| + j`` here (the
+    last factor varies fastest), where Catlab numbers it ``i + j * |X|`` (the first factor
+    fastest, 1-based). Code ported from Catlab that computes product part ids should read
+    them from the legs (``P.legs[k][ob]``) or ``P.tuples[ob]`` instead.
 
     Examples
     --------
@@ -404,7 +415,9 @@ def product(*Xs: ACSet) -> Limit:
     for ob in S.obs:
         grids = np.meshgrid(*[np.arange(X.nparts(ob), dtype=np.int64) for X in Xs], indexing="ij")
         tuples[ob] = np.stack([g.ravel() for g in grids], axis=1)
-    return _limit("product", S, Xs, tuples, check_attrs=True)
+    if cset and attrfun is None:
+        attrfun = {}
+    return _limit("product", S, Xs, tuples, check_attrs=True, attrfun=attrfun)
 
 
 def _same_codom(kind: str, maps: Sequence[ACSetTransformation], end: str) -> ACSet:

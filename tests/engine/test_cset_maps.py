@@ -17,7 +17,7 @@ from acset_s2r import AttrVar
 from acset_s2r.catalog import SchGraph, SchWeightedGraph
 from acset_s2r.errors import TransformationError
 from acset_s2r.homs import ACSetTransformation, CSetTransformation, compose, homomorphisms, is_isomorphic
-from acset_s2r.limits import pullback
+from acset_s2r.limits import product, pullback
 from acset_s2r.literals import acset
 from acset_s2r.migration import restrict
 
@@ -83,3 +83,13 @@ def test_cset_maps_are_the_graph_maps(X, Y):
         legs = [leg["E"] for leg in total.legs]
         assert np.allclose(np.asarray(total.apex.subpart("weight"), dtype=float),
                            X.subpart("weight")[legs[0]] + X.subpart("weight")[legs[1]])
+
+
+def test_catlab_cset_product_and_the_order_of_parts():
+    X = acset(SchWeightedGraph, types={"Weight": object}, V=1, src=[0, 0], tgt=[0, 0], weight=["X", "X"])
+    assert product(X, X, cset=True).apex.nparts("Weight") == 1  # one distinct pair ("X", "X")
+    assert product(X, X).apex.nparts("E") == 4  # strict: equal labels pair up
+    # ours: (i, j) is i * |Y| + j; Catlab's is i + j * |X|
+    P = product(acset(SchGraph, V=2), acset(SchGraph, V=3))
+    assert [(int(a), int(b)) for a, b in zip(P.legs[0]["V"], P.legs[1]["V"])] == [
+        (i, j) for i in range(2) for j in range(3)]
