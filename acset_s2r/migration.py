@@ -14,9 +14,10 @@ far that check reaches).
   union-find. ``D(F c, -)`` is found by enumerating the category that ``D`` presents
   (a Todd–Coxeter style coset enumeration), so Σ is supported exactly when every
   ``D(F c, -)`` is finite: always when ``D``'s homs form no cycle, and when its
-  equations cut every cycle down (e.g. ``inv·inv == id``). ``C`` must have no
-  attributes; attributes of ``D`` are left undefined (Catlab would make them
-  attribute variables).
+  equations cut every cycle down (e.g. ``inv·inv == id``). ``C``'s attribute values
+  land where ``F`` sends their attributes; every other attribute value of ``D`` is an
+  attribute variable, shared where ``D``'s path equations tie values together (as
+  Catlab's Σ creates them). Two different values tied together raise.
 - :func:`pi` (Π_F, right adjoint of Δ_F) for C-sets when every ``D(d, -)`` is
   finite: ``(ΠX)(d) = Hom(Δ_F D(d, -), X)``, enumerated with
   :func:`acset_s2r.homs.homomorphisms`; meant for small instances.
@@ -28,11 +29,12 @@ from __future__ import annotations
 import functools
 from collections import deque
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
 
-from acset_s2r.acset import ACSet
+from acset_s2r.acset import ACSet, AttrVar
 from acset_s2r.errors import MigrationError, PathError
 from acset_s2r.homs import ACSetTransformation
 from acset_s2r.limits import classes
@@ -437,10 +439,6 @@ def _sigma(F: SchemaFunctor, X: ACSet) -> _SigmaParts:
     if X.schema != C:
         raise MigrationError(f"sigma along {F!r} needs an instance of {C.name}, got {X.schema.name}")
     X.require_compact("sigma")
-    if C.attrs:
-        raise MigrationError(
-            f"sigma is supported for C-sets only; {C.name} has attributes {list(C.attr_names)}"
-        )
     for h in C.homs:
         undefined = np.flatnonzero(X.subpart(h.name) < 0)
         if len(undefined):
@@ -468,12 +466,102 @@ def _sigma(F: SchemaFunctor, X: ACSet) -> _SigmaParts:
         ea = np.concatenate(a[d]) if a[d] else np.zeros(0, np.int64)
         eb = np.concatenate(b[d]) if b[d] else np.zeros(0, np.int64)
         labels[d], counts[d] = classes(size[d], ea, eb)
-    Y = ACSet(D)
+    values = _sigma_attributes(F, X, reps, start, labels, counts)
+    Y = ACSet(D, **{u: (object if values[1][u] else X.types[t]) for t, u in F.attrtypes.items()})
+    for u, k in values[1].items():
+        Y.add_parts(u, k)
+    for d in D.obs:
+        Y.add_parts(d, counts[d], **{a.name: values[0][a.name] for a in D.attrs_of(d)})
+    _set_sigma_homs(F, X, Y, reps, start, labels, counts)
+    return _SigmaParts(Y, reps, start, labels)
+
+
+def _sigma_attributes(F: SchemaFunctor, X: ACSet, reps: dict, start: dict, labels: dict, counts: dict
+                      ) -> tuple[dict[str, list], dict[str, int]]:
+    """The attribute columns of ΣX and the number of variables per AttrType.
+
+    X's values land where F sends their attributes; positions that D's path equations tie
+    together share a value; every class of positions left without one gets a fresh
+    variable (Catlab: Σ creates attribute variables). Two values on one class raise.
+    """
+    C, D = F.dom, F.codom
+    offset, n = {}, 0
+    for k in D.attrs:
+        offset[k.name] = n
+        n += counts[k.dom]
+    value: dict[int, Any] = {}
+    a_ends, b_ends = [], []
+    var_at: dict[tuple[str, int], int] = {}  # X's variables: every position holding one is tied
+    for a in C.attrs:
+        path = F.attrs[a.name]
+        k = path[-1]
+        w = reps[a.dom].trace(0, path[:-1])
+        d = reps[a.dom].sort[w]
+        pos = offset[k] + labels[d][start[(a.dom, w)] + X.parts(a.dom)]
+        for p, v, ok in zip(pos.tolist(), X.subpart(a.name).tolist(), X.is_defined(a.name).tolist()):
+            if not ok:
+                continue
+            if v.__class__ is AttrVar:
+                first = var_at.setdefault((a.codom, v.k), p)
+                a_ends.append(first), b_ends.append(p)
+            elif p in value and not _same_value(value[p], v):
+                raise MigrationError(f"sigma: {k} gets two values, {value[p]!r} and {v!r}, at one {d} part")
+            else:
+                value[p] = v
+    probe = None
+    for eq in D.equations:
+        if not (eq.lhs and eq.rhs and eq.lhs[-1] in offset and eq.rhs[-1] in offset):
+            continue
+        if probe is None:  # the homs of ΣX, to follow the equations' paths
+            probe = _sigma_homs(F, X, reps, start, labels, counts)
+        rows = probe.parts(eq.dom)
+        left = _follow(probe, eq.dom, rows, eq.lhs[:-1])
+        right = _follow(probe, eq.dom, rows, eq.rhs[:-1])
+        ok = (left >= 0) & (right >= 0)
+        a_ends += (offset[eq.lhs[-1]] + left[ok]).tolist()
+        b_ends += (offset[eq.rhs[-1]] + right[ok]).tolist()
+    label, nclasses = classes(n, np.asarray(a_ends, dtype=np.int64), np.asarray(b_ends, dtype=np.int64))
+    fixed: dict[int, Any] = {}
+    for p, v in value.items():
+        c = int(label[p])
+        if c in fixed and not _same_value(fixed[c], v):
+            raise MigrationError(f"sigma: D's equations tie the values {fixed[c]!r} and {v!r} together")
+        fixed[c] = v
+    nvars = {u: 0 for u in D.attrtypes}
+    var_of: dict[int, Any] = {}
+    columns = {}
+    for k in D.attrs:
+        col = []
+        for c in label[offset[k.name] : offset[k.name] + counts[k.dom]].tolist():
+            if c not in fixed and c not in var_of:
+                var_of[c] = AttrVar(nvars[k.codom])
+                nvars[k.codom] += 1
+            col.append(fixed.get(c, var_of.get(c)))
+        columns[k.name] = col
+    return columns, nvars
+
+
+def _same_value(u: Any, v: Any) -> bool:
+    try:
+        return bool(u == v)
+    except (TypeError, ValueError):
+        return bool(np.array_equal(np.asarray(u), np.asarray(v)))
+
+
+def _sigma_homs(F: SchemaFunctor, X: ACSet, reps: dict, start: dict, labels: dict, counts: dict) -> ACSet:
+    """ΣX without its attributes: enough to follow paths of homs."""
+    D = F.codom
+    Y = ACSet(Schema.build(D.name, obs=list(D.obs), homs=[(h.name, h.dom, h.codom) for h in D.homs]))
     for d in D.obs:
         Y.add_parts(d, counts[d])
-    for k in D.homs:
+    _set_sigma_homs(F, X, Y, reps, start, labels, counts)
+    return Y
+
+
+def _set_sigma_homs(F: SchemaFunctor, X: ACSet, Y: ACSet, reps: dict, start: dict, labels: dict, counts: dict) -> None:
+    for k in F.codom.homs:
         col = np.full(counts[k.dom], -1, dtype=np.int64)
-        for c in C.obs:
+        for c in F.dom.obs:
             n = X.nparts(c)
             for u, d in enumerate(reps[c].sort):
                 if d != k.dom or not n:
@@ -482,7 +570,6 @@ def _sigma(F: SchemaFunctor, X: ACSet) -> _SigmaParts:
                 src = labels[d][start[(c, u)] : start[(c, u)] + n]
                 col[src] = labels[k.codom][start[(c, v)] : start[(c, v)] + n]
         Y.set_subpart(Y.parts(k.dom), k.name, col)
-    return _SigmaParts(Y, reps, start, labels)
 
 
 def sigma(F: SchemaFunctor, X: ACSet) -> ACSet:
