@@ -59,7 +59,9 @@ from acset_s2r.homs import (
     is_epic,
     is_iso,
     is_isomorphic,
+    is_cartesian,
     is_monic,
+    naturality_failures,
     type_components,
 )
 from acset_s2r.limits import (
@@ -74,6 +76,13 @@ from acset_s2r.limits import (
 )
 from acset_s2r.literals import acset, acset_transformation, acset_transformations, parse_acset
 from acset_s2r.subobjects import Subobject, image, implies, negate, non, preimage, subtract
+from acset_s2r.canonical import (
+    automorphism_generators,
+    automorphisms,
+    canonical_form,
+    canonical_hash,
+    canonical_labelling,
+)
 from acset_s2r.diagrams import Diagram, colimit, limit
 from acset_s2r.elements import SchElements, draw_elements, elements, elements_graph, inverse_elements
 from acset_s2r.rewrite import (
@@ -170,7 +179,8 @@ __all__ = [
     "Rewrite", "RewriteError", "Rule", "can_apply", "matches", "rewrite", "rewrite_match",
     "rewrite_match_maps", "rewrite_parallel",
     "Diagram", "colimit", "limit",
+    "automorphism_generators", "automorphisms", "canonical_form", "canonical_hash", "canonical_labelling",
     "SchElements", "draw_elements", "elements", "elements_graph", "inverse_elements",
-    "type_components", "From", "Where", "CSetTransformation",
+    "type_components", "From", "Where", "CSetTransformation", "is_cartesian", "naturality_failures",
     *_SIM2REAL,
 ]
