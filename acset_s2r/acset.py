@@ -1271,6 +1271,74 @@ class ACSet:
             frames[ob] = pd.DataFrame(data, index=index)
         return frames
 
+    def ensure_size(self, ob: str, n: int) -> np.ndarray:
+        """Add parts to ``ob`` until it has ``n``; return the ids added (ACSets.jl's ``ensure_size!``).
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 1)
+        >>> X.ensure_size("V", 3), X.ensure_size("V", 3)    # idempotent
+        (array([1, 2]), array([], dtype=int64))
+        """
+        if np.ndim(n) != 0:
+            raise InstanceError(f"ensure_size takes one size for {ob}, got {n!r}")
+        n = int(_part_numbers(n, f"the size of {ob}"))
+        return self.add_parts(ob, max(n - self.nparts(ob), 0))
+
+    def map_attributes(self, **functions: Any) -> ACSet:
+        """A copy with attribute values passed through functions (ACSets.jl's ``map(X, Label=f, dec=g)``).
+
+        A keyword names an AttrType (every attribute into it) or an attribute (which
+        wins over its type). Mapped AttrTypes are bound to ``object`` in the copy; undefined
+        values and attribute variables stay as they are.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchWeightedGraph
+        >>> X = ACSet(SchWeightedGraph, Weight=float); _ = X.add_parts("V", 1)
+        >>> _ = X.add_parts("E", 2, src=0, tgt=0, weight=[1.5, 2.5])
+        >>> X.map_attributes(Weight=lambda w: 2 * w).subpart("weight").tolist()
+        [3.0, 5.0]
+        """
+        S = self.schema
+        unknown = set(functions) - set(S.attrtypes) - set(S.attr_names)
+        if unknown:
+            raise InstanceError(f"map_attributes: {sorted(unknown)} are not attribute types or attributes of {S.name}")
+        for k, fn in functions.items():
+            if not callable(fn):
+                raise InstanceError(f"map_attributes: {k} must be given a function, got {fn!r}")
+        fn_of = {a.name: functions.get(a.name, functions.get(a.codom)) for a in S.attrs}
+        mapped_types = {a.codom for a in S.attrs if fn_of[a.name] is not None}
+        if not mapped_types:
+            return self.copy()
+        out = ACSet(S, part_type="dense" if self._alive is None else "marked",
+                    **{t: (object if t in mapped_types else self.types[t]) for t in S.attrtypes})
+        for t in S.attrtypes:
+            out.add_parts(t, self._rows(t))
+        for ob in S.obs:
+            out.add_parts(ob, self._n[ob])
+        for name in S.hom_names:
+            out._cols[name][: self._n[self._dom[name]]] = self._cols[name][: self._n[self._dom[name]]]
+            out._hom_index[name].stale = True
+        for a in S.attrs:
+            rows = np.arange(self._n[a.dom])
+            vals = self._plain(a.name, rows)
+            fn = fn_of[a.name]
+            if fn is not None:
+                try:
+                    vals = [v if v is None or v.__class__ is AttrVar else fn(v) for v in vals]
+                except Exception as e:
+                    raise InstanceError(f"map_attributes: the function for {a.name} failed: {e!r}") from None
+            if len(rows):
+                out.set_subpart(rows, a.name, vals if self._spec[a.name].width is None or fn is not None
+                                else self._cols[a.name][rows])
+        if self._alive is not None:
+            for x in out._alive:
+                out._alive[x] = self._alive[x][: self._rows(x)].copy()
+                out._ndead[x] = self._ndead[x]
+        return out
+
     def size(self) -> Mapping[str, int]:
         """Number of parts of each object.
 

@@ -46,7 +46,9 @@ __all__ = [
     "is_epic",
     "is_iso",
     "is_isomorphic",
+    "is_cartesian",
     "is_monic",
+    "naturality_failures",
     "type_components",
 ]
 
@@ -149,6 +151,11 @@ class ACSetTransformation:
             self._check_natural()
 
     def _check_natural(self) -> None:
+        for message in self._failures(first=True):
+            raise TransformationError(message)
+
+    def _failures(self, first: bool = False) -> Iterator[str]:
+        """A message per failing square (hom) or unpreserved value (attribute), part by part."""
         X, Y, comps = _apply_functions(self.dom, self.type_components, self.codom), self.codom, self.components
         for h in X.schema.homs:
             col = X.subpart(h.name)
@@ -157,10 +164,8 @@ class ACSetTransformation:
             ok = col >= 0
             after[ok] = comps[h.codom][col[ok]]
             before = Y.subpart(h.name)[comps[h.dom]]
-            bad = np.flatnonzero(after != before)
-            if len(bad):
-                x = int(bad[0])
-                raise TransformationError(
+            for x in np.flatnonzero(after != before)[: 1 if first else None].tolist():
+                yield (
                     f"not natural: the square of hom {h.name}: {h.dom} -> {h.codom} does not commute "
                     f"at {h.dom} part {x}: codom {h.name}(α_{h.dom}({x})) = "
                     f"{h.name}({int(comps[h.dom][x])}) = {_show(int(before[x]))}, but "
@@ -175,10 +180,9 @@ class ACSetTransformation:
                 bad = np.flatnonzero(~_images_equal(X, a.name, comps[a.codom], Y, ys))
             else:
                 bad = np.flatnonzero(~_values_equal(X, a.name, xs, Y, ys))
-            if len(bad):
-                x = int(bad[0])
+            for x in bad[: 1 if first else None].tolist():
                 y = int(ys[x])
-                raise TransformationError(
+                yield (
                     f"attribute {a.name} is not preserved at {a.dom} part {x}: dom has "
                     f"{_show_attr(X, a.name, x)}{_show_image(X, a, comps, x)}, but its image {a.dom} "
                     f"part {y} has {_show_attr(Y, a.name, y)}"
@@ -508,6 +512,58 @@ def identity(X: ACSet) -> ACSetTransformation:
     comps: dict[str, Any] = {ob: X.parts(ob) for ob in X.schema.obs}
     comps |= {t: [AttrVar(k) for k in range(X.nparts(t))] for t in X.schema.attrtypes}
     return ACSetTransformation(comps, X, X, check=False)
+
+
+def naturality_failures(f: ACSetTransformation) -> list[str]:
+    """Every failing naturality square and unpreserved attribute of ``f``, one message per part.
+
+    Catlab's ``naturality_failures``; construction and :meth:`ACSetTransformation.is_natural`
+    stop at the first. Build ``f`` with ``check=False`` to inspect a map that is not natural.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> E = ACSet(SchGraph); _ = E.add_parts("V", 2); _ = E.add_parts("E", 2, src=[0, 1], tgt=[1, 0])
+    >>> f = ACSetTransformation({"V": [0, 0], "E": [0, 1]}, E, E, check=False)
+    >>> len(naturality_failures(f))   # src of edge 1 and tgt of edge 0 go wrong
+    2
+    """
+    return list(f._failures())
+
+
+def is_cartesian(f: ACSetTransformation, homs: Iterable[str] | None = None) -> bool:
+    """Whether every naturality square of ``f`` (or of the listed homs) is a pullback.
+
+    For ``h: a -> b`` the square is a pullback when ``x -> (f_a(x), X.h(x))`` is a bijection
+    onto the pairs ``(y, x')`` with ``Y.h(y) = f_b(x')``: each part of ``X(b)`` has a fibre
+    above it matching the fibre of its image. Catlab's ``is_cartesian``.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> C2 = ACSet(SchGraph); _ = C2.add_parts("V", 2); _ = C2.add_parts("E", 2, src=[0, 1], tgt=[1, 0])
+    >>> loop = ACSet(SchGraph); _ = loop.add_parts("V", 1); _ = loop.add_parts("E", 1, src=0, tgt=0)
+    >>> is_cartesian(ACSetTransformation({"V": [0, 0], "E": [0, 0]}, C2, loop))   # a covering
+    True
+    >>> two = ACSet(SchGraph); _ = two.add_parts("V", 1); _ = two.add_parts("E", 2, src=0, tgt=0)
+    >>> is_cartesian(ACSetTransformation({"V": [0], "E": [0, 0]}, two, loop))   # two edges over one
+    False
+    """
+    X, Y = f.dom, f.codom
+    names = X.schema.hom_names if homs is None else tuple(homs)
+    for name in names:
+        h = X.schema.arrow(name)
+        if name not in X.schema.hom_names:
+            raise TransformationError(f"is_cartesian: {name!r} is not a hom of {X.schema.name}")
+        xcol, ycol = X.subpart(name), Y.subpart(name)
+        defined = xcol >= 0  # parts where h is undefined are left out of the square
+        pairs = set(zip(f[h.dom][defined].tolist(), xcol[defined].tolist()))
+        if len(pairs) != int(defined.sum()):
+            return False  # two parts of X(a) land on one pair: not injective
+        fibre = np.bincount(ycol[ycol >= 0], minlength=Y.nparts(h.codom))
+        if int(fibre[f[h.codom]].sum()) != len(pairs):
+            return False  # some pair over X(b) is missed: not surjective
+    return True
 
 
 def is_monic(f: ACSetTransformation) -> bool:
