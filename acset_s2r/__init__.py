@@ -85,6 +85,7 @@ from acset_s2r.canonical import (
 )
 from acset_s2r.diagrams import Diagram, colimit, limit
 from acset_s2r.elements import SchElements, draw_elements, elements, elements_graph, inverse_elements
+from acset_s2r.open_acsets import OpenACSet, braid, compose_open, open_identity, otimes
 from acset_s2r.rewrite import (
     Rewrite,
     Rule,
@@ -179,6 +180,7 @@ __all__ = [
     "Rewrite", "RewriteError", "Rule", "can_apply", "matches", "rewrite", "rewrite_match",
     "rewrite_match_maps", "rewrite_parallel",
     "Diagram", "colimit", "limit",
+    "OpenACSet", "braid", "compose_open", "open_identity", "otimes",
     "automorphism_generators", "automorphisms", "canonical_form", "canonical_hash", "canonical_labelling",
     "SchElements", "draw_elements", "elements", "elements_graph", "inverse_elements",
     "type_components", "From", "Where", "CSetTransformation", "is_cartesian", "naturality_failures",
