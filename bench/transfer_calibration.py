@@ -1,6 +1,7 @@
-"""Is the transfer test calibrated, and does it have power? (policy, plant) cases on cartpole and hopper.
+"""Is the transfer test calibrated, and does it have power? (policy, plant) cases on cartpole, hopper and the quadruped.
 
-Each case: a fixed policy (cartpole LQR at two action-noise levels, hopper PD stance), a sim
+Each case: a fixed policy (cartpole LQR at two action-noise levels, hopper PD stance, the
+quadruped's servos holding its stance), a sim
 ensemble drawn from Playground's ranges, and a "real" plant that is either (a) one more draw
 from the same distribution, where the null is true, or (b) that draw with one injected fault
 outside the support (observation noise, link masses, latency) at three magnitudes
@@ -36,7 +37,7 @@ from acset_s2r.errors import SimulationError
 from acset_s2r.sim2real.faults import FAULT_BENCH_SIM, Fault, fault_experiment, plant_config
 from acset_s2r.sim2real.judge import conformal_p_value, gap_score
 from acset_s2r.sim2real.plant import make_real_plant
-from acset_s2r.sim2real.policy import lqr_policy, stance_policy
+from acset_s2r.sim2real.policy import lqr_policy, stance_policy, zero_policy
 from acset_s2r.sim2real.record import batch_samples, policy_samples
 from acset_s2r.sim2real.rollout import rollout
 from acset_s2r.sim2real.tasks import get_task
@@ -47,15 +48,20 @@ FAULTS = {
     "dynamics": (0.3, 0.6, 1.0),  # link masses x (1 + m)
     "latency": (1, 2, 3),  # control steps beyond the sim's maximum
 }
-STEPS = {"cartpole": 150, "hopper": 150}
+STEPS = {"cartpole": 150, "hopper": 150, "quadruped": 150}
+IN_SUPPORT = {"quadruped": 12}
 # PD stance gains that keep the hopper up (bench/diagnosis.py's search, seed 0)
 STANCE = [1.136, 0.0, -1.661, -0.019, -0.667, 0.003, -0.096, -0.312]
 
 
 def policies(model: str) -> dict:
-    base = get_task(model).load_model()
+    task = get_task(model)
+    base = task.load_model()
     if model == "cartpole":
         return {"lqr-lowH": lqr_policy(base, sigma=0.05), "lqr-highH": lqr_policy(base, sigma=0.2)}
+    if model == "quadruped":
+        # joint targets at the stance, with exploration noise: the servos hold the pose
+        return {"stance": zero_policy(base, sigma=0.05, task=task)}
     return {"stance": stance_policy(base, STANCE)}
 
 
@@ -83,10 +89,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--first-seed", type=int, default=7000)
-    ap.add_argument("--in-support", type=int, default=40, help="in-support cases per seed, model and policy")
+    ap.add_argument("--in-support", type=int, default=None,
+                    help="in-support cases per seed, model and policy (default 40; 12 for the quadruped, ~10x slower)")
     ap.add_argument("--n-null", type=int, default=99)
     ap.add_argument("--episodes", type=int, default=4)
-    ap.add_argument("--models", nargs="+", default=["cartpole", "hopper"])
+    ap.add_argument("--models", nargs="+", default=["cartpole", "hopper", "quadruped"])
     ap.add_argument("--quick", action="store_true", help="1 seed and 6 in-support cases")
     args = ap.parse_args()
     if args.quick:
@@ -95,11 +102,12 @@ def main() -> None:
     failed = 0
     t0 = time.perf_counter()
     for model in args.models:
-        for k, (name, policy) in enumerate(policies(model).items()):
+        for policy_index, (name, policy) in enumerate(policies(model).items()):
             for s in range(args.seeds):
                 # every (policy, case) its own plants: cases that share a plant are not independent
-                seed0 = args.first_seed + 1000 * s + 100_000 * k
-                cases = [("none", 0.0, seed0 + i) for i in range(args.in_support)]
+                seed0 = args.first_seed + 1000 * s + 100_000 * policy_index
+                n_in = args.in_support if args.in_support is not None else IN_SUPPORT.get(model, 40)
+                cases = [("none", 0.0, seed0 + i) for i in range(n_in)]
                 cases += [(k, m, seed0 + 500 + j) for j, (k, ms) in enumerate(FAULTS.items()) for m in ms]
                 for kind, mag, seed in cases:
                     try:

@@ -29,7 +29,7 @@ import numpy as np
 from acset_s2r.acset import ACSet
 from acset_s2r.errors import SimulationError
 from acset_s2r.sim2real.config import SimSide
-from acset_s2r.sim2real.models import actuator_names, observation_names
+from acset_s2r.sim2real.models import actuator_names
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import RealPlant, RealPlantConfig, make_real_plant
 from acset_s2r.sim2real.policy import LinearGaussianPolicy
@@ -40,7 +40,7 @@ from acset_s2r.sim2real.randomization import (
     playground_defaults,
     sample_ensemble,
 )
-from acset_s2r.sim2real.record import Setup, new_experiment, record_policy
+from acset_s2r.sim2real.record import Setup, new_experiment, record_policy, task_source
 from acset_s2r.sim2real.rollout import RolloutBatch, VelocityKicks, deploy, rollout, stack_episodes
 from acset_s2r.sim2real.tasks import Task
 
@@ -115,8 +115,8 @@ def record_transfer(
     base = ensemble.base
     setup = Setup(
         task_name=task.name, control_dt=float(base.opt.timestep * task.substeps),
-        channels=tuple(observation_names(base)), actuators=tuple(actuator_names(base)),
-        parameters=tuple(ensemble.params.names),
+        channels=tuple(task.observation_names(base)), actuators=tuple(actuator_names(base)),
+        parameters=tuple(ensemble.params.names), task_source=task_source(task),
     )
     X = new_experiment(setup, base.nq + base.nv, policy.to_vector().size)
     record_policy(X, name, policy, sim_batch, ensemble.params.values, real_batch, plant, level, seed)
