@@ -154,16 +154,39 @@ class Rewrite:
 
 
 # -- conditions ---------------------------------------------------------------------------
-def _deleted(rule: Rule, m: ACSetTransformation) -> dict[str, np.ndarray]:
-    """Per object, a mask of G's parts that the match deletes."""
+def _deleted_ids(rule: Rule, m: ACSetTransformation) -> dict[str, np.ndarray]:
+    """Per object, the ids of G's parts that the match deletes (sorted, distinct)."""
     out = {}
     for ob in rule.L.schema.obs:
         kept_in_L = np.zeros(rule.L.nparts(ob), dtype=bool)
         kept_in_L[rule.l[ob]] = True
+        out[ob] = np.unique(m[ob][~kept_in_L])
+    return out
+
+
+def _deleted(rule: Rule, m: ACSetTransformation) -> dict[str, np.ndarray]:
+    """Per object, a mask of G's parts that the match deletes."""
+    out = {}
+    for ob, ids in _deleted_ids(rule, m).items():
         mask = np.zeros(m.codom.nparts(ob), dtype=bool)
-        mask[m[ob][~kept_in_L]] = True
+        mask[ids] = True
         out[ob] = mask
     return out
+
+
+def _dangling_local(G: ACSet, gone: Mapping[str, np.ndarray]) -> str | None:
+    """The dangling condition read off the preimage indexes of the deleted parts only."""
+    for h in G.schema.homs:
+        ids = gone[h.codom]
+        if not len(ids):
+            continue
+        pre = G.incident_many(ids, h.name)
+        bad = pre[~np.isin(pre, gone[h.dom])]
+        if len(bad):
+            x = int(bad.min())
+            return (f"dangling condition: {h.dom} part {x} of G is kept but its {h.name} is {h.codom} part "
+                    f"{int(G.subpart(x, h.name))}, which the match deletes")
+    return None
 
 
 def _identification(rule: Rule, m: ACSetTransformation) -> str | None:
@@ -226,7 +249,7 @@ def _why_not(rule: Rule, m: ACSetTransformation) -> str | None:
             return f"positive application condition {i}: the match does not extend to P"
     if rule.kind == "SPO":
         return None
-    return _identification(rule, m) or _dangling(m.codom, _deleted(rule, m))
+    return _identification(rule, m) or _dangling_local(m.codom, _deleted_ids(rule, m))
 
 
 def _check_match(rule: Rule, m: Any) -> None:
@@ -515,23 +538,19 @@ def rewrite_parallel(rule: Rule, G: ACSet, ms: Iterable[ACSetTransformation] | N
         if why is not None:
             raise RewriteError(f"cannot rewrite at match {i}: {why}")
     S = G.schema
+    gone_ids = [_deleted_ids(rule, m) for m in ms]
+    deleted = {}
     for ob in S.obs:
-        used = np.zeros(G.nparts(ob), dtype=np.int64)
+        used = np.bincount(np.concatenate([np.unique(m[ob]) for m in ms]), minlength=G.nparts(ob))
         gone = np.zeros(G.nparts(ob), dtype=bool)
-        for m in ms:
-            used[np.unique(m[ob])] += 1
-        for m in ms:
-            gone |= _deleted(rule, m)[ob]
+        gone[np.concatenate([d[ob] for d in gone_ids])] = True
         clash = np.flatnonzero(gone & (used > 1))
         if len(clash):
             raise RewriteError(
                 f"the matches are not independent: {ob} part {int(clash[0])} of G is deleted by one match "
                 "and used by another"
             )
-    deleted = {ob: np.zeros(G.nparts(ob), dtype=bool) for ob in S.obs}
-    for m in ms:
-        for ob, d in _deleted(rule, m).items():
-            deleted[ob] |= d
+        deleted[ob] = gone
     why = _dangling(G, deleted)
     if why is not None:
         raise RewriteError(f"cannot rewrite at these matches together: {why}")

@@ -14,13 +14,18 @@ from acset_s2r.acset import ACSet, AttrVar
 from acset_s2r.catalog import SchGraph, SchWeightedGraph
 from acset_s2r.errors import RewriteError
 from acset_s2r.homs import ACSetTransformation as T
-from acset_s2r.homs import compose, homomorphism, homomorphisms, identity, is_isomorphic
+from acset_s2r.homs import compose, homomorphisms, identity, is_isomorphic
 from acset_s2r.limits import coproduct, pushout, terminal
 from acset_s2r.literals import acset
 from acset_s2r.rewrite import Rule, can_apply, matches, rewrite, rewrite_match, rewrite_match_maps, rewrite_parallel
 from acset_s2r.schema import Schema
 from acset_s2r.strategies import acsets, schemas
 from acset_s2r.subobjects import Subobject
+
+
+def first_hom(X, Y, **kw):
+    # the first one found, as Catlab's homomorphism(...; any=true)
+    return next(homomorphisms(X, Y, **kw))
 
 
 def G(V=0, src=(), tgt=()):
@@ -150,7 +155,7 @@ def test_flip_the_diagonal_of_a_quadrangle():
     (edge_left_R,) = homomorphisms(edge, R, initial={"V": {0: 0, 1: 2}})
     (edge_right,) = homomorphisms(edge, L, initial={"V": {0: 1, 1: 3}})
     Gq = pushout(edge_left, edge_right).apex
-    rule = Rule(homomorphism(I, L, initial=fix), homomorphism(I, R, initial=fix))
+    rule = Rule(first_hom(I, L, initial=fix), first_hom(I, R, initial=fix))
     m = next(matches(rule, Gq))
     res = rewrite_match(rule, m)
     assert not is_isomorphic(res, Gq)
@@ -165,7 +170,7 @@ def test_sum_the_weights_of_parallel_edges():
     L = wg(V=2, Weight=2, src=[0, 0], tgt=[1, 1], weight=[AttrVar(0), AttrVar(1)])
     I = wg(V=2)
     R = wg(V=2, Weight=1, src=[0], tgt=[1], weight=[AttrVar(0)])
-    l, r = homomorphism(I, L, monic=True), homomorphism(I, R, monic=True)
+    l, r = first_hom(I, L, monic=True), first_hom(I, R, monic=True)
     Gw = wg(V=1, src=[0, 0, 0], tgt=[0, 0, 0], weight=[10, 20, 100])
     rule = Rule(l, r, monic=["E"], expr={"Weight": {0: lambda xs: xs[0] + xs[1]}})
     H = rewrite_match(rule, next(matches(rule, Gw)))
@@ -184,7 +189,7 @@ def test_a_rule_changes_an_attribute_through_a_variable_of_K():
     L = acset(SchFoo, D=object, X=2, f=[False, False])
     I = acset(SchFoo, types={"D": object}, X=2, D=2, f=[AttrVar(0), AttrVar(1)])
     R = acset(SchFoo, D=object, X=2, f=[False, True])
-    rule = Rule(homomorphism(I, L, monic=["X"]), homomorphism(I, R, monic=["X"]))
+    rule = Rule(first_hom(I, L, monic=["X"]), first_hom(I, R, monic=["X"]))
     ms = list(matches(rule, L))
     assert len(ms) == 2
     assert is_isomorphic(rewrite_match(rule, ms[0]), R)
@@ -193,7 +198,7 @@ def test_a_rule_changes_an_attribute_through_a_variable_of_K():
 # -- SPO ---------------------------------------------------------------------------------
 def test_spo_removes_edges_and_vertices_with_what_dangles():
     p2, g2 = G(2, [0], [1]), G(2)
-    r = Rule(homomorphism(g2, p2, monic=True), identity(g2), kind="SPO")
+    r = Rule(first_hom(g2, p2, monic=True), identity(g2), kind="SPO")
     assert rewrite(r, p2) == g2
     r2 = Rule(T({}, G(0), G(1)), identity(G(0)), kind="SPO")
     assert rewrite_match(r2, next(matches(r2, p2))) == G(1)
@@ -212,7 +217,7 @@ def test_spo_where_dpo_does_not_apply():
     Tri = sset(T=1, E=3, V=3, d1=[0], d2=[1], d3=[2], src=[0, 0, 1], tgt=[2, 1, 2])
     keep_d2 = T({"V": [0, 1], "E": [1]}, edge, Tri)   # keep the edge d2 = 0 -> 1
     r = Rule(keep_d2, identity(edge), kind="SPO")
-    m = homomorphism(Tri, quadrangle)
+    m = first_hom(Tri, quadrangle)
     assert not can_apply(Rule(r.l, r.r), m)
     with pytest.raises(RewriteError, match="dangling"):
         rewrite_match(Rule(r.l, r.r), m)
@@ -230,13 +235,13 @@ def test_spo_with_attributes():
 
 # -- application conditions and parallel rewriting -------------------------------------------
 cherry = G(3, [0, 0], [1, 2])
-cut_cherry = Rule(homomorphism(G(3), cherry, monic=True), identity(G(3)))
+cut_cherry = Rule(first_hom(G(3), cherry, monic=True), identity(G(3)))
 looped = G(3, [0, 0, 1, 2], [1, 2, 1, 2])           # the cherry with loops on its leaves
 star_loops = G(4, [0, 0, 0, 1, 2, 3], [1, 2, 3, 1, 2, 3])
 
 
 def test_negative_application_condition():
-    n = homomorphism(cherry, looped, monic=True)
+    n = first_hom(cherry, looped, monic=True)
     assert rewrite(cut_cherry, star_loops) is not None
     assert rewrite(Rule(cut_cherry.l, cut_cherry.r, nac=[n]), star_loops) is None
     one_bare = G(4, [0, 0, 0, 1, 2], [1, 2, 3, 1, 2])  # leaf 3 has no loop
@@ -249,7 +254,7 @@ def test_negative_application_condition():
 
 
 def test_positive_application_condition():
-    p = homomorphism(cherry, looped, monic=True)
+    p = first_hom(cherry, looped, monic=True)
     one_bare = G(4, [0, 0, 0, 1, 2], [1, 2, 3, 1, 2])
     with_pac = Rule(cut_cherry.l, cut_cherry.r, pac=[p])
     ms = list(matches(with_pac, one_bare))
@@ -260,7 +265,7 @@ def test_positive_application_condition():
 def test_remove_three_loops_in_parallel():
     t = terminal(SchGraph).apex
     Gt = coproduct(t, t, t).apex
-    rule = Rule(homomorphism(G(1), t), identity(G(1)))
+    rule = Rule(first_hom(G(1), t), identity(G(1)))
     assert rewrite_parallel(rule, Gt) == G(3)
 
 
