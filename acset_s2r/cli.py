@@ -1,6 +1,7 @@
 """The ``acset-s2r`` command.
 
     acset-s2r run [--model cartpole] [--n-sim 8] [--level 1.0] ...   the default sim2real experiment
+    acset-s2r sweep [--levels 0 1] [--sigmas ...] [--seeds ...] ...  a grid of experiments on Ray
     acset-s2r skills audit DIR [--json FILE]                          GF(3) audit of a SKILL.md corpus
     acset-s2r schemas extract DIR                                     @present blocks in SKILL.md files
     acset-s2r schema show FILE_OR_NAME [--no-attributes]              a schema as Mermaid text
@@ -81,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--name", default="default", help="run name: results go to OUT/NAME")
     run.add_argument("--out", default="runs", help="output folder (default runs/)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--json", action="store_true",
+                     help="also write experiment.json, the ACSets.jl row JSON, beside the Parquet acset/")
+
+    sweep = sub.add_parser("sweep", help="a grid of experiments (models x levels x action noise x seeds) as Ray tasks")
+    _add_sweep_settings(sweep)
 
     skills = sub.add_parser("skills", help="GF(3) skill-balance tools").add_subparsers(dest="action", required=True)
     audit = skills.add_parser("audit", help="audit the trits and balance claims of a SKILL.md corpus")
@@ -179,9 +185,70 @@ def _run(args: argparse.Namespace) -> int:
 
     config = run_config(args)
     out_dir = _output_dir(args.out, args.name)
-    result = run_experiment(config, out_dir=out_dir, progress=not args.quiet)
+    result = run_experiment(config, out_dir=out_dir, progress=not args.quiet, json=args.json)
     print(result.report())
     return 0
+
+
+# the budget flags of run that a sweep applies to every experiment, with run's minimum
+_SWEEP_SETTINGS = {"n_sim": 2, "real_episodes": 1, "steps": 10, "iterations": 1, "population": 2, "n_null": 1}
+
+
+def _add_sweep_settings(sweep: argparse.ArgumentParser) -> None:
+    sweep.add_argument("--config", metavar="TOML", default=None,
+                       help="the sweep from a TOML file ([base], [grid], [[experiment]]) instead of the grid flags")
+    sweep.add_argument("--models", nargs="+", type=_task_name, default=["cartpole"], metavar="MODEL",
+                       help="shipped tasks, TOML task files or MJCF models (default cartpole)")
+    sweep.add_argument("--levels", nargs="+", type=_fraction, default=[1.0], metavar="LEVEL",
+                       help="randomisation levels in [0, 1] (default 1)")
+    sweep.add_argument("--sigmas", nargs="+", type=_nonneg_float, default=None, metavar="SIGMA",
+                       help="action noise: each experiment trains one policy at (level, sigma); "
+                            "without it, the default four policies at the level")
+    sweep.add_argument("--seeds", nargs="+", type=_count(0), default=[0], metavar="SEED", help="seeds (default 0)")
+    for flag, minimum in _SWEEP_SETTINGS.items():
+        sweep.add_argument("--" + flag.replace("_", "-"), type=_count(minimum), default=None,
+                           help=f"{'.'.join(_RUN_SETTINGS[flag])} of every experiment (as in run)")
+    sweep.add_argument("--name", default="sweep", help="sweep name: results go to OUT/NAME (default sweep)")
+    sweep.add_argument("--out", default="runs", help="output folder (default runs/)")
+    sweep.add_argument("--serial", action="store_true", help="run the experiments one after another here, without Ray")
+    sweep.add_argument("--address", default=None, help="join the Ray cluster at this address (default: start a local one)")
+    sweep.add_argument("--num-cpus", type=_count(1), default=None,
+                       help="CPUs of the local Ray, one experiment each (default: this machine's cores)")
+    sweep.add_argument("--merge", action="store_true", help="also merge the finished runs per model into OUT/NAME/merged/")
+    sweep.add_argument("--json", action="store_true", help="also write each run's ACSets.jl row JSON")
+    sweep.add_argument("--no-reports", action="store_true", help="runs keep their ACSet only: no plots, no report.html")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from acset_s2r.sim2real.sweep import grid, load_sweep, run_sweep
+
+    changes: dict[str, dict] = {}
+    for flag in _SWEEP_SETTINGS:
+        value = getattr(args, flag)
+        if value is not None:
+            section, field = _RUN_SETTINGS[flag]
+            changes.setdefault(section, {})[field] = value
+    if args.config is not None:
+        tasks = load_sweep(args.config)
+        if changes:
+            tasks = tuple(type(t)(t.name, t.config.evolve(**changes), t.model, t.level, t.sigma, t.seed) for t in tasks)
+    else:
+        tasks = grid(args.models, args.levels, args.sigmas or [None], args.seeds, **changes)
+    out_dir = _output_dir(args.out, args.name)
+    where = "serially, without Ray" if args.serial else f"on Ray ({args.address or 'a local cluster'})"
+    print(f"sweep {args.name}: {len(tasks)} experiments {where}, into {out_dir}", flush=True)
+    result = run_sweep(tasks, out_dir, serial=args.serial, address=args.address, num_cpus=args.num_cpus,
+                       merge=args.merge, json=args.json, reports=not args.no_reports, progress=not args.quiet)
+    for r in result.rows:
+        outcome = r["error"] if r["status"] == "failed" else (
+            f"{r['policy']}: kl_gap {r['kl_gap']:.2f}, p {r['p_value']:.2f}, eps {r['epsilon']:.2f}, {r['verdict']}, "
+            f"return sim {r['sim_return']:.1f} real {r['real_return']:.1f}{'' if r['kept'] else ' (not kept)'}")
+        print(f"  {r['task']}: {outcome}")
+    print(f"{len(result.ran)} ran, {len(result.skipped)} skipped, {len(result.failed)} failed in "
+          f"{result.wall_time:.1f} s; wrote {out_dir}/summary.parquet and summary.csv"
+          + (f", merged/{{{','.join(result.merged)}}}" if result.merged else ""))
+    return 1 if result.failed else 0
 
 
 def _output_dir(out: str, name: str):
@@ -223,6 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "sweep":
+            return _sweep(args)
         if args.command == "skills":
             from acset_s2r.gf3.audit import audit_main
 
