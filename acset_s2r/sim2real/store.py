@@ -24,8 +24,10 @@ ACSET_FOLDER = "acset"
 JSON_FILE = "experiment.json"
 
 
-def write_experiment(X: ACSet, run_dir: str | os.PathLike, json: bool = False) -> list[Path]:
+def write_experiment(X: ACSet, run_dir: str | os.PathLike, json: bool = False, float32: bool = False) -> list[Path]:
     """Write ``run_dir/acset/`` (Parquet), and ``run_dir/experiment.json`` too with ``json``; return the paths.
+
+    ``float32`` stores the float columns at single precision (lossy; see :func:`acset_s2r.parquet.write_parquet`).
 
     Examples
     --------
@@ -40,7 +42,7 @@ def write_experiment(X: ACSet, run_dir: str | os.PathLike, json: bool = False) -
     """
     run_dir = Path(run_dir)
     written = [run_dir / ACSET_FOLDER]
-    write_parquet(X, written[0])
+    write_parquet(X, written[0], float32=float32)
     if json:
         written.append(run_dir / JSON_FILE)
         write_json(X, written[1])

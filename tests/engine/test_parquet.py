@@ -254,3 +254,74 @@ def test_a_str_column_holding_variables_reads_back(tmp_path):
     write_parquet(plain, tmp_path / "y")
     assert pq.read_table(tmp_path / "y" / "T.parquet").column("tname").to_pylist() == ["inf", None]  # plain text
     assert read_parquet(tmp_path / "y") == plain
+
+
+# -- float32, opt-in and lossy ---------------------------------------------------------------
+def vectors(n: int = 500) -> ACSet:
+    rng = np.random.default_rng(0)
+    X = ACSet(catalog.SchWeightedGraph, Weight=(float, 3))
+    X.add_parts("V", n)
+    w = rng.normal(size=(n, 3)) * 10.0 ** rng.integers(-30, 30, size=(n, 1))
+    w[3] = np.nan  # undefined row
+    X.add_parts("E", n, src=rng.integers(0, n, n), tgt=rng.integers(0, n, n), weight=w)
+    return X
+
+
+def test_float32_rounds_each_float_to_the_nearest_float32(tmp_path):
+    X = vectors()
+    write_parquet(X, tmp_path / "f", float32=True)
+    Y = read_parquet(tmp_path / "f")
+    w = X.subpart("weight")
+    assert Y.subpart("weight").dtype == np.float64
+    np.testing.assert_array_equal(Y.subpart("weight"), w.astype(np.float32).astype(np.float64))
+    assert np.isnan(Y.subpart("weight")[3]).all()
+    ok = np.isfinite(w)
+    assert np.max(np.abs(Y.subpart("weight")[ok] - w[ok]) / np.abs(w[ok])) <= 2.0**-24  # half an ulp
+    for name in ("src", "tgt"):
+        np.testing.assert_array_equal(Y.subpart(name), X.subpart(name))
+    assert json.loads((tmp_path / "f" / SCHEMA_FILE).read_text())["acset_s2r"]["float32"] == ["weight"]
+    assert pq.read_schema(tmp_path / "f" / "E.parquet").field("weight").type == pa.list_(pa.float32(), 3)
+
+
+def test_float32_halves_the_float_columns(tmp_path):
+    X = vectors(20_000)
+    write_parquet(X, tmp_path / "wide")
+    write_parquet(X, tmp_path / "narrow", float32=["weight"])
+    size = lambda f: os.path.getsize(tmp_path / f / "E.parquet")  # noqa: E731
+    assert size("narrow") < 0.6 * size("wide")
+
+
+def test_float32_names_only_float_attributes(tmp_path):
+    X = ACSet(catalog.SchWeightedGraph, Weight=int)
+    X.add_parts("V", 2)
+    X.add_parts("E", 1, src=[0], tgt=[1], weight=[3])
+    with pytest.raises(SerializationError, match="'weight' is not a float attribute"):
+        write_parquet(X, tmp_path / "f", float32=["weight"])
+    with pytest.raises(SerializationError, match="'nope' is not a float attribute"):
+        write_parquet(vectors(5), tmp_path / "f", float32="nope")
+    assert not (tmp_path / "f").exists()
+
+
+def test_a_float32_column_the_schema_file_does_not_list(tmp_path):
+    write_parquet(vectors(5), tmp_path / "f", float32=True)
+    doc = json.loads((tmp_path / "f" / SCHEMA_FILE).read_text())
+    del doc["acset_s2r"]["float32"]
+    (tmp_path / "f" / SCHEMA_FILE).write_text(json.dumps(doc))
+    with pytest.raises(SerializationError, match="its metadata .* disagrees"):
+        read_parquet(tmp_path / "f")
+    for ob in ("V", "E"):  # as another writer would leave them: no metadata of ours
+        path = tmp_path / "f" / f"{ob}.parquet"
+        pq.write_table(pq.read_table(path).replace_schema_metadata(None), path)
+    with pytest.raises(SerializationError, match=r"E.parquet, column weight: type .*float.*expected .*double"):
+        read_parquet(tmp_path / "f")
+
+
+def test_sql_reads_a_float32_folder(tmp_path):
+    from acset_s2r.sql import sql
+
+    X = vectors(50)
+    write_parquet(X, tmp_path / "f", float32=True)
+    got = sql(tmp_path / "f", "SELECT count(*) AS n, sum(weight[1]) AS s FROM E WHERE weight IS NOT NULL")
+    w = X.subpart("weight")[:, 0].astype(np.float32).astype(np.float64)
+    assert int(got["n"][0]) == 49
+    assert got["s"][0] == pytest.approx(np.nansum(w), rel=1e-6)
