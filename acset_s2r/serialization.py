@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import operator
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -25,10 +26,11 @@ from typing import Any
 
 import attrs
 import numpy as np
+import orjson
 
 from acset_s2r.acset import ACSet, AttrSpec, AttrVar, attr_spec
 from acset_s2r.errors import AcsetS2RError, SchemaError, SerializationError
-from acset_s2r.fileio import atomic_write_text
+from acset_s2r.fileio import atomic_write_bytes, atomic_write_text
 from acset_s2r.schema import Equation, Schema
 
 COLUMNAR_FORMAT = "acset_s2r.columnar/1"
@@ -57,8 +59,12 @@ def _read_file(path: Path, what: str, error: type[AcsetS2RError], parse: Callabl
 
 def _decoded(data: Any, error: type[AcsetS2RError], what: str) -> Any:
     """JSON text decoded (a decoding error becomes ``error``); anything else as it is."""
-    if not isinstance(data, str):
+    if not isinstance(data, (str, bytes)):
         return data
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        pass  # NaN tokens, integers past 64 bits and deep nesting: the standard library says which
     try:
         return json.loads(data)
     except json.JSONDecodeError as err:
@@ -240,11 +246,28 @@ def acset_to_json(X: ACSet) -> dict:
         names = [h.name for h in X.schema.homs_out(ob)] + [a.name for a in X.schema.attrs_of(ob)]
         n = X.nparts(ob)
         cols = [range(1, n + 1)] + [_json_values(X, name) for name in names]
-        keys = ["_id"] + names
-        out[ob] = [dict(zip(keys, row)) for row in zip(*cols)]
+        out[ob] = list(map(_row_maker(["_id"] + names), *cols))
     for t in X.schema.attrtypes:
         out[t] = [{"_id": k} for k in range(1, X.nparts(t) + 1)]
     return out
+
+
+def _row_maker(keys: list[str]) -> Callable[..., dict]:
+    """A function of one value per key returning the row dict: three times faster than
+    ``dict(zip(keys, values))`` per row. Only the arity is compiled; the keys are bound values."""
+    args = ", ".join(f"v{i}" for i in range(len(keys)))
+    body = ", ".join(f"k{i}: v{i}" for i in range(len(keys)))
+    params = ", ".join(f"k{i}" for i in range(len(keys)))
+    return eval(f"lambda {params}: lambda {args}: {{{body}}}")(*keys)  # noqa: S307 -- no user text in the code
+
+
+def _dumps(data: Any) -> bytes:
+    """Compact JSON bytes: orjson, or the standard library for what orjson refuses
+    (integers past 64 bits in an object column)."""
+    try:
+        return orjson.dumps(data)
+    except orjson.JSONEncodeError:
+        return json.dumps(data, separators=(",", ":")).encode("utf-8")
 
 
 def write_json(X: ACSet, path: str | os.PathLike, columnar: bool = False) -> None:
@@ -263,7 +286,7 @@ def write_json(X: ACSet, path: str | os.PathLike, columnar: bool = False) -> Non
     True
     """
     data = to_columnar_json(X) if columnar else acset_to_json(X)
-    atomic_write_text(path, json.dumps(data, separators=(",", ":")))
+    atomic_write_bytes(path, _dumps(data))
 
 
 # -- reading --------------------------------------------------------------------------
@@ -394,9 +417,29 @@ def _check_hom_values(vals: list, table: str, col: str, codom: str, n_codom: int
             )
 
 
+def _rows_fine(rows: list, allowed: set[str]) -> bool:
+    """The common all-good table, checked at C speed; False means look row by row."""
+    if not set(map(type, rows)) <= {dict}:
+        return False
+    keys = sum(map(len, rows))
+    known = {k: sum(map(operator.contains, rows, itertools.repeat(k))) for k in allowed}
+    if sum(known.values()) != keys:
+        return False  # a key that is not a column
+    n = len(rows)
+    if known.get("_id", 0) == n:
+        ids = list(map(operator.itemgetter("_id"), rows))
+    elif known.get("_id", 0) == 0:
+        return True  # legacy files leave the ids out
+    else:
+        return False
+    return set(map(type, ids)) <= {int} and ids == list(range(1, n + 1))
+
+
 def _check_rows(table: str, rows: Any, allowed: set[str]) -> list:
     if not isinstance(rows, list):
         raise SerializationError(f"table {table} must be a list of rows, got {type(rows).__name__}")
+    if _rows_fine(rows, allowed):
+        return rows
     for i, row in enumerate(rows, 1):
         if type(row) is not dict and not isinstance(row, Mapping):
             raise SerializationError(f"table {table}, row {i}: a row must be an object, got {row!r}")
@@ -479,7 +522,10 @@ def acset_from_json(data: Mapping | str, schema: Schema, **types: Any) -> ACSet:
             _check_hom_values(vals, ob, h.name, h.codom, len(tables[h.codom]))
             cols[h.name] = vals
         for a in schema.attrs_of(ob):
-            cols[a.name] = [_attr_value(row.get(a.name), ob, i + 1, a.name) for i, row in enumerate(rows)]
+            vals = [row.get(a.name) for row in rows]
+            if dict in set(map(type, vals)):  # attribute variables
+                vals = [_attr_value(v, ob, i + 1, a.name) for i, v in enumerate(vals)]
+            cols[a.name] = vals
     _check_vars(schema, cols, nvars)
     bound = dict(types)
     for t in schema.attrtypes:
