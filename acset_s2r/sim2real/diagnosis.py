@@ -51,11 +51,12 @@ import numpy as np
 
 from acset_s2r.acset import ACSet
 from acset_s2r.errors import InstanceError
+from acset_s2r.sim2real.estimate import estimate_states, observer
 from acset_s2r.sim2real.judge import measure_gap
 from acset_s2r.sim2real.randomization import apply_parameters
-from acset_s2r.sim2real.record import read_setup, stream_steps
+from acset_s2r.sim2real.record import read_setup, resolve_task, stream_steps
 from acset_s2r.sim2real.rollout import install_warning_handler
-from acset_s2r.sim2real.tasks import get_task
+from acset_s2r.sim2real.tasks import Task
 
 #: Fewest real steps a diagnosis is attempted on: below this the residual statistics
 #: (variances, a lag-1 autocorrelation, a cross-correlation over MAX_LAG lags) are noise.
@@ -70,9 +71,6 @@ BAND_Z = 2.0
 SPREAD_FLOOR = 0.02
 # Relative size of the control perturbation for the finite-difference Jacobian.
 _DU = 0.1
-# Relative size of the parameter perturbation for sensitivities: a secant over offsets of the
-# size a fault brings (tens of percent); through contact a 5% tangent mispredicts them.
-_DTHETA = 0.25
 
 
 class Cause(str, enum.Enum):
@@ -110,7 +108,12 @@ class TransferEvidence:
       ensemble's Gaussian predictive law, over held-out sim transitions;
     - ``kl_future``, ``kl_floor``: kl_gap on observation transitions and its sim-vs-sim floor
       (nan when the real stream is too short for the estimator);
-    - ``n_steps``: real transitions used (inside episodes: steps minus episodes).
+    - ``n_steps``: real transitions used (inside episodes: steps minus episodes);
+    - ``fitted_params``: per parameter (value, low, high), the physical parameters that
+      ``mujoco.sysid`` fits to the real transitions with their 95% confidence interval;
+    - ``latency_ms``: the real latency in milliseconds, to a quarter of a control step;
+    - ``logs_only``: the states were estimated from the observations (a log without the
+      true state), for the real and the sim streams alike.
     """
 
     observation_error: float
@@ -130,7 +133,9 @@ class TransferEvidence:
     kl_future: float
     kl_floor: float
     n_steps: int
-    fitted_params: dict[str, float] = attrs.field(factory=dict)
+    fitted_params: dict[str, tuple[float, float, float]] = attrs.field(factory=dict)
+    latency_ms: float = float("nan")
+    logs_only: bool = False
 
     def as_dict(self) -> dict:
         return attrs.asdict(self)
@@ -186,16 +191,32 @@ class _Stream:
     next_state: np.ndarray  # (T, nq + nv)
 
 
-def _stream(X: ACSet, stream: int) -> list[_Stream]:
-    """The episodes of a stream, each in time order; those without a transition are dropped."""
+def _stream(X: ACSet, stream: int, estimate=None) -> list[_Stream]:
+    """The episodes of a stream, each in time order; those without a transition are dropped.
+
+    With ``estimate`` (observations -> states) the true states are not read: the state after
+    step t is estimated from the observation at t + 1, so each episode loses its last step."""
     steps, seg = stream_steps(X, stream)
     cuts = np.flatnonzero(seg[1:] != seg[:-1]) + 1
-    obs, action, nxt = (np.asarray(X.subpart(steps, f), float) for f in ("obs", "action", "next_state"))
-    return [
-        _Stream(o, a, x)
-        for o, a, x in zip(np.split(obs, cuts), np.split(action, cuts), np.split(nxt, cuts))
-        if len(o) >= 2
-    ]
+    obs, action = (np.asarray(X.subpart(steps, f), float) for f in ("obs", "action"))
+    out = []
+    if estimate is None:
+        nxt = np.asarray(X.subpart(steps, "next_state"), float)
+        parts = zip(np.split(obs, cuts), np.split(action, cuts), np.split(nxt, cuts))
+    else:
+        parts = ((o[:-1], a[:-1], estimate(o[1:])) for o, a in zip(np.split(obs, cuts), np.split(action, cuts)))
+    for o, a, x in parts:
+        if len(o) >= 2:
+            out.append(_Stream(o, a, x))
+    return out
+
+
+def has_true_state(X: ACSet, policy: int) -> bool:
+    """Does the policy's real stream record the true state after each step?"""
+    stream = X.subpart(X.subpart(int(policy), "deploy"), "observe_real")
+    steps, seg = stream_steps(X, stream)
+    inner = np.append(seg[1:] == seg[:-1], False)  # the last step of an episode may lack it
+    return bool(np.all(X.is_defined("next_state", steps[inner]))) if inner.any() else False
 
 
 def _steps(episodes: list[_Stream]) -> int:
@@ -205,14 +226,14 @@ def _steps(episodes: list[_Stream]) -> int:
 def _transitions(episodes: list[_Stream], lag) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(x_t, control acting under ``lag``, x_{t+1}) of every transition inside an episode;
     ``lag`` is one latency or one per episode."""
-    lags = np.broadcast_to(np.asarray(lag, int), (len(episodes),))
+    lags = np.broadcast_to(np.asarray(lag, float), (len(episodes),))
     x = np.concatenate([e.next_state[:-1] for e in episodes])
     u = np.concatenate([_lagged(e.action, k)[1:] for e, k in zip(episodes, lags)])
     x1 = np.concatenate([e.next_state[1:] for e in episodes])
     return x, u, x1
 
 
-def _policy_data(X: ACSet, policy, base: mujoco.MjModel, names: Sequence[str]):
+def _policy_data(X: ACSet, policy, base: mujoco.MjModel, names: Sequence[str], nobs: int | None = None, estimate=None):
     if "Policy" not in X.schema.obs or "Step" not in X.schema.obs:
         raise InstanceError("transfer_evidence needs a SchSim2RealTrajectory instance (Policy and Step parts)")
     if isinstance(policy, bool) or not isinstance(policy, (int, np.integer)) or not 0 <= policy < X.nparts("Policy"):
@@ -222,13 +243,14 @@ def _policy_data(X: ACSet, policy, base: mujoco.MjModel, names: Sequence[str]):
     real_stream = -1 if real_env < 0 else X.subpart(real_env, "observe_real")
     if real_stream < 0:
         raise InstanceError(f"policy {policy} has no real stream: deploy ⋅ observe_real is undefined")
-    real = _stream(X, real_stream)
+    real = _stream(X, real_stream, estimate)
     if _steps(real) < MIN_STEPS:
         raise InstanceError(
             f"policy {policy}: the real stream {real_stream} has {_steps(real)} steps in episodes "
             f"of 2 or more; a diagnosis needs at least {MIN_STEPS}"
         )
-    widths = {"obs": base.nsensordata, "action": base.nu, "next_state": base.nq + base.nv}
+    nobs = base.nsensordata if nobs is None else nobs
+    widths = {"obs": nobs, "action": base.nu, "next_state": base.nq + base.nv}
     for what, want in widths.items():
         got = getattr(real[0], what).shape[1]
         if got != want:
@@ -236,7 +258,7 @@ def _policy_data(X: ACSet, policy, base: mujoco.MjModel, names: Sequence[str]):
     envs = X.incident(policy, "train")
     if len(envs) < 2:
         raise InstanceError(f"policy {policy} has {len(envs)} training SimEnv parts; the ensemble needs 2 or more")
-    sims = [_stream(X, s) for s in X.subpart(envs, "observe_sim")]
+    sims = [_stream(X, s, estimate) for s in X.subpart(envs, "observe_sim")]
     if any(_steps(s) < 3 for s in sims):
         raise InstanceError(f"policy {policy}: a sim stream has fewer than 3 steps")
     params = np.atleast_2d(np.asarray(X.subpart(envs, "sim_params"), float))
@@ -269,16 +291,6 @@ class _Replay:
         return out[:, -1, 1 : 1 + self.nq + self.nv]
 
 
-def _sensors(base: mujoco.MjModel, states: np.ndarray) -> np.ndarray:
-    d = mujoco.MjData(base)
-    out = np.empty((len(states), base.nsensordata))
-    for i, s in enumerate(states):
-        d.qpos[:], d.qvel[:] = s[: base.nq], s[base.nq :]
-        mujoco.mj_forward(base, d)
-        out[i] = d.sensordata
-    return out
-
-
 def _constraint_signature(base: mujoco.MjModel, states: np.ndarray) -> np.ndarray:
     """Per state, which contacts and joint limits are active (one integer code)."""
     d = mujoco.MjData(base)
@@ -291,11 +303,17 @@ def _constraint_signature(base: mujoco.MjModel, states: np.ndarray) -> np.ndarra
     return out
 
 
-def _lagged(action: np.ndarray, k: int) -> np.ndarray:
-    """Commands acting at each step under latency k: a_{t-k}, zeros before the episode."""
+def _lagged(action: np.ndarray, k) -> np.ndarray:
+    """Commands acting at each step under latency k: a_{t-k}, zeros before the episode. A
+    fractional k = n + φ blends (1 - φ)·a_{t-n} + φ·a_{t-n-1}, the mean control over a step
+    whose first φ of it still ran the older command."""
+    n = int(np.floor(k))
+    phi = float(k) - n
     out = np.zeros_like(action)
-    if k < len(action):
-        out[k:] = action[: len(action) - k] if k else action
+    if n < len(action):
+        out[n:] = action[: len(action) - n] if n else action
+    if phi > 0:
+        return (1 - phi) * out + phi * _lagged(action, n + 1)
     return out
 
 
@@ -376,6 +394,9 @@ class _Policy:
     names: tuple[str, ...]
     members: list[mujoco.MjModel]
     dscale: np.ndarray
+    observe: object  # states (n, nq + nv) -> noise-free observations (n, nobs)
+    logs_only: bool
+    control_dt: float
 
     @property
     def sim_episodes(self) -> list[_Stream]:
@@ -395,16 +416,36 @@ class _Policy:
         return _transitions(episodes, 0)[2][:, self.base.nq:] / self.dscale
 
 
-def _read_policy(X: ACSet, policy: int) -> _Policy:
+def _read_policy(X: ACSet, policy: int, task: Task | None = None, logs_only: bool | None = None) -> _Policy:
     setup = read_setup(X)
-    task = get_task(setup.task_name)
+    task = resolve_task(setup, task)
     base = task.load_model()
-    real, sims, params, names = _policy_data(X, policy, base, setup.parameters)
+    if isinstance(policy, bool) or not isinstance(policy, (int, np.integer)) or not 0 <= policy < X.nparts("Policy"):
+        raise InstanceError(f"policy {policy!r} is not a Policy part (there are {X.nparts('Policy')})")
+    if X.subpart(int(policy), "deploy") < 0 or X.subpart(X.subpart(int(policy), "deploy"), "observe_real") < 0:
+        raise InstanceError(f"policy {policy} has no real stream: deploy ⋅ observe_real is undefined")
+    if logs_only is None:
+        logs_only = not has_true_state(X, policy)
+    estimate = None
+    if logs_only:
+        nobs = task.observation_size(base)
+        got = X.types[X.schema.codom("obs")].width
+        if got != nobs:
+            raise InstanceError(f"policy {policy}: Step.obs has width {got} but the task's model needs {nobs}")
+
+        def estimate(obs):
+            return estimate_states(task, base, obs)
+    real, sims, params, names = _policy_data(
+        X, policy, base, setup.parameters, task.observation_size(base), estimate
+    )
     sim_episodes = [e for s in sims for e in s]
     dv_sim = np.concatenate([np.diff(e.next_state[:, base.nq:], axis=0) for e in sim_episodes])
     dscale = np.maximum(np.sqrt(np.mean(dv_sim**2, axis=0)), 1e-9)
     members = [apply_parameters(base, names, p) for p in params]
-    return _Policy(base, _Replay(base, task.substeps), real, sims, params, names, members, dscale)
+    return _Policy(
+        base, _Replay(base, task.substeps), real, sims, params, names, members, dscale, observer(task, base),
+        bool(logs_only), float(setup.control_dt),
+    )
 
 
 @attrs.frozen
@@ -416,13 +457,15 @@ class _ObservationEvidence:
 
 def _observation_evidence(pol: _Policy) -> _ObservationEvidence:
     """The sensor residual at the true state, real against sim."""
-    base = pol.base
+    if pol.logs_only:
+        return _observation_evidence_logs(pol)
+    observe = pol.observe
 
     def sensor_residual(s: _Stream) -> np.ndarray:
-        return s.obs[1:] - _sensors(base, s.next_state[:-1])
+        return s.obs[1:] - observe(s.next_state[:-1])
 
     sim_episodes = pol.sim_episodes
-    sim_clean = np.concatenate([_sensors(base, e.next_state) for e in sim_episodes])
+    sim_clean = np.concatenate([observe(e.next_state) for e in sim_episodes])
     sig = np.maximum(sim_clean.std(axis=0), 1e-6)
     r_real_episodes = [sensor_residual(e) / sig for e in pol.real]
     r_real = np.concatenate(r_real_episodes)
@@ -431,6 +474,33 @@ def _observation_evidence(pol: _Policy) -> _ObservationEvidence:
     error = float(np.sqrt(np.mean(np.maximum(p_real - p_sim, 0.0))))
     ratio = float(p_real.sum() / p_sim.sum()) if p_sim.sum() > 0 else (np.inf if p_real.sum() > 0 else 1.0)
     return _ObservationEvidence(error, ratio, _lag1(r_real_episodes))
+
+
+def _roughness(episodes: list[_Stream]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Per channel, the white-noise variance the observations' second differences imply
+    (var Δ²n = 6σ² for white noise n; a smooth signal adds little at the control rate), and
+    per episode the residual against the mean of the two neighbours."""
+    d2 = np.concatenate([np.diff(e.obs, 2, axis=0) for e in episodes if len(e.obs) > 2])
+    resid = [e.obs[1:-1] - 0.5 * (e.obs[:-2] + e.obs[2:]) for e in episodes if len(e.obs) > 2]
+    return np.mean(d2**2, axis=0) / 6.0, resid
+
+
+def _observation_evidence_logs(pol: _Policy) -> _ObservationEvidence:
+    """Without the true state: sensor noise read from the observations' roughness, real
+    against sim, on the smoother half of the channels (whose own dynamics add the least;
+    velocity channels also carry unmodelled forces)."""
+    sim_episodes = pol.sim_episodes
+    spread = np.maximum(np.concatenate([e.obs for e in sim_episodes]).std(axis=0), 1e-6)
+    p_sim, _ = _roughness(sim_episodes)
+    p_real, r_real = _roughness(pol.real)
+    rel = p_sim / spread**2
+    smooth = rel <= np.median(rel)
+    error = float(np.sqrt(np.mean(np.maximum(p_real - p_sim, 0.0)[smooth] / spread[smooth] ** 2)))
+    ps, pr = p_sim[smooth].sum(), p_real[smooth].sum()
+    ratio = float(pr / ps) if ps > 0 else (np.inf if pr > 0 else 1.0)
+    # the neighbour residual of white noise has a lag-1 autocorrelation of -2/3; 0 = white
+    scaled = [r[:, smooth] / np.sqrt(np.maximum(p_sim[smooth], 1e-18)) for r in r_real]
+    return _ObservationEvidence(error, ratio, _lag1(scaled) + 2.0 / 3.0)
 
 
 @attrs.frozen(eq=False)
@@ -442,6 +512,7 @@ class _LatencyEvidence:
     sim_latency_high: int
     latency_delta: float
     latency_peak: float
+    latency_ms: float
 
 
 def _latency_evidence(pol: _Policy) -> _LatencyEvidence:
@@ -456,7 +527,25 @@ def _latency_evidence(pol: _Policy) -> _LatencyEvidence:
     sim_lags = [_replay_lags(pol.replay, m, s, pol.dscale) for m, s in zip(pol.members, pol.sims)]
     lo, hi = min(_typical_lag(k) for k in sim_lags), max(_typical_lag(k) for k in sim_lags)
     delta = float(real_lag - hi if real_lag > hi else (real_lag - lo if real_lag < lo else 0))
-    return _LatencyEvidence(real_lags, sim_lags, int(real_lag), int(lo), int(hi), delta, peak)
+    ms = 1000.0 * pol.control_dt * _fractional_lag(pol.replay, mean_model, pol.real, pol.dscale, real_lag)
+    return _LatencyEvidence(real_lags, sim_lags, int(real_lag), int(lo), int(hi), delta, peak, ms)
+
+
+#: Resolution of the latency in milliseconds, in control steps.
+LAG_RESOLUTION = 0.25
+
+
+def _fractional_lag(rep: _Replay, model: mujoco.MjModel, episodes: list[_Stream], dscale: np.ndarray, lag: int) -> float:
+    """The latency, in control steps to LAG_RESOLUTION, whose blended commands replayed
+    through ``model`` give the smallest one-step velocity residual over every episode,
+    searched within a step of the whole-step estimate ``lag``."""
+    x, _, x1 = _transitions(episodes, 0)
+    n, nq = len(x), rep.nq
+    ks = np.arange(max(lag - 1.0, 0.0), lag + 1.0 + 1e-9, LAG_RESOLUTION)
+    u = np.concatenate([_transitions(episodes, k)[1] for k in ks])
+    nxt = rep.step([model] * len(u), np.tile(x, (len(ks), 1)), u)[:, nq:].reshape(len(ks), n, -1)
+    sq = np.sum(((nxt - x1[None, :, nq:]) / dscale) ** 2, axis=(1, 2))
+    return float(ks[int(np.argmin(sq))])
 
 
 def _band(v1: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -481,21 +570,32 @@ class _DynamicsEvidence:
 
 
 def _dynamics_evidence(pol: _Policy, lat: _LatencyEvidence) -> _DynamicsEvidence:
-    """Real transitions replayed through every member, against held-out members' own."""
+    """Real transitions replayed through every member, against held-out members' own.
+
+    From logs alone the replayed states are estimates, so every residual carries the sensor
+    noise; the band then adds, per dof, the held-out members' residual variance beyond their
+    ensemble spread (what the sim's own noisy estimates leave), so that a held-out member is
+    covered as the sim expects and only an excess counts."""
     # each episode replayed with its own realised lag
     pred = pol.predict(pol.real, lat.real_lags, pol.members)
     e_real, sd_real = _band(pol.next_velocity(pol.real), pred)
     # held-out members over the same steps as the real stream: early steps (landing,
     # transients) are harder to predict than the long-run ones
     horizon = max(len(e.obs) for e in pol.real)
-    held_cov, held_err, held_nll = [], [], []
+    held = []
     for i, s in enumerate(pol.sims):
         others = [m for j, m in enumerate(pol.members) if j != i]
         w = [_Stream(e.obs[:horizon], e.action[:horizon], e.next_state[:horizon]) for e in s]
-        e, sd = _band(pol.next_velocity(w), pol.predict(w, lat.sim_lags[i][: len(w)], others))
-        held_cov.append(np.abs(e) <= BAND_Z * sd)
-        held_err.append(e**2)
-        held_nll.append(_nll(e, sd))
+        held.append(_band(pol.next_velocity(w), pol.predict(w, lat.sim_lags[i][: len(w)], others)))
+    if pol.logs_only:
+        e_all = np.concatenate([e for e, _ in held])
+        sd_all = np.concatenate([sd for _, sd in held])
+        extra = np.maximum(np.mean(e_all**2, axis=0) - np.mean(sd_all**2, axis=0), 0.0)
+        held = [(e, np.sqrt(sd**2 + extra)) for e, sd in held]
+        sd_real = np.sqrt(sd_real**2 + extra)
+    held_cov = [np.abs(e) <= BAND_Z * sd for e, sd in held]
+    held_err = [e**2 for e, _ in held]
+    held_nll = [_nll(e, sd) for e, sd in held]
     return _DynamicsEvidence(
         residual=e_real,
         dynamics_error=float(np.sqrt(np.mean(e_real**2))),
@@ -514,7 +614,9 @@ def _future_gap(X: ACSet, policy: int) -> tuple[float, float]:
     return float(g.value), float(g.floor)
 
 
-def transfer_evidence(X: ACSet, policy: int) -> TransferEvidence:
+def transfer_evidence(
+    X: ACSet, policy: int, *, task: Task | None = None, logs_only: bool | None = None, fit: bool = True
+) -> TransferEvidence:
     """Evidence for why ``policy`` did or did not transfer (see the module docstring).
 
     The task (whose model is the sim's nominal model) and the names of the ``sim_params``
@@ -525,11 +627,11 @@ def transfer_evidence(X: ACSet, policy: int) -> TransferEvidence:
     than MIN_STEPS, or widths that do not fit the task's model.
     """
     install_warning_handler()
-    pol = _read_policy(X, policy)
+    pol = _read_policy(X, policy, task, logs_only)
     obs = _observation_evidence(pol)
     lat = _latency_evidence(pol)
     dyn = _dynamics_evidence(pol, lat)
-    explained, fitted = _explained(pol, lat.real_lags, dyn.residual)
+    explained, fitted = _explained(pol, lat.real_lags, dyn.residual, fit)
     kl_future, kl_floor = _future_gap(X, policy)
     return TransferEvidence(
         observation_error=obs.observation_error,
@@ -550,71 +652,105 @@ def transfer_evidence(X: ACSet, policy: int) -> TransferEvidence:
         kl_floor=kl_floor,
         n_steps=len(dyn.residual),
         fitted_params=fitted,
+        latency_ms=lat.latency_ms,
+        logs_only=pol.logs_only,
     )
 
 
-def _explained(pol: _Policy, lag, e_real: np.ndarray) -> tuple[float, dict[str, float]]:
-    """Cross-validated share of the residual that a parameter offset δθ explains: e ≈ J δθ,
-    then one chord step, over the steady transitions (all of them if fewer than MIN_STEPS
-    are). The two folds are the first and second half of each episode; the held-out residual
-    is a replay at the fitted parameters."""
-    base, names, params, real, predictions = pol.base, pol.names, pol.params, pol.real, pol.predict
-    # transitions that make or break a contact or a joint limit are not smooth in the
-    # parameters, so the linearised fit uses only those that keep the constraint set
+#: Bounds of the fitted parameters, relative to the ensemble's mean (θ = θ̄·(1 + x)).
+FIT_BOUNDS = (-0.9, 4.0)
+#: Finite-difference step of the fit, relative: contact forces are piecewise smooth, so a
+#: tangent at machine precision reads solver noise.
+FIT_STEP = 0.02
+#: Iterations of each fit (mujoco.minimize's Levenberg-Marquardt).
+FIT_ITERS = 12
+
+
+def _sysid_fit(pol: _Policy, lag, rows: np.ndarray, target: np.ndarray, center: np.ndarray, scale: np.ndarray):
+    """Fit the physical parameters to the real transitions ``rows`` with ``mujoco.sysid``:
+    ``optimize`` on the one-step velocity residual of the replay at θ̄ + scale·x, then
+    ``calculate_intervals`` at the optimum. Returns (x, half-widths, residual function)."""
+    from mujoco import sysid
+
+    names = pol.names
+
+    def replayed(xs: np.ndarray) -> np.ndarray:
+        # one rollout for every point asked for at once (finite differences come in batches)
+        return _replay_rows(pol, lag, rows, [_model_at(pol, center, scale, x) for x in xs])
+
+    def residual_fn(x, params=None):
+        x = np.asarray(x, float)
+        xs = x.T if x.ndim == 2 else x[None]
+        r = (target[None] - replayed(xs)).reshape(len(xs), -1)
+        return [r.T if x.ndim == 2 else r[0]], None, None
+
+    params = sysid.ParameterDict()
+    for name in names:
+        params.add(sysid.Parameter(name, 0.0, FIT_BOUNDS[0], FIT_BOUNDS[1]))
+    import io
+
+    _, result = sysid.optimize(
+        params, residual_fn, optimizer="mujoco", verbose=False, max_iters=FIT_ITERS, eps=FIT_STEP,
+        output=io.StringIO(),
+    )
+    x = np.asarray(result.x, float).reshape(-1)
+    _, half = sysid.calculate_intervals(residual_fn(x)[0], np.asarray(result.jac, float))
+    return x, np.asarray(half, float).reshape(-1), residual_fn
+
+
+def _explained(pol: _Policy, lag, e_real: np.ndarray, fit: bool = True) -> tuple[float, dict]:
+    """Cross-validated share of the residual that a constant parameter offset explains, and
+    the parameters fitted on every transition with their 95% intervals, by ``mujoco.sysid``.
+
+    The fit uses the transitions that keep their set of contacts and joint limits (all of them
+    if fewer than MIN_STEPS do): those that make or break one are not smooth in the
+    parameters. The two folds are the first and second half of each episode: a physical
+    offset must carry over in time; the held-out residual is a replay at the fitted values."""
+    base, names, params, real = pol.base, pol.names, pol.params, pol.real
+    if not names:
+        return 0.0, {}
     steady = np.concatenate([(g[:-1] == g[1:]) for g in (_constraint_signature(base, e.next_state) for e in real)])
-    episode = np.concatenate([np.full(len(e.obs) - 1, i) for i, e in enumerate(real)])
-    center = params.mean(axis=0)
-    step = _DTHETA * np.maximum(np.abs(center), 1e-3)
-    models = [apply_parameters(base, names, center)]
-    for j in range(len(names)):
-        c = center.copy()
-        c[j] += step[j]
-        models.append(apply_parameters(base, names, c))
-    pred = predictions(real, lag, models)  # (1 + P, n, nv), scaled
-    J = (pred[1:] - pred[:1]) / step[:, None, None]  # (P, n, nv) per unit parameter
     if np.count_nonzero(steady) < MIN_STEPS:
         steady = np.ones(len(e_real), bool)
-    J, target = J[:, steady], e_real[steady]  # residual against the ensemble mean
-    pred0 = pred[0][steady]
-    A = J.reshape(len(names), -1).T  # (n·nv, P)
-    y = target.reshape(-1)
-    # early against late steps of every episode: a constant offset must carry over in time
-    episode = episode[steady]
+    episode = np.concatenate([np.full(len(e.obs) - 1, i) for i, e in enumerate(real)])[steady]
+    target = pol.next_velocity(real)[steady]
+    rows = np.flatnonzero(steady)
+    center = params.mean(axis=0)
+    scale = np.maximum(np.abs(center), 1e-3)
     starts = np.searchsorted(episode, episode, side="left")
     sizes = np.bincount(episode)[episode]
-    halves = (np.arange(len(episode)) - starts) < sizes // 2
-    rows = np.repeat(halves, target.shape[1])
-
-    def fit(train):
-        # a mass fault of tens of percent is not linear in the parameters: one chord step
-        # refits, with the same J, what is left after replaying at the first fit
-        coef = _ridge(A[train], y[train])
-        return coef + _ridge(A[train], moved_residual(coef)[train])
-
-    def moved_residual(coef):
-        # an ill-determined offset may step past zero; keep the replayed model physical
-        theta = np.maximum(center + coef, 0.1 * np.abs(center))
-        moved = predictions(real, lag, [apply_parameters(base, names, theta)])[0][steady]
-        return (target - (moved - pred0)).reshape(-1)
-
+    early = (np.arange(len(episode)) - starts) < sizes // 2
     sse = sst = 0.0
-    for train in (rows, ~rows):
-        r = moved_residual(fit(train))[~train]  # held out, by replay at the fitted parameters
-        sse += r @ r
-        sst += y[~train] @ y[~train]
+    for train in (early, ~early):
+        x, _, _ = _sysid_fit(pol, lag, rows[train], target[train], center, scale)
+        r_fit = _held_residual(pol, lag, rows[~train], target[~train], center, scale, x)
+        r_0 = _held_residual(pol, lag, rows[~train], target[~train], center, scale, np.zeros_like(x))
+        sse += r_fit @ r_fit
+        sst += r_0 @ r_0
     explained = float(max(0.0, 1.0 - sse / sst)) if sst > 0 else 0.0
-    coef = fit(np.ones(len(y), bool))
-    fitted = {nm: float(c + d) for nm, c, d in zip(names, center, coef)}
+    if not fit:
+        return explained, {}
+    x, half, _ = _sysid_fit(pol, lag, rows, target, center, scale)
+    value = center + scale * x
+    fitted = {nm: (float(v), float(v - h * s), float(v + h * s)) for nm, v, h, s in zip(names, value, half, scale)}
     return explained, fitted
 
 
-def _ridge(A: np.ndarray, y: np.ndarray) -> np.ndarray:
-    # columns scaled to unit norm, a small ridge keeps unidentified parameters at 0
-    norm = np.maximum(np.linalg.norm(A, axis=0), 1e-12)
-    As = A / norm
-    lam = 1e-3 * len(y)
-    coef = np.linalg.solve(As.T @ As + lam * np.eye(A.shape[1]), As.T @ y)
-    return coef / norm
+def _model_at(pol: _Policy, center, scale, x) -> mujoco.MjModel:
+    # an ill-determined offset may step past zero; keep the replayed model physical
+    return apply_parameters(pol.base, pol.names, np.maximum(center + scale * x, 0.05 * np.abs(center)))
+
+
+def _replay_rows(pol: _Policy, lag, rows, models) -> np.ndarray:
+    """(models, rows, nv) scaled next velocities of the real transitions ``rows``."""
+    x, u, _ = _transitions(pol.real, lag)
+    x, u = x[rows], u[rows]
+    out = pol.replay.step([m for m in models for _ in rows], np.tile(x, (len(models), 1)), np.tile(u, (len(models), 1)))
+    return out[:, pol.base.nq:].reshape(len(models), len(rows), -1) / pol.dscale
+
+
+def _held_residual(pol: _Policy, lag, rows, target, center, scale, x) -> np.ndarray:
+    return (target - _replay_rows(pol, lag, rows, [_model_at(pol, center, scale, x)])[0]).reshape(-1)
 
 
 # --------------------------------------------------------------------- the verdict
@@ -686,15 +822,20 @@ def _explain(cause: Cause, ev: TransferEvidence, flagged: tuple[Cause, ...]) -> 
     return "\n".join([past, future, verdict])
 
 
-def diagnose_transfer_failure(X: ACSet, policy: int, *, thresholds: Thresholds = Thresholds()) -> Diagnosis:
+def diagnose_transfer_failure(
+    X: ACSet, policy: int, *, thresholds: Thresholds = Thresholds(), task: Task | None = None,
+    logs_only: bool | None = None,
+) -> Diagnosis:
     """The most likely single cause of ``policy``'s transfer failure, with its evidence.
 
     Each cause whose evidence crosses its threshold (see :class:`Thresholds`) is
     flagged; the most specific flagged cause is returned (latency, then observation,
     then the coverage-based dynamics and overconfidence), ``Cause.NONE`` if none is. The explanation starts with the seed's PAD split: VFE on the recorded past,
-    KL on future predictions.
+    KL on future predictions. ``task`` overrides the Setup's; ``logs_only`` forces (or
+    refuses) reading the streams without their true states (default: only when the real
+    stream has none).
     """
-    ev = transfer_evidence(X, policy)
+    ev = transfer_evidence(X, policy, task=task, logs_only=logs_only)
     flags = _flags(ev, thresholds)
     flagged = tuple(c for c in _PRECEDENCE if c in flags)
     cause = flagged[0] if flagged else Cause.NONE

@@ -40,7 +40,15 @@ from acset_s2r.sim2real.randomization import (
     draw_parameters,
     playground_defaults,
 )
-from acset_s2r.sim2real.record import Setup, batch_samples, new_experiment, policy_samples, record_null, record_policy
+from acset_s2r.sim2real.record import (
+    Setup,
+    batch_samples,
+    new_experiment,
+    policy_samples,
+    record_null,
+    record_policy,
+    task_source,
+)
 from acset_s2r.sim2real.report import PolicyOutcome, report_text, save_experiment
 from acset_s2r.sim2real.rollout import RolloutBatch, deploy, rollout
 from acset_s2r.sim2real.tasks import Task, get_task
@@ -172,7 +180,7 @@ def run_experiment(
     setup = Setup(
         task_name=task.name, control_dt=float(base.opt.timestep * task.substeps),
         channels=tuple(task.observation_names(base)), actuators=tuple(actuator_names(base)),
-        parameters=tuple(runs[0].params.names), horizon=config.training.steps,
+        parameters=tuple(runs[0].params.names), horizon=config.training.steps, task_source=task_source(task),
     )
     X = new_experiment(setup, base.nq + base.nv, runs[0].trained.policy.to_vector().size)
     for run in runs:

@@ -24,13 +24,16 @@ from acset_s2r.sim2real.plant import RealPlant
 from acset_s2r.sim2real.policies import describe, policy_hash
 from acset_s2r.sim2real.rollout import RolloutBatch
 from acset_s2r.sim2real.schema import SchSim2RealTrajectory, trajectory_types
+from acset_s2r.sim2real.tasks import get_task
 
 
 @attrs.frozen
 class Setup:
     """What an experiment's columns mean: its task, control timestep (s), the names of the
     ``obs``, ``action`` and ``sim_params``/``real_params`` columns, in column order, and the
-    episode length in control steps (``horizon``; an episode shorter than it ended early)."""
+    episode length in control steps (``horizon``; an episode shorter than it ended early), and
+    the file the task was read from (``task_source``: a TOML task file or an MJCF path; None
+    for a shipped task), which is how the task is found again."""
 
     task_name: str
     control_dt: float
@@ -38,6 +41,28 @@ class Setup:
     actuators: tuple[str, ...]
     parameters: tuple[str, ...]
     horizon: int | None = None
+    task_source: str | None = None
+
+
+def task_source(task) -> str | None:
+    """The file a task can be read again from: its TOML task file or MJCF path (None for a
+    shipped task, found by its name, or one built from an MjSpec)."""
+    if getattr(task, "source", None):
+        return str(task.source)
+    model = getattr(task, "model", None)
+    if isinstance(model, str) and model.endswith(".xml"):
+        return model
+    return None
+
+
+def resolve_task(setup: Setup, task=None):
+    """The task an experiment was run with: ``task`` if given, else read from the Setup's
+    ``task_source`` (a TOML task file or an MJCF path), else the shipped task of its name."""
+    if task is not None:
+        return get_task(task)
+    if setup.task_source is not None and setup.task_source.endswith((".toml", ".xml")):
+        return get_task(setup.task_source)
+    return get_task(setup.task_name)
 
 
 def new_experiment(setup: Setup, state_dim: int, policy_dim: int) -> ACSet:
@@ -58,6 +83,8 @@ def new_experiment(setup: Setup, state_dim: int, policy_dim: int) -> ACSet:
     X.add_part("Setup", task_name=setup.task_name, control_dt=float(setup.control_dt))
     if setup.horizon is not None:
         X.set_subpart(0, "horizon", int(setup.horizon))
+    if setup.task_source is not None:
+        X.set_subpart(0, "task_source", str(setup.task_source))
     X.add_parts("Channel", len(setup.channels), channel_name=list(setup.channels))
     X.add_parts("Actuator", len(setup.actuators), actuator_name=list(setup.actuators))
     X.add_parts("Parameter", len(setup.parameters), parameter_name=list(setup.parameters))
@@ -79,6 +106,10 @@ def read_setup(X: ACSet) -> Setup:
         actuators=tuple(X.subpart("actuator_name")),
         parameters=tuple(X.subpart("parameter_name")),
         horizon=int(X.subpart(0, "horizon")) if X.is_defined("horizon")[0] else None,
+        task_source=(
+            str(X.subpart(0, "task_source"))
+            if "task_source" in X.schema.attr_names and X.is_defined("task_source")[0] else None
+        ),
     )
     widths = {"obs": len(setup.channels), "action": len(setup.actuators), "sim_params": len(setup.parameters)}
     for column, want in widths.items():
@@ -170,6 +201,85 @@ def record_policy(
         obs_noise_std=float(np.mean(plant.config.obs_noise.std)),
         latency_steps=int(real_batch.latency[0]),
     )
+    X.set_subpart(p, "deploy", r)
+    return p
+
+
+def record_log_stream(X: ACSet, log, domain: str = "real") -> int:
+    """Record every episode of a log (a :class:`~acset_s2r.sim2real.logs.RealLog` on the control
+    grid) as one Observation stream; return its id.
+
+    Rewards are undefined (a log has none); ``next_state`` is the logged state of the next
+    frame when the log has the true state, undefined otherwise (and at each episode's end).
+    """
+    episodes = log.episodes
+    lengths = np.array([len(e) for e in episodes], np.int64)
+    n = int(lengths.sum())
+    stream = X.add_part("Observation", domain=domain)
+    ends = np.cumsum(lengths)
+    t_index = np.arange(n) - np.repeat(ends - lengths, lengths)
+    last = t_index == np.repeat(lengths - 1, lengths)
+    ids = X.nparts("Step") + np.arange(n)
+    values = dict(
+        stream=np.full(n, stream), next_step=np.where(last, -1, ids + 1),
+        obs=np.concatenate([e.obs for e in episodes]), action=np.concatenate([e.action for e in episodes]),
+        time=np.concatenate([e.time for e in episodes]), t_index=t_index,
+        episode=np.repeat(np.arange(len(episodes)), lengths),
+    )
+    if log.has_state:
+        nxt = []
+        for e in episodes:
+            x = np.concatenate([e.qpos, e.qvel], axis=1)
+            nxt.append(np.concatenate([x[1:], np.full((1, x.shape[1]), np.nan)]))
+        values["next_state"] = np.concatenate(nxt)
+    X.add_parts("Step", n, **values)
+    return stream
+
+
+def record_log_policy(
+    X: ACSet,
+    name: str,
+    policy,
+    sim_batch: RolloutBatch,
+    sim_params: np.ndarray,
+    log,
+    level: float,
+    seed: int,
+    sampling=None,
+) -> int:
+    """Record a policy (or, with ``policy`` None, the log's own commands replayed) against a
+    real log: the Policy part, one SimEnv and sim stream per row of ``sim_params``, and one
+    RealEnv whose stream is the log (on the control grid); return the Policy id.
+
+    The RealEnv names the log (``real_source``) and its measured sampling (``sampling``:
+    :class:`~acset_s2r.sim2real.logs.Sampling` of the raw timestamps); its physical
+    parameters are recorded only when the log knows them, for the experiment's own Parameter
+    columns, and are undefined otherwise; so are its noise and latency, which a log does
+    not know (the diagnosis estimates them).
+    """
+    if policy is None:
+        kind, source, digest, noise, vector = "replay", str(log.source), "", 0.0, {}
+    else:
+        kind, source = describe(policy)
+        digest, noise = policy_hash(policy), float(np.mean(getattr(policy, "sigma", 0.0)))
+        vector = {"policy_params": policy.to_vector()} if callable(getattr(policy, "to_vector", None)) else {}
+    p = X.add_part(
+        "Policy", policy_name=name, **vector, policy_kind=kind, policy_source=source, policy_hash=digest,
+        action_noise=noise, sim_return=float(sim_batch.returns.mean()),
+    )
+    for i in range(len(sim_params)):
+        stream = record_stream(X, sim_batch, i, "sim")
+        X.add_part(
+            "SimEnv", train=p, observe_sim=stream, sim_params=sim_params[i], sim_seed=seed, randomization_level=level,
+        )
+    stream = record_log_stream(X, log)
+    real = {"observe_real": stream, "real_source": str(log.source)}
+    if sampling is not None:
+        real |= {"sample_dt_mean": float(sampling.mean), "sample_dt_std": float(sampling.std)}
+    names = read_setup(X).parameters
+    if log.params is not None and all(n in log.params for n in names):
+        real["real_params"] = np.array([log.params[n] for n in names], float)
+    r = X.add_part("RealEnv", **real)
     X.set_subpart(p, "deploy", r)
     return p
 

@@ -13,14 +13,20 @@ seed's morphisms' meaning:
   from 0 and ``t_index`` counts steps from 0 within an episode; ``next_step`` links an
   episode's steps in order and is -1 (undefined) at each episode's last step, so no
   transition crosses a reset;
-- ``SimEnv`` and ``RealEnv`` carry their physical parameters;
+- ``SimEnv`` and ``RealEnv`` carry their physical parameters; a RealEnv read from a log
+  (``real_source``: its file or folder) has none, so ``real_params``, ``obs_noise_std`` and
+  ``latency_steps`` stay undefined there, and carries what the log's timestamps say instead:
+  the mean and standard deviation of its sampling interval (``sample_dt_mean``,
+  ``sample_dt_std``, seconds) and the latency estimated from it (``latency_ms``);
+- a real Step read from a log without the true state has ``next_state`` undefined;
 - ``Policy`` carries what it is (``policy_kind``: linear-gaussian, numpy, onnx, torch;
   ``policy_source``: its file name, if any; ``policy_hash``: a sha256 of its file or
   parameter vector), its parameters (undefined for policies that have no parameter
   vector), its action noise (the entropy of Q), its returns in
   sim and in real, and its measured gap: ``kl_gap`` with its interval, its floor and the floor's upper end;
 - the experiment describes itself, so that a file needs no side information: one ``Setup``
-  part (task name and control timestep), and one ``Channel``, ``Actuator`` and ``Parameter``
+  part (task name, control timestep and ``task_source``: the TOML or MJCF file the task was
+  read from, so a task declared outside the shipped ones can be found again), and one ``Channel``, ``Actuator`` and ``Parameter``
   part per column of ``obs``, ``action`` and ``sim_params``/``real_params``, in column order,
   each with its name;
 - the transfer test's null: one ``NullPlant`` per extra plant drawn from a policy's own
@@ -61,6 +67,10 @@ SchSim2RealTrajectory = SchSim2RealTransfer.extend(
         ("real_params", "RealEnv", "Params"),
         ("obs_noise_std", "RealEnv", "Real"),
         ("latency_steps", "RealEnv", "Count"),
+        ("real_source", "RealEnv", "Label"),
+        ("latency_ms", "RealEnv", "Real"),
+        ("sample_dt_mean", "RealEnv", "Real"),
+        ("sample_dt_std", "RealEnv", "Real"),
         # Policy: Q, the recognition model
         ("policy_name", "Policy", "Label"),
         ("policy_params", "Policy", "PolicyVec"),
@@ -82,6 +92,7 @@ SchSim2RealTrajectory = SchSim2RealTransfer.extend(
         ("null_latency", "NullPlant", "Count"),
         # what the columns mean
         ("task_name", "Setup", "Label"),
+        ("task_source", "Setup", "Label"),
         ("control_dt", "Setup", "Real"),
         ("horizon", "Setup", "Count"),
         ("channel_name", "Channel", "Label"),

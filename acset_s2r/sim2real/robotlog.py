@@ -1,0 +1,137 @@
+"""A hidden plant that logs as a real robot does: a jittered control loop, sub-step latency.
+
+Tests, the benchmark and the notebook need real logs whose truth is known but not shown.
+:func:`robot_log` runs a policy on a plant model the way a robot's controller would:
+
+- the loop ticks at irregular times ``k·T + U(-j, j)·T`` (``jitter`` j, a fraction of T);
+- at each tick it reads the observation (the state between physics steps, extrapolated
+  from the last two, plus Gaussian sensor noise), computes a command and logs
+  (timestamp, observation, command);
+- each command reaches the actuators ``latency`` seconds later, any real number: over a
+  physics step the control is the time-weighted mean of the commands active in it;
+- an optional velocity kick per physics step stands for unmodelled forces.
+
+The log holds only what a LeRobot dataset holds: timestamps, noisy observations and
+commands (with ``with_state`` also the true qpos/qvel, for checks).
+"""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+
+from acset_s2r.errors import SimulationError
+from acset_s2r.sim2real.estimate import observer
+from acset_s2r.sim2real.logs import RealLog, log_from_arrays
+from acset_s2r.sim2real.models import actuator_names
+from acset_s2r.sim2real.policies import as_policy
+from acset_s2r.sim2real.policy import LinearGaussianPolicy
+from acset_s2r.sim2real.rollout import install_warning_handler
+from acset_s2r.sim2real.tasks import Task
+
+
+def _episode(model, task, policy, sigma, rng, steps, latency, jitter, noise_std, kick_std, with_state):
+    nq, nv, nu = model.nq, model.nv, model.nu
+    h = model.opt.timestep
+    T = h * task.substeps
+    observe = observer(task, model)
+    low, high = task.action_bounds(model)
+    transform = task.action_transform(model)
+    offset, scale = (np.zeros(nu), np.ones(nu)) if transform is None else transform
+    data = mujoco.MjData(model)
+    q0, v0 = task.initial_state(model, 1, rng)
+    data.qpos[:], data.qvel[:] = q0[0], v0[0]
+    mujoco.mj_forward(model, data)
+    ticks = T * (np.arange(steps) + rng.uniform(-jitter, jitter, steps))
+    ticks[0] = max(ticks[0], 0.0)
+    arrive = ticks + latency
+    commands = np.zeros((steps, nu))
+    times, obs, act, states = [], [], [], []
+    prev = np.concatenate([data.qpos, data.qvel])
+    k = 0  # next tick to serve
+    n_phys = int(np.ceil((ticks[-1] + h) / h)) + 1
+    noise_std = np.broadcast_to(np.asarray(noise_std, float), (observe(prev[None]).shape[1],))
+    for i in range(n_phys):
+        t = i * h
+        cur = np.concatenate([data.qpos, data.qvel])
+        o_cur = observe(cur[None])[0]
+        o_prev = observe(prev[None])[0]
+        # serve the ticks in [t, t + h): observation extrapolated from the last two states
+        while k < steps and ticks[k] < t + h:
+            frac = (ticks[k] - t) / h
+            o_true = o_cur + frac * (o_cur - o_prev)
+            o = o_true + rng.standard_normal(len(o_true)) * noise_std
+            a = np.asarray(policy(o[None]), float).reshape(-1) + sigma * rng.standard_normal(nu)
+            a = np.clip(a, low, high)
+            if not np.all(np.isfinite(a)):
+                raise SimulationError(f"the policy returned a non-finite action at tick {k}")
+            commands[k] = a
+            times.append(ticks[k])
+            obs.append(o)
+            act.append(a)
+            states.append(cur + frac * (cur - prev))
+            k += 1
+        if k >= steps and t > ticks[-1]:
+            break
+        # time-weighted mean of the commands active over [t, t + h)
+        edges = np.concatenate([arrive, [np.inf]])
+        lo = np.clip(edges[:-1], t, t + h)
+        hi = np.clip(edges[1:], t, t + h)
+        w = (hi - lo) / h
+        u = w @ commands
+        ctrl = offset + scale * u
+        data.ctrl[:] = ctrl
+        if kick_std is not None:
+            data.qvel[:] += rng.standard_normal(nv) * kick_std
+        prev = cur
+        mujoco.mj_step(model, data)
+        x = np.concatenate([data.qpos, data.qvel])
+        if not np.all(np.isfinite(x)) or np.any(np.abs(x) > 1e6):
+            raise SimulationError(f"the hidden plant diverged at t = {t:.3f} s")
+        if task.terminated(data.qpos[None, None], data.qvel[None, None])[0, 0]:
+            break
+    n = len(times)
+    states = np.array(states).reshape(n, nq + nv)
+    return np.array(times), np.array(obs), np.array(act), states
+
+
+def robot_log(
+    model: mujoco.MjModel,
+    policy,
+    task: Task,
+    rng: np.random.Generator,
+    *,
+    episodes: int = 4,
+    steps: int = 200,
+    latency: float = 0.0,
+    jitter: float = 0.15,
+    obs_noise: float | np.ndarray = 0.01,
+    kick_std: np.ndarray | None = None,
+    with_state: bool = False,
+    source: str = "robot",
+) -> RealLog:
+    """``episodes`` logged episodes of ``policy`` on the plant ``model`` (see the module docstring).
+
+    ``latency`` is in seconds; ``jitter`` a fraction of the control period; a
+    LinearGaussianPolicy explores with its σ, as it does in rollouts. Episodes end at the
+    task's termination or after ``steps`` ticks.
+    """
+    install_warning_handler()
+    if not 0 <= jitter < 0.5:
+        raise SimulationError(f"jitter must be in [0, 0.5) of the control period, got {jitter}")
+    if latency < 0:
+        raise SimulationError(f"latency must be >= 0 s, got {latency}")
+    sigma = np.asarray(policy.sigma, float) if isinstance(policy, LinearGaussianPolicy) else 0.0
+    call = policy if isinstance(policy, LinearGaussianPolicy) else as_policy(policy)
+    if callable(getattr(call, "reset", None)):
+        call.reset(1)
+    parts = [_episode(model, task, call, sigma, rng, steps, latency, jitter, obs_noise, kick_std, with_state)
+             for _ in range(episodes)]
+    ep = np.concatenate([np.full(len(p[0]), i) for i, p in enumerate(parts)])
+    states = np.concatenate([p[3] for p in parts])
+    return log_from_arrays(
+        np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts]),
+        np.concatenate([p[0] for p in parts]), episode=ep,
+        qpos=states[:, : model.nq] if with_state else None, qvel=states[:, model.nq :] if with_state else None,
+        channels=task.observation_names(model), actuators=actuator_names(model), source=source,
+    )
