@@ -61,6 +61,14 @@ __all__ = [
 ]
 
 
+def _at(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``values[idx]`` where ``idx >= 0``; an undefined (-1) position reads ``values``' zero
+    (callers mask it), and an empty ``values`` no longer breaks the gather."""
+    if len(values) == 0:
+        return np.zeros(len(idx), dtype=values.dtype)
+    return values[np.maximum(idx, 0)]
+
+
 @attrs.frozen
 class Limit:
     """A limit cone: ``apex``, the ``legs`` out of it, and ``kind`` (product, pullback...).
@@ -310,7 +318,7 @@ def _limit(kind: str, S: Schema, factors: Sequence[ACSet], tuples: dict[str, np.
         changed = False
         for h in S.homs:
             idx, all_undef = images[h.name]
-            ok = all_undef | keep[h.codom][np.maximum(idx, 0)] if len(idx) else np.zeros(0, bool)
+            ok = all_undef | _at(keep[h.codom], idx) if len(idx) else np.zeros(0, bool)
             ok &= keep[h.dom]
             if not np.array_equal(ok, keep[h.dom]):
                 keep[h.dom], changed = ok, True
@@ -320,7 +328,7 @@ def _limit(kind: str, S: Schema, factors: Sequence[ACSet], tuples: dict[str, np.
     for h in S.homs:
         idx, _ = images[h.name]
         idx = idx[keep[h.dom]]
-        homs[h.name] = np.where(idx >= 0, newid[h.codom][np.maximum(idx, 0)], -1)
+        homs[h.name] = np.where(idx >= 0, _at(newid[h.codom], idx), -1)
     if attrfun is not None:
         apex = _build_combined(S, factors, kept, homs, attrfun)
         legs = tuple(CSetTransformation({ob: kept[ob][:, k] for ob in S.obs}, apex, X) for k, X in enumerate(factors))
@@ -522,7 +530,7 @@ def _colimit(kind: str, Xs: Sequence[ACSet], glue: dict[str, list[tuple[np.ndarr
     for h in S.homs:
         col = np.concatenate([X.subpart(h.name) + np.where(X.subpart(h.name) >= 0, offsets[h.codom][k], 0)
                               for k, X in enumerate(Xs)]) if Xs else np.zeros(0, np.int64)
-        img = np.where(col >= 0, labels[h.codom][np.maximum(col, 0)] if len(col) else col, -1)
+        img = np.where(col >= 0, _at(labels[h.codom], col) if len(col) else col, -1)
         rep_img = img[reps[h.dom]]
         bad = np.flatnonzero(rep_img[labels[h.dom]] != img)
         if len(bad):
@@ -586,7 +594,9 @@ def coproduct_parts(S: Schema, Xs: Sequence[ACSet]) -> ACSet:
             chunks = [_shift_vars(_attr_input(X, a.name, X.parts(ob)), int(offsets[a.codom][k]))
                       for k, X in enumerate(Xs)]
             cols[a.name] = (
-                sum((list(c) for c in chunks), []) if any(isinstance(c, list) for c in chunks)
+                # tolist, not list: numpy scalars (np.False_) are not the bools add_parts takes
+                sum((c.tolist() if isinstance(c, np.ndarray) else list(c) for c in chunks), [])
+                if any(isinstance(c, list) for c in chunks)
                 else np.concatenate(chunks)
             )
         Y.add_parts(ob, int(offsets[ob][-1]), **cols)

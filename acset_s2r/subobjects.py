@@ -22,6 +22,14 @@ from acset_s2r.homs import ACSetTransformation
 __all__ = ["Subobject", "bottom", "image", "implies", "join", "meet", "negate", "non", "preimage", "subtract", "top"]
 
 
+def _at(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``values[idx]`` where ``idx >= 0``; an undefined (-1) position reads ``values``' zero
+    (callers mask it), and an empty ``values`` no longer breaks the gather."""
+    if len(values) == 0:
+        return np.zeros(len(idx), dtype=values.dtype)
+    return values[np.maximum(idx, 0)]
+
+
 class Subobject:
     """A sub-ACSet of ``X``, given by part ids per object: ``Subobject(X, V=[0, 1], E=[0])``.
 
@@ -64,7 +72,7 @@ class Subobject:
         for h in X.schema.homs:
             col = X.subpart(h.name)
             out = masks[h.dom] & (col >= 0)
-            bad = np.flatnonzero(out & ~masks[h.codom][np.maximum(col, 0)])
+            bad = np.flatnonzero(out & ~_at(masks[h.codom], col))
             if len(bad):
                 x = int(bad[0])
                 raise InstanceError(
@@ -105,7 +113,7 @@ class Subobject:
             Y.add_parts(ob, len(keep[ob]), **cols)
         for h in X.schema.homs:
             col = X.subpart(h.name)[keep[h.dom]]
-            Y.set_subpart(Y.parts(h.dom), h.name, np.where(col >= 0, new[h.codom][np.maximum(col, 0)], -1))
+            Y.set_subpart(Y.parts(h.dom), h.name, np.where(col >= 0, _at(new[h.codom], col), -1))
         comps = dict(keep) | {t: [AttrVar(k) for k in range(X.nparts(t))] for t in X.schema.attrtypes}
         return ACSetTransformation(comps, Y, X, check=False)
 
@@ -203,7 +211,7 @@ def _down_closure(X: ACSet, seed: dict[str, np.ndarray]) -> dict[str, np.ndarray
     while changed:
         changed = False
         for h, col in cols:
-            hit = (col >= 0) & out[h.codom][np.maximum(col, 0)] & ~out[h.dom]
+            hit = (col >= 0) & _at(out[h.codom], col) & ~out[h.dom]
             if hit.any():
                 out[h.dom] |= hit
                 changed = True
