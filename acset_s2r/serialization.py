@@ -241,6 +241,7 @@ def acset_to_json(X: ACSet) -> dict:
     >>> acset_to_json(X)
     {'V': [{'_id': 1}, {'_id': 2}], 'E': [{'_id': 1, 'src': 1, 'tgt': 2, 'weight': 0.5}], 'Weight': []}
     """
+    X.require_compact("ACSets.jl JSON")  # its ids are positions: 1..n with no gaps
     out: dict[str, Any] = {}
     for ob in X.schema.obs:
         names = [h.name for h in X.schema.homs_out(ob)] + [a.name for a in X.schema.attrs_of(ob)]
@@ -611,6 +612,7 @@ def to_columnar_json(X: ACSet) -> dict:
     >>> to_columnar_json(X)["columns"]
     {'src': [1], 'tgt': [2], 'weight': [0.5]}
     """
+    X.require_compact("columnar JSON")
     return {
         "format": COLUMNAR_FORMAT,
         "schema": schema_to_json(X.schema),

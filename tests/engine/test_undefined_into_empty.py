@@ -38,3 +38,22 @@ def test_a_coproduct_of_partly_undefined_bool_attributes():
     C = coproduct(A, B).apex
     assert C.subpart("flag")[:3].tolist() == [True, False, False]
     assert C.is_defined("flag").tolist() == [True, True, True, False]
+
+
+def test_json_refuses_an_instance_with_marked_gaps_until_gc(tmp_path):
+    import pytest
+
+    from acset_s2r.errors import InstanceError
+    from acset_s2r.serialization import read_json, write_json
+
+    X = ACSet(SchGraph, part_type="marked")
+    X.add_parts("V", 3)
+    X.add_parts("E", 1, src=[0], tgt=[2])
+    X.rem_part("V", 1)
+    for columnar in (False, True):
+        with pytest.raises(InstanceError, match="gc"):
+            write_json(X, tmp_path / "g.json", columnar=columnar)
+    assert not (tmp_path / "g.json").exists()
+    X.gc()
+    write_json(X, tmp_path / "g.json")
+    assert read_json(tmp_path / "g.json", SchGraph).subpart("tgt").tolist() == [1]
