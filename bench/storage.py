@@ -3,6 +3,9 @@ SQL over the stored columns, and kl_gap of one policy, at 20k, 200k and 2M steps
 
 Run: .venv/bin/python bench/storage.py [--quick] (--quick stops at 200k steps).
 
+Parquet is written at full precision and, as a second row, with ``float32=True`` (opt-in
+and lossy), the setting that brings the 2M-step folder under the size target.
+
 The ACSet is SchSim2RealTrajectory with hopper widths (obs 11, action 3, state 12),
 built with new_experiment and add_parts: one policy trained by 8 sim streams and
 deployed on one real stream, episodes of 1,000 steps, observations as random walks
@@ -102,6 +105,18 @@ def job_parquet(n: int, tmp: str) -> dict:
             "build GB": base, "peak GB": max(write_peak, peak_gb()), "steps": Y.nparts("Step")}
 
 
+def job_float32(n: int, tmp: str) -> dict:
+    """The same ACSet written with float32=True (lossy, opt-in), and its largest rounding error."""
+    from acset_s2r.parquet import read_parquet, write_parquet
+
+    X = build(n // 2, n - n // 2)
+    _, write = _timed(lambda: write_parquet(X, Path(tmp) / "acset32", float32=True))
+    Y, read = _timed(lambda: read_parquet(Path(tmp) / "acset32"))
+    obs, back = X.subpart("obs"), Y.subpart("obs")
+    return {"write": write, "read": read, "MB": folder_mb(Path(tmp) / "acset32"),
+            "obs rel err": float(np.max(np.abs(back - obs) / np.maximum(np.abs(obs), 1e-300)))}
+
+
 def job_sql(n: int, tmp: str) -> dict:
     from acset_s2r.sql import sql
 
@@ -164,15 +179,18 @@ def main() -> None:
         tmp = tempfile.mkdtemp(prefix="acset_bench_")
         try:
             pq_ = run(job_parquet, n, tmp)
+            f32 = run(job_float32, n, tmp)
             sq = run(job_sql, n, tmp)
             js = None if (args.no_json and n >= 2_000_000) else run(job_json, n, tmp)
             kl = run(job_kl, n, tmp)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        rows[n] = (pq_, sq, js, kl)
+        rows[n] = (pq_, sq, js, kl, f32)
         print(f"-- {n:,} steps (columns in memory {pq_['columns MB']:.0f} MB)", flush=True)
         print(f"  Parquet  write {pq_['write']:6.2f} s  read {pq_['read']:6.2f} s  folder {pq_['MB']:7.1f} MB  "
               f"peak RSS {pq_['peak GB']:.2f} GB (after the build {pq_['build GB']:.2f} GB)")
+        print(f"  float32  write {f32['write']:6.2f} s  read {f32['read']:6.2f} s  folder {f32['MB']:7.1f} MB  "
+              f"(opt-in, lossy: largest relative error of obs {f32['obs rel err']:.1e})")
         if js:
             print(f"  row JSON write {js['write']:6.2f} s  read {js['read']:6.2f} s  file   {js['MB']:7.1f} MB  "
                   f"peak RSS {js['peak GB']:.2f} GB   -> Parquet is {js['write'] / pq_['write']:.0f}x faster to "
@@ -186,12 +204,13 @@ def main() -> None:
         growth = ", ".join(f"{b / a:.1f}x for {m // n}x the data" for a, b, n, m in zip(ks, ks[1:], sizes, sizes[1:]))
         print(f"kl_gap growth: {growth}")
     big = rows[sizes[-1]]
-    pq_, sq, js, kl = big
+    pq_, sq, js, kl, f32 = big
     print(f"targets at {sizes[-1]:,} steps" + ("" if sizes[-1] == 2_000_000 else " (the targets are for 2M)"))
     for name, got, target in [
         ("Parquet write s", pq_["write"], TARGETS["write"]),
         ("Parquet read s", pq_["read"], TARGETS["read"]),
         ("folder MB", pq_["MB"], TARGETS["folder MB"]),
+        ("folder MB, float32", f32["MB"], TARGETS["folder MB"]),
         ("peak RSS / columns", pq_["peak GB"] * 1024 / pq_["columns MB"], 2.0),
         ("SQL group-by s (folder)", sq["folder"], TARGETS["group-by"]),
         ("kl_gap s", kl["s"], TARGETS["kl_gap s"]),
