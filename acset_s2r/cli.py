@@ -2,6 +2,7 @@
 
     acset-s2r run [--model cartpole] [--n-sim 8] [--level 1.0] ...   the default sim2real experiment
     acset-s2r sweep [--levels 0 1] [--sigmas ...] [--seeds ...] ...  a grid of experiments on Ray
+    acset-s2r audit --model robot.xml --real LOGDIR [--policy p.onnx]  a real log against its model
     acset-s2r skills audit DIR [--json FILE]                          GF(3) audit of a SKILL.md corpus
     acset-s2r schemas extract DIR                                     @present blocks in SKILL.md files
     acset-s2r schema show FILE_OR_NAME [--no-attributes]              a schema as Mermaid text
@@ -87,6 +88,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser("sweep", help="a grid of experiments (models x levels x action noise x seeds) as Ray tasks")
     _add_sweep_settings(sweep)
+
+    real = sub.add_parser("audit", help="audit a real robot's log against its model: kl_gap, its null, a diagnosis")
+    real.add_argument("--model", required=True, help="an MJCF file, a TOML task file or a shipped model name")
+    real.add_argument("--real", required=True, metavar="LOG",
+                      help="a LeRobot v3 dataset folder, or a .parquet/.csv/.npz file with --obs/--action/--time")
+    real.add_argument("--policy", default=None, help="the policy as an ONNX file (default: replay the logged commands)")
+    real.add_argument("--randomization", default=None, metavar="TOML", help="the sim's ranges, noise and latency")
+    real.add_argument("--out", default="runs/audit", help="output folder (default runs/audit)")
+    real.add_argument("--obs", nargs="+", default=None, help="observation column(s) of a single log file")
+    real.add_argument("--action", nargs="+", default=None, help="action column(s) of a single log file")
+    real.add_argument("--time", default=None, help="timestamp column of a single log file (seconds)")
+    real.add_argument("--episode", default=None, help="episode column of a single log file")
+    real.add_argument("--n-sim", type=_count(2), default=8, help="sim ensemble members (default 8)")
+    real.add_argument("--n-null", type=_count(20), default=39, help="null plants (default 39)")
+    real.add_argument("--seed", type=_count(0), default=0, help="seed (default 0)")
+    real.add_argument("--quiet", action="store_true", help="no progress bars")
 
     skills = sub.add_parser("skills", help="GF(3) skill-balance tools").add_subparsers(dest="action", required=True)
     audit = skills.add_parser("audit", help="audit the trits and balance claims of a SKILL.md corpus")
@@ -285,6 +302,21 @@ def _show_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from acset_s2r.sim2real.audit import audit
+
+    columns = None
+    if args.obs or args.action or args.time:
+        columns = {"obs": args.obs, "action": args.action, "time": args.time}
+        columns = {k: v for k, v in columns.items() if v is not None}
+        if args.episode:
+            columns["episode"] = args.episode
+    result = audit(args.model, args.real, policy=args.policy, randomization=args.randomization, out=args.out,
+                   columns=columns, n_sim=args.n_sim, n_null=args.n_null, seed=args.seed, progress=not args.quiet)
+    print(result.summary())
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -292,6 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "audit":
+            return _audit(args)
         if args.command == "skills":
             from acset_s2r.gf3.audit import audit_main
 

@@ -441,3 +441,65 @@ def check_log(log: RealLog, obs_dim: int, act_dim: int, task_label: str, nq: int
                 f"{log.source}: the true state has {e.qpos.shape[1]} qpos and {e.qvel.shape[1]} qvel values, "
                 f"but {task_label}'s model has {nq} and {nv}"
             )
+
+
+def write_lerobot(log: RealLog, folder: str | Path, fps: float, task: str = "audit", robot_type: str | None = None) -> Path:
+    """Write a log as a dataset folder in LeRobot's v3 layout (the files LeRobot reads:
+    ``meta/info.json``, ``meta/tasks.parquet``, ``meta/episodes/chunk-000/file-000.parquet``,
+    ``data/chunk-000/file-000.parquet``), timestamps as measured, restarting at 0 per episode.
+    Values are float32, as LeRobot stores them. Returns the folder."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = Path(folder)
+    lengths = [len(e) for e in log.episodes]
+    n = sum(lengths)
+    obs = np.concatenate([e.obs for e in log.episodes]).astype(np.float32)
+    act = np.concatenate([e.action for e in log.episodes]).astype(np.float32)
+    stamp = np.concatenate([e.time - e.time[0] for e in log.episodes]).astype(np.float32)
+    episode = np.repeat(np.arange(len(lengths)), lengths)
+    frame = np.concatenate([np.arange(k) for k in lengths])
+
+    def vectors(a):
+        return pa.FixedSizeListArray.from_arrays(pa.array(a.ravel()), a.shape[1])
+
+    data = pa.table({
+        "observation.state": vectors(obs), "action": vectors(act), "timestamp": pa.array(stamp),
+        "frame_index": pa.array(frame, pa.int64()), "episode_index": pa.array(episode, pa.int64()),
+        "index": pa.array(np.arange(n), pa.int64()), "task_index": pa.array(np.zeros(n, np.int64)),
+    })
+    ends = np.cumsum(lengths)
+    episodes = pa.table({
+        "episode_index": pa.array(np.arange(len(lengths)), pa.int64()),
+        "tasks": pa.array([[task]] * len(lengths), pa.list_(pa.string())),
+        "length": pa.array(lengths, pa.int64()),
+        "data/chunk_index": pa.array(np.zeros(len(lengths), np.int64)),
+        "data/file_index": pa.array(np.zeros(len(lengths), np.int64)),
+        "dataset_from_index": pa.array(ends - np.asarray(lengths), pa.int64()),
+        "dataset_to_index": pa.array(ends, pa.int64()),
+        "meta/episodes/chunk_index": pa.array(np.zeros(len(lengths), np.int64)),
+        "meta/episodes/file_index": pa.array(np.zeros(len(lengths), np.int64)),
+    })
+
+    def feature(dtype, shape, names=None):
+        return {"dtype": dtype, "shape": list(shape), "names": names}
+
+    info = {
+        "codebase_version": "v3.0", "robot_type": robot_type, "total_episodes": len(lengths), "total_frames": n,
+        "total_tasks": 1, "chunks_size": 1000, "data_files_size_in_mb": 100, "video_files_size_in_mb": 200,
+        "fps": fps, "splits": {"train": f"0:{len(lengths)}"},
+        "data_path": "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet", "video_path": None,
+        "features": {
+            "observation.state": feature("float32", [obs.shape[1]], list(log.channels)),
+            "action": feature("float32", [act.shape[1]], list(log.actuators)),
+            "timestamp": feature("float32", [1]), "frame_index": feature("int64", [1]),
+            "episode_index": feature("int64", [1]), "index": feature("int64", [1]), "task_index": feature("int64", [1]),
+        },
+    }
+    for sub in ("data/chunk-000", "meta/episodes/chunk-000"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    pq.write_table(data, folder / "data/chunk-000/file-000.parquet")
+    pq.write_table(episodes, folder / "meta/episodes/chunk-000/file-000.parquet")
+    pq.write_table(pa.table({"task": [task], "task_index": pa.array([0], pa.int64())}), folder / "meta/tasks.parquet")
+    (folder / "meta/info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+    return folder

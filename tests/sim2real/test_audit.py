@@ -1,0 +1,119 @@
+"""The audit of a real log: a LeRobot folder written from a hidden plant, read back and audited."""
+
+import json
+
+import numpy as np
+import pytest
+
+from acset_s2r.cli import main
+from acset_s2r.errors import InstanceError
+from acset_s2r.sim2real.audit import audit
+from acset_s2r.sim2real.faults import FAULT_BENCH_SIM, Fault, plant_config
+from acset_s2r.sim2real.logs import log_from_arrays, write_lerobot
+from acset_s2r.sim2real.plant import make_real_plant
+from acset_s2r.sim2real.policy import lqr_policy
+from acset_s2r.sim2real.record import read_setup
+from acset_s2r.sim2real.robotlog import robot_log
+from acset_s2r.sim2real.store import read_experiment
+from acset_s2r.sim2real.tasks import get_task
+
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+TASK = get_task("cartpole")
+BASE = TASK.load_model()
+POLICY = lqr_policy(BASE, sigma=0.1)
+LATENCY = 0.035  # 3.5 control steps: outside the sim's 0..1, and not a whole step
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """Three episodes of a hidden plant with a 35 ms latency, as a LeRobot v3 folder."""
+    rng = np.random.default_rng(7)
+    plant = make_real_plant(BASE, plant_config(BASE, FAULT_BENCH_SIM, Fault("none")), rng)
+    log = robot_log(plant.model, POLICY, TASK, rng, episodes=3, steps=150, latency=LATENCY, obs_noise=0.01)
+    return write_lerobot(log, tmp_path_factory.mktemp("ds") / "hidden", fps=100)
+
+
+@pytest.fixture(scope="module")
+def audited(dataset, tmp_path_factory):
+    out = tmp_path_factory.mktemp("audit") / "out"
+    assert main(["audit", "--model", "cartpole", "--real", str(dataset), "--out", str(out), "--n-sim", "6",
+                 "--n-null", "20", "--quiet"]) == 0
+    return out
+
+
+def test_the_audit_writes_its_files_and_records_no_hidden_truth(audited):
+    for name in ("report.html", "proof_bundle.json", "summary.txt", "gap.png", "acset/schema.json"):
+        assert (audited / name).is_file(), name
+    X = read_experiment(audited)
+    real = X.subpart(0, "deploy")
+    # a log knows neither the plant's physics, nor its noise, nor its latency in steps
+    assert not X.is_defined("real_params", [real]).any()
+    assert not X.is_defined("obs_noise_std", [real]).any() and not X.is_defined("latency_steps", [real]).any()
+    assert str(X.subpart(real, "real_source")).endswith("file-000.parquet")
+    assert X.subpart(real, "sample_dt_mean") == pytest.approx(0.01, abs=5e-4)
+    steps = X.incident(X.subpart(real, "observe_real"), "stream")
+    assert not X.is_defined("next_state", steps).any()
+    assert X.nparts("NullPlant") == 20 and read_setup(X).task_name == "cartpole"
+    assert json.loads((audited / "proof_bundle.json").read_text())["proof_hash"]
+
+
+def test_the_latency_is_found_in_milliseconds_from_the_log_alone(audited):
+    X = read_experiment(audited)
+    latency_ms = float(X.subpart(X.subpart(0, "deploy"), "latency_ms"))
+    assert abs(latency_ms - 1000 * LATENCY) <= 10.0  # within one control step
+    summary = (audited / "summary.txt").read_text()
+    assert "temporal/latency mismatch" in summary and "did NOT transfer" in summary
+
+
+def test_replayed_sim_streams_command_what_the_log_commanded(audited):
+    X = read_experiment(audited)
+    real = X.incident(X.subpart(X.subpart(0, "deploy"), "observe_real"), "stream")
+    horizon = int(np.max(X.subpart(real, "t_index"))) + 1
+    logged = np.asarray(X.subpart(real, "action"), float).reshape(-1, horizon)
+    for i, stream in enumerate(X.subpart(X.incident(0, "train"), "observe_sim")):
+        sim = np.asarray(X.subpart(X.incident(stream, "stream"), "action"), float)[:, 0]
+        # open loop, a replayed episode may leave the task's healthy set and end early
+        assert 1 < len(sim) <= horizon
+        np.testing.assert_array_equal(sim, logged[i % len(logged)][: len(sim)])
+
+
+def write_linear_onnx(path, gain, obs_ref, bias):
+    """action = (obs - obs_ref) · gainᵀ + bias as one Gemm."""
+    W = gain.T.astype(np.float32)
+    B = (bias - obs_ref @ gain.T).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["obs", "W", "B"], ["action"])], "linear",
+        [helper.make_tensor_value_info("obs", TensorProto.FLOAT, ["batch", W.shape[0]])],
+        [helper.make_tensor_value_info("action", TensorProto.FLOAT, ["batch", W.shape[1]])],
+        [numpy_helper.from_array(W, "W"), numpy_helper.from_array(B, "B")],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+def test_an_onnx_policy_runs_closed_loop_against_the_log(dataset, tmp_path):
+    path = write_linear_onnx(tmp_path / "policy.onnx", POLICY.gain, POLICY.obs_ref, POLICY.bias)
+    result = audit("cartpole", dataset, policy=path, n_sim=6, n_null=20, progress=False)
+    X = result.acset
+    assert X.subpart(0, "policy_kind") == "onnx" and X.subpart(0, "policy_source") == "policy.onnx"
+    assert np.isfinite(result.verdict.kl_gap) and result.verdict.n_null == 20
+
+
+def test_an_onnx_policy_of_the_wrong_width_is_refused_before_anything_is_written(dataset, tmp_path):
+    path = write_linear_onnx(tmp_path / "wide.onnx", np.zeros((1, 6)), np.zeros(6), np.zeros(1))
+    with pytest.raises(InstanceError, match=r"wide\.onnx.*6.*4"):
+        audit("cartpole", dataset, policy=path, out=tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+    assert main(["audit", "--model", "cartpole", "--real", str(dataset), "--policy", str(path),
+                 "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_short_log_is_refused_with_its_episode(tmp_path):
+    log = log_from_arrays(np.zeros((8, 4)), np.zeros((8, 1)), fps=100, source="short.npz")
+    with pytest.raises(InstanceError, match=r"short\.npz: episode 0 has 8 control steps"):
+        audit("cartpole", log, out=tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
