@@ -1028,6 +1028,7 @@ def _prepare(X: ACSet, Y: ACSet, monic: Any, iso: Any, initial: Any, no_bind: An
     epic_obs = _obs_arg(X, epic, "epic")
     search = _Search(X, Y, monic_obs, initial, no_bind_types, predicates)
     search.epic = epic_obs
+    search.X, search.monic_obs = X, monic_obs
     if random is not False and random is not None:
         search.rng = random if isinstance(random, np.random.Generator) else np.random.default_rng(
             None if random is True else random)
@@ -1040,6 +1041,62 @@ def _prepare(X: ACSet, Y: ACSet, monic: Any, iso: Any, initial: Any, no_bind: An
     if any(X.nparts(ob) > Y.nparts(ob) for ob in monic_obs):
         return None
     return search
+
+
+# the join planner: below this many parts of Y backtracking wins on call overhead, and a
+# partial join past the cap hands the pattern back to backtracking (joins that blow up)
+_JOIN_MIN_PARTS = 200
+_JOIN_CAP = 4_000_000
+
+
+def _by_joins(search: _Search, Y: ACSet) -> np.ndarray | None:
+    """Every solution as a row of Y-part ids (columns in the search's variable order), found
+    by the vectorised index joins of :mod:`acset_s2r.query`; None where backtracking is the
+    better plan (attribute variables, epic, a small Y) or the joins outgrow the cap.
+
+    Each part of X is an atom over its object with its own ``_id`` variable and a variable
+    per defined hom; the static candidate sets of the search (attribute values, undefined
+    homs, initial, predicates) mask those variables, and monic objects make theirs distinct.
+    """
+    from acset_s2r.query import JoinTooLarge, _evaluate, _parse
+
+    X = search.X
+    if search.has_vars or search.free or search.epic or search.n == 0:
+        return None
+    if sum(Y.nparts(ob) for ob in X.schema.obs) < _JOIN_MIN_PARTS:
+        return None
+    schema = X.schema
+    atoms, names, seeds, masks, groups = [], [], {}, {}, []
+    memo: dict[int, np.ndarray] = {}
+    for ob in schema.obs:
+        nx_, ny = X.nparts(ob), Y.nparts(ob)
+        cols = {h.name: (h.codom, X.subpart(h.name).tolist()) for h in schema.homs_out(ob)}
+        for x in range(nx_):
+            var = f"{ob}#{x}"
+            terms = {"_id": var}
+            for name, (cod, col) in cols.items():
+                if col[x] >= 0:  # undefined homs are in the candidate sets already
+                    terms[name] = f"{cod}#{col[x]}"
+            c = search.cands[search.offset[ob] + x]
+            if len(c) < ny:
+                seeds[len(atoms)] = c
+                m = memo.get(id(c))
+                if m is None:
+                    m = memo[id(c)] = np.zeros(ny, dtype=bool)
+                    m[c] = True
+                masks[var] = m
+            atoms.append((ob, terms))
+            names.append(var)
+        if ob in search.monic_obs and nx_ > 1:
+            groups.append(names[-nx_:])
+    parsed, _ = _parse(schema, atoms)
+    try:
+        table, n = _evaluate(Y, parsed, seeds, masks, groups, cap=_JOIN_CAP)
+    except JoinTooLarge:
+        return None
+    if n == 0:
+        return np.zeros((0, len(names)), dtype=np.int64)
+    return np.column_stack([table[v] for v in names]).astype(np.int64, copy=False)
 
 
 def homomorphisms(
@@ -1113,7 +1170,15 @@ def homomorphisms(
         if search is None or limit == 0:
             return
         k = 0
-        for _, assignment in search.run():
+        rows = None
+        if limit is None and search.rng is None:
+            rows = _by_joins(search, Y)
+        if rows is not None:
+            rows = rows[np.lexsort(rows.T[::-1])] if len(rows) > 1 else rows
+            sols: Iterator = ((1, r) for r in rows)
+        else:
+            sols = search.run()
+        for _, assignment in sols:
             for f in search.transformations(X, Y, assignment, fns):
                 if search.epic and not all(_image_size(f[ob]) == Y.nparts(ob) for ob in search.epic):
                     continue
@@ -1189,6 +1254,9 @@ def count_homomorphisms(
                                             type_components=type_components, epic=epic, predicates=predicates))
     if search.has_vars or search.free:
         return sum(1 for _, a in search.run() for _ in search.transformations(X, Y, a))
+    rows = _by_joins(search, Y)
+    if rows is not None:
+        return len(rows)
     return sum(k for k, _ in search.run(bulk=True))
 
 

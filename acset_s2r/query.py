@@ -117,21 +117,19 @@ def _key(v: Any) -> Any:
 
 
 def _lookup(X: ACSet, values: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """All (row, part) with ``X.name(part) == values[row]``, through ``X.incident``."""
-    if values.dtype.kind in "iu":
-        uniq, inv = np.unique(values, return_inverse=True)
-        hits = [X.incident(u, name) for u in uniq.tolist()]
-    else:
-        groups: dict[Any, int] = {}
-        inv = np.empty(len(values), dtype=np.int64)
-        hits = []
-        for r, v in enumerate(values):
-            k = _key(v)
-            g = groups.get(k)
-            if g is None:
-                g = groups[k] = len(hits)
-                hits.append(X.incident(k, name) if k is not None and k == k else np.zeros(0, np.int64))
-            inv[r] = g
+    """All (row, part) with ``X.name(part) == values[row]``, through the preimage index."""
+    if name in X.schema.hom_names and values.dtype.kind in "iu":
+        return X.gather(values, name)
+    groups: dict[Any, int] = {}
+    inv = np.empty(len(values), dtype=np.int64)
+    hits = []
+    for r, v in enumerate(values):
+        k = _key(v)
+        g = groups.get(k)
+        if g is None:
+            g = groups[k] = len(hits)
+            hits.append(X.incident(k, name) if k is not None and k == k else np.zeros(0, np.int64))
+        inv[r] = g
     if not hits:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     lens = np.array([len(h) for h in hits], dtype=np.int64)
@@ -142,16 +140,71 @@ def _lookup(X: ACSet, values: np.ndarray, name: str) -> tuple[np.ndarray, np.nda
     return np.repeat(np.arange(len(values), dtype=np.int64), per), flat[offsets]
 
 
+def _fanout(X: ACSet, values: np.ndarray, name: str) -> int:
+    """How many rows probing ``name`` with ``values`` would give (index offsets only)."""
+    X.gather(np.zeros(0, np.int64), name)  # builds the index if needed
+    ix = X._hom_index[name]
+    if ix.pending:
+        return -1
+    off = ix.offsets
+    v = values[(values >= 0) & (values < len(off) - 1)]
+    return int((off[v + 1] - off[v]).sum())
+
+
+def _lookup_pair(X: ACSet, ob: str, names: list[str], values: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Probe on several bound hom columns at once: a sort-merge join on a combined key.
+
+    None when the combined key would overflow int64."""
+    radix = [X.nparts(X.schema.codom(nm)) + 1 for nm in names]
+    if float(np.prod([float(r) for r in radix])) >= 2.0**62:
+        return None
+    m = X.nparts(ob)
+    key = np.zeros(m, dtype=np.int64)
+    probe = np.zeros(len(values[0]), dtype=np.int64)
+    for nm, r, vals in zip(names, radix, values):
+        col = X.subpart(nm)
+        # undefined (-1) becomes 0 on the part side and never matches a probe (probes are >= 1)
+        key = key * r + (col + 1)
+        probe = probe * r + (vals + 1)
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    lo = sk.searchsorted(probe, "left")
+    lens = sk.searchsorted(probe, "right") - lo
+    total = int(lens.sum())
+    ends = np.cumsum(lens)
+    pos = np.arange(total, dtype=np.int64) - np.repeat(ends - lens - lo, lens)
+    return np.repeat(np.arange(len(probe), dtype=np.int64), lens), order[pos]
+
+
 def _invertible(X: ACSet, name: str) -> bool:
     return name in X.schema.hom_names or not X.types[X.schema.codom(name)].width
 
 
-def _join(X: ACSet, table: dict[str, np.ndarray], n: int, atom: _Atom) -> tuple[dict[str, np.ndarray], int]:
+def _join(X: ACSet, table: dict[str, np.ndarray], n: int, atom: _Atom,
+          seed: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], int]:
     schema = X.schema
     bound = [(c, t) for c, t in atom.columns if isinstance(t, Const) or t in table]
     ident = next((t for c, t in bound if c == "_id" and not isinstance(t, Const)), None)
+    fixed = next((t for c, t in bound if c == "_id" and isinstance(t, Const)), None)
+    homs = [(c, t) for c, t in bound if c != "_id" and not isinstance(t, Const) and schema.is_hom(c)]
+    pair = None
+    if ident is None and fixed is None and len(homs) >= 2 and n:
+        # cyclic atoms: probing one column and filtering the rest can expand far more rows
+        # than it keeps, so join on every bound hom column at once when that is smaller
+        spread = _fanout(X, table[homs[0][1]], homs[0][0])
+        if spread < 0 or spread > 2 * X.nparts(atom.ob):
+            pair = _lookup_pair(X, atom.ob, [c for c, _ in homs], [table[t] for _, t in homs])
     if ident is not None:
         rows, parts = np.arange(n, dtype=np.int64), table[ident]
+    elif pair is not None:
+        rows, parts = pair
+    elif fixed is not None:
+        v = fixed.value
+        ok = isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v < X.nparts(atom.ob)
+        rows = np.arange(n, dtype=np.int64) if ok else np.zeros(0, np.int64)
+        parts = np.full(len(rows), v if ok else 0, dtype=np.int64)
+    elif seed is not None and not any(c != "_id" for c, _ in bound):
+        rows, parts = np.repeat(np.arange(n, dtype=np.int64), len(seed)), np.tile(seed, n)
     else:
         # look up through an index: bound hom columns first, then attributes
         order = sorted(
@@ -194,6 +247,66 @@ def _join(X: ACSet, table: dict[str, np.ndarray], n: int, atom: _Atom) -> tuple[
     return out, len(rows)
 
 
+class JoinTooLarge(Exception):
+    """A partial join outgrew its row budget (the caller then searches another way)."""
+
+
+def _evaluate(
+    X: ACSet,
+    parsed: list[_Atom],
+    seeds: Mapping[int, np.ndarray] | None = None,
+    masks: Mapping[str, np.ndarray] | None = None,
+    distinct: Sequence[Sequence[str]] = (),
+    cap: int | None = None,
+) -> tuple[dict[str, np.ndarray], int]:
+    """Join the atoms one at a time, most bound and then smallest first.
+
+    ``seeds[i]`` replaces a scan of atom i's object when it is joined unbound; ``masks[v]``
+    keeps the rows whose part variable v is marked True; each group in ``distinct`` must
+    bind pairwise different values. Both prune right after the variable is bound, before
+    the next join grows the table. Raises :class:`JoinTooLarge` past ``cap`` rows.
+    """
+    seeds, masks = seeds or {}, masks or {}
+    group_of: dict[str, list[str]] = {}
+    for g in distinct:
+        for v in g:
+            group_of[v] = list(g)
+    table: dict[str, np.ndarray] = {}
+    n = 1  # one empty assignment
+    todo = list(range(len(parsed)))
+
+    def score(i: int) -> tuple:
+        a = parsed[i]
+        tied = sum(1 for _, t in a.columns if isinstance(t, Const) or t in table)
+        size = len(seeds[i]) if i in seeds else X.nparts(a.ob)
+        return (-tied, size)
+
+    while todo:
+        i = min(todo, key=score)
+        todo.remove(i)
+        before = set(table)
+        table, n = _join(X, table, n, parsed[i], seeds.get(i))
+        new = [v for v in table if v not in before]
+        keep = None
+        for v in new:
+            col = table[v]
+            if v in masks:
+                ok = masks[v][col]
+                keep = ok if keep is None else keep & ok
+            for w in group_of.get(v, ()):
+                if w != v and w in table and (w in before or new.index(w) < new.index(v)):
+                    ok = table[w] != col
+                    keep = ok if keep is None else keep & ok
+        if keep is not None and not keep.all():
+            table = {v: c[keep] for v, c in table.items()}
+            n = int(keep.sum())
+        if n == 0:
+            break
+        if cap is not None and n > cap:
+            raise JoinTooLarge(n)
+    return table, n
+
+
 def query(
     X: ACSet,
     atoms: Sequence[Any],
@@ -227,19 +340,7 @@ def query(
     unknown = [v for v in select if v not in kinds]
     if unknown:
         raise QueryError(f"select names {unknown}, which no atom binds; variables: {variables}")
-    table: dict[str, np.ndarray] = {}
-    n = 1  # one empty assignment
-    todo = list(parsed)
-    while todo:
-        def score(a: _Atom) -> tuple:
-            tied = sum(1 for _, t in a.columns if isinstance(t, Const) or t in table)
-            return (-tied, X.nparts(a.ob))
-
-        atom = min(todo, key=score)
-        todo.remove(atom)
-        table, n = _join(X, table, n, atom)
-        if n == 0:
-            break
+    table, n = _evaluate(X, parsed)
     if n == 0:
         table = {v: _empty_like(X, kinds[v]) for v in variables}
     cols = [np.asarray(table[v]) for v in select]
