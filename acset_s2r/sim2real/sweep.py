@@ -17,7 +17,9 @@ and runs the failed and missing ones. Ray is optional (the ``ray`` extra): it is
 only when a sweep runs on it, and ``serial=True`` runs the same tasks in this process.
 
 On a cluster (``address``) every node must have ``acset_s2r`` installed and see the sweep
-folder at the same path (a shared file system).
+folder at the same path (a shared file system). Each Ray task asks for one CPU, but an
+experiment's MuJoCo batches step on every core of its machine, so experiments running side
+by side share the cores (``bench/sweep.py`` measures the speed-up).
 
 Examples
 --------
