@@ -694,7 +694,8 @@ def _sysid_fit(pol: _Policy, lag, rows: np.ndarray, target: np.ndarray, center: 
         output=io.StringIO(),
     )
     x = np.asarray(result.x, float).reshape(-1)
-    _, half = sysid.calculate_intervals(residual_fn(x)[0], np.asarray(result.jac, float))
+    with np.errstate(invalid="ignore", divide="ignore"):  # an unidentified direction gives an infinite interval
+        _, half = sysid.calculate_intervals(residual_fn(x)[0], np.asarray(result.jac, float))
     return x, np.asarray(half, float).reshape(-1), residual_fn
 
 
