@@ -100,7 +100,7 @@ from acset_s2r.migration import SchemaFunctor, delta, pi, restrict, sigma
 from acset_s2r.parquet import read_parquet, write_parquet
 from acset_s2r.paths import Converse, Path, check_equations, evaluate, relation
 from acset_s2r.present import parse_present
-from acset_s2r.query import Const, query
+from acset_s2r.conjunctive import Const, query
 from acset_s2r.querydsl import From, Where
 from acset_s2r.schema import Attr, Equation, Hom, Schema
 from acset_s2r.serialization import (
@@ -114,7 +114,7 @@ from acset_s2r.serialization import (
     write_json,
     write_schema_json,
 )
-from acset_s2r.sql import sql
+from acset_s2r.sql_engine import sql
 
 __version__ = "0.1.0"
 

@@ -1051,14 +1051,14 @@ _JOIN_CAP = 4_000_000
 
 def _by_joins(search: _Search, Y: ACSet) -> np.ndarray | None:
     """Every solution as a row of Y-part ids (columns in the search's variable order), found
-    by the vectorised index joins of :mod:`acset_s2r.query`; None where backtracking is the
+    by the vectorised index joins of :mod:`acset_s2r.conjunctive`; None where backtracking is the
     better plan (attribute variables, epic, a small Y) or the joins outgrow the cap.
 
     Each part of X is an atom over its object with its own ``_id`` variable and a variable
     per defined hom; the static candidate sets of the search (attribute values, undefined
     homs, initial, predicates) mask those variables, and monic objects make theirs distinct.
     """
-    from acset_s2r.query import JoinTooLarge, _evaluate, _parse
+    from acset_s2r.conjunctive import JoinTooLarge, _evaluate, _parse
 
     X = search.X
     if search.has_vars or search.free or search.epic or search.n == 0:

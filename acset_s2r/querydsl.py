@@ -14,7 +14,7 @@ of the column's values is true (called with Python scalars, one part at a time).
 
 Calling the query on an ACSet returns the ids of the parts that pass, or with
 ``select`` a dict ``{column: values}`` in part order (ACSets.jl returns pairs). Unlike
-:func:`acset_s2r.query.query`, which joins several tables, this reads one table, and
+:func:`acset_s2r.conjunctive.query`, which joins several tables, this reads one table, and
 works on ``part_type="marked"`` instances as they are (ids with gaps).
 """
 
@@ -27,7 +27,7 @@ import numpy as np
 
 from acset_s2r.acset import ACSet
 from acset_s2r.errors import AcsetS2RError, QueryError
-from acset_s2r.query import _equal
+from acset_s2r.conjunctive import _equal
 
 __all__ = ["From", "Where"]
 

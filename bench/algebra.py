@@ -32,7 +32,7 @@ from networkx.algorithms.isomorphism import DiGraphMatcher
 from acset_s2r.acset import ACSet
 from acset_s2r.catalog import SchGraph
 from acset_s2r.homs import ACSetTransformation, count_homomorphisms
-from acset_s2r.query import query
+from acset_s2r.conjunctive import query
 
 
 def to_acset(g: nx.DiGraph) -> ACSet:

@@ -26,7 +26,7 @@ import numpy as np
 from acset_s2r import ACSet
 from acset_s2r.catalog import SchGraph
 from acset_s2r.homs import count_homomorphisms
-from acset_s2r.query import query
+from acset_s2r.conjunctive import query
 
 PATTERNS = {
     "triangles": [(0, 1), (1, 2), (2, 0)],

@@ -118,7 +118,7 @@ def job_float32(n: int, tmp: str) -> dict:
 
 
 def job_sql(n: int, tmp: str) -> dict:
-    from acset_s2r.sql import sql
+    from acset_s2r.sql_engine import sql
 
     q = "SELECT stream, count(*) AS n, avg(reward) AS r, max(t_index) AS t FROM Step GROUP BY stream ORDER BY stream"
     sql(Path(tmp) / "acset", "SELECT 1")  # DuckDB's first start

@@ -4,7 +4,7 @@ A run folder holds ``acset/``, the ACSet as Parquet (one file per object, the sc
 attribute types in ``acset/schema.json``; see :mod:`acset_s2r.parquet`), and, when asked,
 ``experiment.json``, the ACSets.jl row JSON for Catlab users. Parquet is the default:
 at a million steps it is tens of times smaller and faster than the row JSON, and
-DuckDB can query it in place (:func:`acset_s2r.sql.sql`).
+DuckDB can query it in place (:func:`acset_s2r.sql_engine.sql`).
 """
 
 from __future__ import annotations

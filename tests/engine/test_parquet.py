@@ -317,7 +317,7 @@ def test_a_float32_column_the_schema_file_does_not_list(tmp_path):
 
 
 def test_sql_reads_a_float32_folder(tmp_path):
-    from acset_s2r.sql import sql
+    from acset_s2r.sql_engine import sql
 
     X = vectors(50)
     write_parquet(X, tmp_path / "f", float32=True)

@@ -12,7 +12,7 @@ from acset_s2r import ACSet
 from acset_s2r.catalog import SchGraph, SchLabelledPetriNet, SchWeightedGraph
 from acset_s2r.homs import count_homomorphisms, homomorphisms
 from acset_s2r.errors import QueryError
-from acset_s2r.query import Const, query
+from acset_s2r.conjunctive import Const, query
 
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

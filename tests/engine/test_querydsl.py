@@ -14,7 +14,7 @@ from acset_s2r import Schema
 from acset_s2r.catalog import SchWeightedGraph
 from acset_s2r.errors import QueryError
 from acset_s2r.literals import acset
-from acset_s2r.query import query
+from acset_s2r.conjunctive import query
 from acset_s2r.querydsl import From, Where
 
 SchDDS = Schema.build("SchDDS", obs=["X"], homs=[("phi", "X", "X")])

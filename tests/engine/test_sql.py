@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from acset_s2r import ACSet, catalog
 from acset_s2r.errors import QueryError, SerializationError
 from acset_s2r.parquet import write_parquet
-from acset_s2r.query import query
-from acset_s2r.sql import sql
+from acset_s2r.conjunctive import query
+from acset_s2r.sql_engine import sql
 from acset_s2r.strategies import schemas_and_acsets
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
