@@ -102,7 +102,7 @@ def randomization_at(config: ExperimentConfig, base: mujoco.MjModel, level: floa
 
 def _train_and_deploy(
     config: ExperimentConfig, spec: PolicySpec, task: Task, base: mujoco.MjModel, plant: RealPlant,
-    rng: np.random.Generator, progress: bool,
+    rng: np.random.Generator, progress: bool, nthread: int = 0,
 ) -> tuple[_TrainedPolicy, PolicyOutcome]:
     """Draw a policy's ensemble, train on it, evaluate it there and deploy it to the plant."""
     dr = randomization_at(config, base, spec.level)
@@ -115,9 +115,11 @@ def _train_and_deploy(
         init_std=config.training.init_std,
         horizon=steps, obs_noise=sim_noise, latency=sim_latency,
     )
-    trained = train_cem(ensemble, task, rng, train_cfg, progress=progress)
-    sim_batch = evaluate_policy(ensemble, trained.policy, task, rng, horizon=steps, obs_noise=sim_noise, latency=sim_latency)
-    real_batch = deploy(plant, trained.policy, task, rng, n_episodes=config.real.episodes, horizon=steps)
+    trained = train_cem(ensemble, task, rng, train_cfg, progress=progress, nthread=nthread)
+    sim_batch = evaluate_policy(ensemble, trained.policy, task, rng, horizon=steps, obs_noise=sim_noise,
+                                latency=sim_latency, nthread=nthread)
+    real_batch = deploy(plant, trained.policy, task, rng, n_episodes=config.real.episodes, horizon=steps,
+                        nthread=nthread)
     outcome = PolicyOutcome(
         real_returns=real_batch.returns.copy(),
         real_lengths=real_batch.lengths.copy(),
@@ -129,7 +131,7 @@ def _train_and_deploy(
 
 def draw_null(
     config: ExperimentConfig, level: float, policy, task: Task, base: mujoco.MjModel, X: ACSet, p: int,
-    rng: np.random.Generator,
+    rng: np.random.Generator, nthread: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(gaps, parameters, latencies) of ``n_null`` plants drawn from the randomisation at
     ``level``, each run as the real plant was (same policy, episodes and horizon; its latency
@@ -142,7 +144,7 @@ def draw_null(
     plants = np.repeat(np.arange(n_null), episodes)
     batch = rollout(
         Ensemble(base, params).take(plants), policy, task, rng, horizon=config.training.steps,
-        obs_noise=noise, latency=latencies[plants],
+        obs_noise=noise, latency=latencies[plants], nthread=nthread,
     )
     _, _, sim, sim_segments = policy_samples(X, p)
     gaps = np.array([
@@ -157,13 +159,15 @@ def null_rng(seed: int) -> np.random.Generator:
 
 
 def run_experiment(
-    config: ExperimentConfig | None = None, out_dir=None, progress: bool = True, json: bool = False
+    config: ExperimentConfig | None = None, out_dir=None, progress: bool = True, json: bool = False,
+    nthread: int = 0,
 ) -> ExperimentResult:
     """Train every policy on its ensemble, deploy to the real plant, record, measure and judge.
 
     ``config`` defaults to :func:`default_config` of the cartpole (what ``acset-s2r run`` runs);
     with ``out_dir`` the ACSet, a summary and plots are written there
     (:func:`acset_s2r.sim2real.report.save_experiment`); ``json`` adds the ACSets.jl row JSON.
+    ``nthread`` threads step the MuJoCo batches (0: every core); the results do not depend on it.
     """
     config = default_config() if config is None else config
     start = time.perf_counter()
@@ -174,7 +178,7 @@ def run_experiment(
 
     runs, outcomes = [], {}
     for spec in track(config.policy_specs(), "policies", enabled=progress):
-        run, outcomes[spec.name] = _train_and_deploy(config, spec, task, base, plant, rng, progress)
+        run, outcomes[spec.name] = _train_and_deploy(config, spec, task, base, plant, rng, progress, nthread)
         runs.append(run)
 
     setup = Setup(
@@ -194,7 +198,7 @@ def run_experiment(
     for p, run in zip(X.parts("Policy").tolist(), track(runs, "null plants", enabled=progress)):
         name = X.subpart(p, "policy_name")
         gaps[name] = measure_gap(X, p, rng)
-        record_null(X, p, *draw_null(config, run.spec.level, run.trained.policy, task, base, X, p, rng_null))
+        record_null(X, p, *draw_null(config, run.spec.level, run.trained.policy, task, base, X, p, rng_null, nthread))
         verdicts[name] = judge_policy(X, p, gaps[name], config.measure)
     curves = {run.spec.name: run.trained.history.mean_return for run in runs}
     if out_dir is not None:

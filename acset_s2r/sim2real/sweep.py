@@ -245,7 +245,9 @@ def _row(task: SweepTask, run: str, **values: Any) -> dict[str, Any]:
     return row | values
 
 
-def run_task(task: SweepTask, sweep_dir: str, json_rows: bool = False, reports: bool = True) -> list[dict[str, Any]]:
+def run_task(
+    task: SweepTask, sweep_dir: str, json_rows: bool = False, reports: bool = True, nthread: int = 0,
+) -> list[dict[str, Any]]:
     """Run one task into ``sweep_dir/runs/<name>/`` and return its summary rows; an error is
     caught and returned as a failed row. ``runs/<name>/sweep.json`` records the outcome.
 
@@ -257,9 +259,9 @@ def run_task(task: SweepTask, sweep_dir: str, json_rows: bool = False, reports: 
     start = time.perf_counter()
     try:
         if reports:
-            result = run_experiment(task.config, out_dir=out, progress=False, json=json_rows)
+            result = run_experiment(task.config, out_dir=out, progress=False, json=json_rows, nthread=nthread)
         else:
-            result = run_experiment(task.config, progress=False)
+            result = run_experiment(task.config, progress=False, nthread=nthread)
             write_experiment(result.acset, out, json=json_rows)
     except Exception as err:  # recorded, so one bad experiment does not stop the sweep
         rows = [_failed_row(task, run, err, time.perf_counter() - start)]
@@ -347,7 +349,8 @@ def _on_ray(todo: Sequence[SweepTask], out: Path, json_rows: bool, reports: bool
         started = True
     try:
         remote = ray.remote(num_cpus=1, max_retries=0)(run_task)
-        refs = {remote.remote(t, str(out), json_rows, reports): t for t in todo}
+        # one thread per task: Ray gives each task one CPU, and MuJoCo's batches would take them all
+        refs = {remote.remote(t, str(out), json_rows, reports, 1): t for t in todo}
         pending = list(refs)
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)

@@ -331,3 +331,10 @@ def test_an_acset_without_its_setup_is_refused(small_run):
     X.add_part("Parameter", parameter_name="extra")
     with pytest.raises(InstanceError, match="Setup names"):
         transfer_evidence(X, 0)
+
+
+def test_the_number_of_threads_does_not_change_the_run():
+    """Sweeps on Ray run each experiment on one thread; the numbers must be the ones of all cores."""
+    cfg = SMALL.evolve(training={"policies": (PolicySpec("dr", 1.0, 0.3),)})
+    one, every = run_experiment(cfg, progress=False, nthread=1), run_experiment(cfg, progress=False)
+    assert one.acset == every.acset
