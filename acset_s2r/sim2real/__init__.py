@@ -8,12 +8,15 @@ The pipeline flows one way, one module per stage:
 2. settings: ``presets`` (named physics), ``config`` (one nested config, :func:`default_config`);
 3. simulate: ``rollout`` (closed-loop batches as named steps, ``deploy``), ``train`` (CEM);
 4. record: ``record``, the only bridge between rollouts and the ACSet (``schema`` holds its
-   schema, ``store`` writes and reads a run's Parquet folder);
+   schema, ``store`` writes and reads a run's Parquet folder); ``logs`` reads real-robot logs
+   (LeRobot v3 folders, Parquet/CSV/NPZ) onto the control grid, ``estimate`` gives states from
+   observations where a log has none, ``robotlog`` is a hidden plant that logs as a robot does;
 5. measure and judge: ``kl`` (estimators), ``judge`` (the calibrated test and the one
    :class:`Verdict`), ``diagnosis`` (why a transfer failed), ``verification`` (the seed's proof
    bundle), ``faults`` (the fault-injection bench);
 6. run and show: ``plots``, ``report`` (text and files), ``html_report`` (report.html),
-   ``experiment`` (:func:`run_experiment`), ``sweep`` (grids of experiments on Ray).
+   ``experiment`` (:func:`run_experiment`), ``sweep`` (grids of experiments on Ray), ``audit``
+   (your robot, your policy and your logs: ``acset-s2r audit``).
 
 Examples
 --------
@@ -22,6 +25,7 @@ Examples
 300
 """
 
+from acset_s2r.sim2real.audit import AuditResult, audit
 from acset_s2r.sim2real.config import (
     ExperimentConfig,
     MeasureSetup,
@@ -36,6 +40,7 @@ from acset_s2r.sim2real.experiment import ExperimentResult, run_experiment
 from acset_s2r.sim2real.faults import Fault, fault_experiment
 from acset_s2r.sim2real.judge import Verdict, judge_policy, measure_gap, read_verdict, read_verdicts, seed_constraint
 from acset_s2r.sim2real.kl import GapEstimate, kl_gap
+from acset_s2r.sim2real.logs import RealLog, log_from_arrays, read_lerobot, read_log, read_table, write_lerobot
 from acset_s2r.sim2real.models import load_model
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import RealPlant, RealPlantConfig, make_real_plant
@@ -70,5 +75,7 @@ __all__ = [
     "ProofBundle", "record_experiment_events", "verify_transfer_success", "Fault", "fault_experiment",
     # run and show
     "run_experiment", "ExperimentResult", "report_text", "save_experiment", "write_experiment_report",
-    "run_sweep", "grid", "load_sweep",
+    "run_sweep", "grid", "load_sweep", "audit", "AuditResult",
+    # real logs
+    "RealLog", "log_from_arrays", "read_lerobot", "read_table", "read_log", "write_lerobot",
 ]
