@@ -19,7 +19,7 @@ from typing import Any
 from acset_s2r import errors
 from acset_s2r import homs as _homs
 from acset_s2r import paths as _paths
-from acset_s2r.acset import ACSet, AttrSpec
+from acset_s2r.acset import ACSet, AttrSpec, induced_subgraph
 from acset_s2r.catalog import (
     SchGraph,
     SchLabelledPetriNet,
@@ -184,5 +184,6 @@ __all__ = [
     "automorphism_generators", "automorphisms", "canonical_form", "canonical_hash", "canonical_labelling",
     "SchElements", "draw_elements", "elements", "elements_graph", "inverse_elements",
     "type_components", "From", "Where", "CSetTransformation", "is_cartesian", "naturality_failures",
+    "induced_subgraph",
     *_SIM2REAL,
 ]

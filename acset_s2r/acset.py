@@ -302,8 +302,11 @@ class ACSet:
     # marked-deletion state, None for the default dense instances: ob -> live mask, dead count
     _alive: dict[str, np.ndarray] | None = None
     _ndead: dict[str, int] | None = None
+    # homs and attributes whose defined values must be distinct (ACSets.jl's unique_index)
+    _unique: frozenset[str] = frozenset()
 
-    def __init__(self, schema: Schema, /, *, part_type: str = "dense", **types: Any) -> None:
+    def __init__(self, schema: Schema, /, *, part_type: str = "dense", unique_index: Iterable[str] = (),
+                 **types: Any) -> None:
         if not isinstance(schema, Schema):
             raise InstanceError(f"ACSet needs a Schema, got {type(schema).__name__}")
         if part_type not in ("dense", "marked"):
@@ -333,6 +336,14 @@ class ACSet:
         if part_type == "marked":
             self._alive = {x: np.ones(0, dtype=bool) for x in (*schema.obs, *schema.attrtypes)}
             self._ndead = {x: 0 for x in self._alive}
+        if isinstance(unique_index, str):
+            unique_index = [unique_index]
+        for name in unique_index:
+            if name not in self._dom:
+                raise InstanceError(f"unique_index: {name!r} is not a hom or attribute of {schema.name}")
+            if name in self._spec and self._spec[name].width:
+                raise InstanceError(f"unique_index: attribute {name} is vector-valued and cannot be indexed")
+        self._unique = frozenset(unique_index)
 
     @staticmethod
     def _empty_attr(spec: AttrSpec, n: int) -> np.ndarray:
@@ -593,6 +604,8 @@ class ACSet:
                 checked[name] = (self._hom_values(name, values, n, extra), None)
         start = self._n[ob]
         stop = start + n
+        for name in self._unique.intersection(checked):
+            self._check_unique(name, np.arange(start, stop), *checked[name])
         try:  # allocate before anything changes, so running out of memory changes nothing
             ids = np.arange(start, stop, dtype=np.int64)
             self._grow(ob, stop)
@@ -685,6 +698,8 @@ class ACSet:
             arr, mask = self._attr_values(name, values, len(rows))
         else:
             arr, mask = self._hom_values(name, values, len(rows)), None
+        if name in self._unique:
+            self._check_unique(name, rows, arr, mask)
         col = self._cols[name]
         ix = self._hom_index.get(name) or self._attr_index.get(name)
         # The index sees each row once, with its value before and after (repeated ids: last wins).
@@ -697,6 +712,54 @@ class ACSet:
             self._defined[name][rows] = mask
         if ix is not None:
             ix.change(touched.tolist(), old, self._plain(name, touched))
+
+    def _check_unique(self, name: str, rows: np.ndarray, arr: np.ndarray, mask: np.ndarray | None) -> None:
+        """Refuse a write that would give two parts the same value of a uniquely indexed ``name``."""
+        vals = np.broadcast_to(arr, (len(rows),)).tolist()
+        if mask is not None:
+            vals = [v if ok else None for v, ok in zip(vals, np.broadcast_to(mask, (len(rows),)).tolist())]
+        final = dict(zip(rows.tolist(), vals))  # repeated ids: the last write wins
+        hom = name in self._hom_index
+        seen: dict[Any, int] = {}
+        for r, v in final.items():
+            if (v < 0) if hom else not _is_defined_scalar(v):
+                continue
+            holders = [p for p in self._incident_one(v, name).tolist() if p not in final]
+            if v in seen or holders:
+                other = seen[v] if v in seen else holders[0]
+                raise InstanceError(
+                    f"unique index {name}: {self._dom[name]} parts {other} and {r} would both have "
+                    f"{name} = {v!r}; a uniquely indexed {name} takes each value at most once"
+                )
+            seen[v] = r
+
+    def unique_incident(self, value: Any, name: str) -> int | None:
+        """The one part whose ``name`` is ``value``, or None (a ``unique_index`` lookup).
+
+        ``incident`` still returns an array of at most one id, as ACSets.jl's does.
+
+        Examples
+        --------
+        >>> from acset_s2r import Schema
+        >>> SchLabeledSet = Schema.build("SchLabeledSet", obs=["X"], attrtypes=["Label"],
+        ...                              attrs=[("label", "X", "Label")])
+        >>> L = ACSet(SchLabeledSet, unique_index=["label"], Label=str)
+        >>> _ = L.add_parts("X", 2, label=["foo", "bar"])
+        >>> L.unique_incident("bar", "label"), L.unique_incident("baz", "label")
+        (1, None)
+        >>> L.set_subpart(0, "label", "bar")
+        Traceback (most recent call last):
+        ...
+        acset_s2r.errors.InstanceError: unique index label: X parts 1 and 0 would both have label = 'bar'; a uniquely indexed label takes each value at most once
+        """
+        if name not in self._unique:
+            raise InstanceError(
+                f"unique_incident: {name!r} has no unique index; declare it with ACSet(..., unique_index=[{name!r}])"
+            )
+        if name in self._hom_index and not isinstance(value, (int, np.integer)):
+            raise InstanceError(f"unique_incident on hom {name} needs an integer part id, got {value!r}")
+        rows = self._incident_one(value, name)
+        return int(rows[0]) if len(rows) else None
 
     def clear_subpart(self, ids: Any, name: str) -> None:
         """Make ``name`` undefined on the given parts.
@@ -1236,6 +1299,7 @@ class ACSet:
         out._defined = {k: v[: self._n[self._dom[k]]].copy() for k, v in self._defined.items()}
         out._hom_index = {h: PreimageIndex() for h in self._hom_index}
         out._attr_index = {}
+        out._unique = self._unique
         if self._alive is not None:
             out._alive = {x: a[: self._rows(x)].copy() for x, a in self._alive.items()}
             out._ndead = dict(self._ndead)
@@ -1346,6 +1410,80 @@ class ACSet:
         n = int(_part_numbers(n, f"the size of {ob}"))
         return self.add_parts(ob, max(n - self.nparts(ob), 0))
 
+    def copy_parts(self, other: ACSet, /, **parts: Any) -> dict[str, np.ndarray]:
+        """Copy parts of ``other`` into this ACSet; return the new ids per object (ACSets.jl's ``copy_parts!``).
+
+        Keywords name objects or AttrTypes of both schemas with the ids of ``other`` to
+        copy; without keywords every part of every object and AttrType the schemas share is
+        copied. Homs and attributes the schemas share are copied too: a hom value or an
+        attribute variable whose target is not copied becomes undefined. The schemas may
+        differ (Catlab's C-set to C'-set). All or nothing: on an error this ACSet is unchanged.
+
+        Examples
+        --------
+        >>> from acset_s2r.catalog import SchGraph
+        >>> X = ACSet(SchGraph); _ = X.add_parts("V", 3)
+        >>> _ = X.add_parts("E", 2, src=[0, 1], tgt=[1, 2])
+        >>> Y = ACSet(SchGraph); _ = Y.add_parts("V", 1)
+        >>> Y.copy_parts(X, V=[1, 2], E=[1])          # copy_parts!(Y, X, V=[2,3], E=[2])
+        {'V': array([1, 2]), 'E': array([0])}
+        >>> Y.subpart("src").tolist(), Y.subpart("tgt").tolist()
+        ([1], [2])
+        """
+        if not isinstance(other, ACSet):
+            raise InstanceError(f"copy_parts copies from an ACSet, got {type(other).__name__}")
+        S, T = self.schema, other.schema
+        shared = [x for x in (*T.attrtypes, *T.obs) if x in self._n or x in self._nvars]
+        if not parts:
+            parts = {x: other.parts(x) for x in shared}
+        for x in parts:
+            if x not in shared:
+                raise InstanceError(
+                    f"copy_parts: {x!r} is not an object or AttrType of both {T.name} and {S.name}; shared: {shared}"
+                )
+        ids: dict[str, np.ndarray] = {}
+        for x, sel in parts.items():
+            sel = _part_numbers(sel, f"copy_parts: ids of {x}").ravel()
+            live = np.zeros(other._rows(x), dtype=bool)
+            live[other.parts(x)] = True
+            bad = sel[(sel < 0) | (sel >= len(live))]
+            if len(bad) or not live[sel].all():
+                culprit = int(bad[0]) if len(bad) else int(sel[~live[sel]][0])
+                raise InstanceError(f"copy_parts: {T.name} has no {x} part {culprit}")
+            if len(np.unique(sel)) != len(sel):
+                raise InstanceError(f"copy_parts: the ids of {x} repeat a part")
+            ids[x] = sel
+        trial = self.copy()  # written in full before this ACSet takes it, so an error changes nothing
+        new = {x: trial.add_parts(x, len(sel)) for x, sel in sorted(ids.items(), key=lambda kv: kv[0] in self._n)}
+        old2new = {}
+        for x, sel in ids.items():
+            m = np.full(other._rows(x), -1, dtype=np.int64)
+            m[sel] = new[x]
+            old2new[x] = m
+        for name in (*T.hom_names, *T.attr_names):
+            a = T.arrow(name)
+            if a.dom not in ids or name not in S or S.arrow(name) != a or not len(ids[a.dom]):
+                continue
+            rows = ids[a.dom]
+            gone = new[a.dom][~other._defined[name][rows]] if name in other._defined else ()
+            if name in other._hom_index:
+                v = other._cols[name][rows]
+                m = old2new.get(a.codom)
+                vals = np.full(len(v), -1, dtype=np.int64)
+                if m is not None:
+                    vals[v >= 0] = m[v[v >= 0]]
+            elif other._spec[name].width:
+                vals = other._cols[name][rows]
+            else:
+                m = old2new.get(a.codom)
+                vals = [v if v.__class__ is not AttrVar else (AttrVar(int(m[v.k])) if m is not None and m[v.k] >= 0 else None)
+                        for v in other._plain(name, rows)]
+            trial.set_subpart(new[a.dom], name, vals)
+            if len(gone) and other._spec[name].width:  # vectors carry no None: their mask says undefined
+                trial.clear_subpart(gone, name)
+        self.__dict__.update(trial.__dict__)
+        return {x: new[x] for x in parts}
+
     def map_attributes(self, **functions: Any) -> ACSet:
         """A copy with attribute values passed through functions (ACSets.jl's ``map(X, Label=f, dec=g)``).
 
@@ -1372,7 +1510,7 @@ class ACSet:
         mapped_types = {a.codom for a in S.attrs if fn_of[a.name] is not None}
         if not mapped_types:
             return self.copy()
-        out = ACSet(S, part_type="dense" if self._alive is None else "marked",
+        out = ACSet(S, part_type="dense" if self._alive is None else "marked", unique_index=self._unique,
                     **{t: (object if t in mapped_types else self.types[t]) for t in S.attrtypes})
         for t in S.attrtypes:
             out.add_parts(t, self._rows(t))
@@ -1411,3 +1549,66 @@ class ACSet:
         {'V': 3, 'E': 2}
         """
         return {ob: self.nparts(ob) for ob in self._n}
+
+
+def _lands_outside(v: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Which defined foreign keys ``v`` point at parts not ``kept`` (no lookup for undefined ones)."""
+    out = np.zeros(len(v), dtype=bool)
+    d = v >= 0
+    out[d] = ~kept[v[d]]
+    return out
+
+
+def induced_subgraph(X: ACSet, /, **parts: Any) -> ACSet:
+    """The sub-ACSet induced by parts of some objects (Catlab's ``induced_subgraph``).
+
+    The named objects keep exactly the given parts; every other object keeps the parts
+    whose homs all land in kept parts (or are undefined), e.g. the edges between the
+    given vertices. Kept parts are renumbered in increasing order of their old ids;
+    every attribute variable is kept. Raises :class:`InstanceError` when a given part
+    has a hom into a part that is not kept.
+
+    Examples
+    --------
+    >>> from acset_s2r.catalog import SchGraph
+    >>> g = ACSet(SchGraph); _ = g.add_parts("V", 3)
+    >>> _ = g.add_parts("E", 3, src=[0, 0, 1], tgt=[2, 2, 2])
+    >>> sub = induced_subgraph(g, V=[0, 2])                 # induced_subgraph(g, [1,3])
+    >>> sub.nparts("V"), sub.subpart("src").tolist(), sub.subpart("tgt").tolist()
+    (2, [0, 0], [1, 1])
+    """
+    S = X.schema
+    keep: dict[str, np.ndarray] = {}
+    for ob in S.obs:
+        keep[ob] = np.zeros(X._rows(ob), dtype=bool)
+        if ob in parts:
+            keep[ob][X._ids(ob, parts[ob])] = True
+        else:
+            keep[ob][X.parts(ob)] = True
+    for ob in parts:
+        if ob not in S.obs:
+            raise InstanceError(f"induced_subgraph: {ob!r} is not an object of {S.name}; it has {list(S.obs)}")
+    changed = True
+    while changed:  # the largest set of parts closed under the homs: drop until nothing moves
+        changed = False
+        for h in S.homs:
+            if h.dom in parts:
+                continue
+            v = X._cols[h.name][: X._rows(h.dom)]
+            lost = keep[h.dom] & _lands_outside(v, keep[h.codom])
+            if lost.any():
+                keep[h.dom] &= ~lost
+                changed = True
+    for h in S.homs:
+        if h.dom in parts:
+            v = X._cols[h.name][: X._rows(h.dom)]
+            bad = np.flatnonzero(keep[h.dom] & _lands_outside(v, keep[h.codom]))
+            if len(bad):
+                p = int(bad[0])
+                raise InstanceError(
+                    f"induced_subgraph: {h.dom} part {p} is given but its {h.name} = {int(v[p])} is a {h.codom} part that is not kept"
+                )
+    Y = ACSet(S, **X.types)
+    Y.copy_parts(X, **{ob: np.flatnonzero(k) for ob, k in keep.items()},
+                 **{t: X.parts(t) for t in S.attrtypes})
+    return Y
