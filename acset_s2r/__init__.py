@@ -96,7 +96,7 @@ from acset_s2r.rewrite import (
     rewrite_match_maps,
     rewrite_parallel,
 )
-from acset_s2r.migration import SchemaFunctor, delta, pi, restrict, sigma
+from acset_s2r.migration import SchemaFunctor, delta, migrate_into, pi, restrict, sigma
 from acset_s2r.parquet import read_parquet, write_parquet
 from acset_s2r.paths import Converse, Path, check_equations, evaluate, relation
 from acset_s2r.present import parse_present
@@ -184,6 +184,6 @@ __all__ = [
     "automorphism_generators", "automorphisms", "canonical_form", "canonical_hash", "canonical_labelling",
     "SchElements", "draw_elements", "elements", "elements_graph", "inverse_elements",
     "type_components", "From", "Where", "CSetTransformation", "is_cartesian", "naturality_failures",
-    "induced_subgraph",
+    "induced_subgraph", "migrate_into",
     *_SIM2REAL,
 ]

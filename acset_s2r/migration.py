@@ -394,12 +394,41 @@ def delta(F: SchemaFunctor, Y: ACSet) -> ACSet:
     Y.require_compact("delta")
     C = F.dom
     X = ACSet(C, **{t: Y.types[F.attrtypes[t]] for t in C.attrtypes})
+    for t in C.attrtypes:  # (ΔY)(t) = Y(F t), variables included, so AttrVar(k) keeps its k
+        X.add_parts(t, Y.nparts(F.attrtypes[t]))
     for c in C.obs:
         X.add_parts(c, Y.nparts(F.obs[c]), **{a.name: _attr_along(Y, F.obs[c], F.attrs[a.name]) for a in C.attrs_of(c)})
     for h in C.homs:
         rows = Y.parts(F.obs[h.dom])
         X.set_subpart(rows, h.name, _follow(Y, F.obs[h.dom], rows, F.homs[h.name]))
     return X
+
+
+def migrate_into(X: ACSet, Y: ACSet, F: SchemaFunctor) -> dict[str, np.ndarray]:
+    """Add Δ_F Y to ``X`` in place; return the new ids per object and AttrType (Catlab's ``migrate!(X, Y, F)``).
+
+    As in Catlab, this is ``copy_parts`` of ``delta(F, Y)`` into ``X``: on an existing
+    instance it adds a disjoint copy, and ``X`` is unchanged when it fails.
+
+    Examples
+    --------
+    >>> from acset_s2r import Schema
+    >>> from acset_s2r.catalog import SchGraph
+    >>> SchDDS = Schema.build("SchDDS", obs=["X"], homs=[("phi", "X", "X")])
+    >>> dds = ACSet(SchDDS); _ = dds.add_parts("X", 3, phi=[1, 2, 0])
+    >>> F = SchemaFunctor(SchGraph, SchDDS, obs={"V": "X", "E": "X"}, homs={"src": [], "tgt": ["phi"]})
+    >>> h = ACSet(SchGraph); _ = h.add_parts("V", 1)
+    >>> migrate_into(h, dds, F)                   # migrate!(h, dds, FOb, FHom)
+    {'V': array([1, 2, 3]), 'E': array([0, 1, 2])}
+    >>> h.subpart("src").tolist(), h.subpart("tgt").tolist()
+    ([1, 2, 3], [2, 3, 1])
+    """
+    if not isinstance(X, ACSet) or X.schema != F.dom:
+        raise MigrationError(
+            f"migrate_into along {F!r} adds to an instance of {F.dom.name}, got "
+            f"{X.schema.name if isinstance(X, ACSet) else type(X).__name__}"
+        )
+    return X.copy_parts(delta(F, Y))
 
 
 def delta_map(F: SchemaFunctor, f: ACSetTransformation) -> ACSetTransformation:
