@@ -332,9 +332,13 @@ def lag_figure(X: ACSet, evidence: dict[int, object]):
         ax.barh(i, ev.sim_latency_high - ev.sim_latency_low + 0.2, left=ev.sim_latency_low - 0.1, height=0.5,
                 color="C0", alpha=0.3, label="sim's realised lags" if i == 0 else None)
         ax.scatter(ev.real_latency, i, color="C3", s=50, zorder=3, label="estimated real lag" if i == 0 else None)
-        recorded = X.subpart(X.subpart(p, "deploy"), "latency_steps")
-        ax.scatter(recorded, i, marker="x", color="k", s=40, zorder=4, label="recorded real latency" if i == 0 else None)
-        ax.annotate(f"peak {ev.latency_peak:.2f}", (max(ev.real_latency, recorded) + 0.3, i), va="center", fontsize=7)
+        real_env = X.subpart(p, "deploy")
+        # a real-robot log records no latency: only the estimate is drawn then
+        recorded = X.subpart(real_env, "latency_steps") if real_env >= 0 and X.is_defined("latency_steps")[real_env] else None
+        if recorded is not None:
+            ax.scatter(recorded, i, marker="x", color="k", s=40, zorder=4, label="recorded real latency" if i == 0 else None)
+        right = ev.real_latency if recorded is None else max(ev.real_latency, recorded)
+        ax.annotate(f"peak {ev.latency_peak:.2f}", (right + 0.3, i), va="center", fontsize=7)
     ax.set_yticks(range(len(policies)), [X.subpart(p, "policy_name") for p in policies], fontsize=8)
     ax.set_ylim(len(policies) - 0.5, -0.5)
     # room on the right for the peak labels
