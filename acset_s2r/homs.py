@@ -83,6 +83,75 @@ def _same_object(u: Any, v: Any) -> bool:
         return bool(np.array_equal(np.asarray(u), np.asarray(v)))
 
 
+def _forced_components(missing: list[str], given: Mapping[str, Any], X: ACSet, Y: ACSet) -> dict[str, np.ndarray]:
+    """The left-out components that the given ones determine through the hom squares.
+
+    A part is forced by a hom ``h: b -> c`` from a known ``b`` (``α_c(h(z)) = h(α_b(z))``)
+    or, failing that, by being the one part of ``Y`` whose homs into known objects
+    take the required values. Inferred components may force others, so this repeats.
+    """
+    S = X.schema
+    known: dict[str, np.ndarray] = {}
+    for ob, comp in given.items():
+        arr = np.asarray(comp)
+        if ob not in S.obs or arr.dtype.kind not in "iu" or arr.shape != (X.nparts(ob),):
+            continue  # malformed: the constructor names the problem
+        if len(arr) and (arr.min() < 0 or arr.max() >= Y.nparts(ob)):
+            continue
+        known[ob] = arr.astype(np.int64)
+    todo, found = list(missing), {}
+    while todo:
+        progress, why = False, {}
+        for c in todo:
+            n = X.nparts(c)
+            forced = np.full(n, -1, dtype=np.int64)
+            for h in S.homs:
+                if h.codom != c or h.dom not in known:
+                    continue
+                xs = X.subpart(h.name)
+                zs = np.flatnonzero(xs >= 0)
+                ys = Y.subpart(h.name)[known[h.dom][zs]]
+                for z, x, y in zip(zs.tolist(), xs[zs].tolist(), ys.tolist()):
+                    if y < 0 or (forced[x] >= 0 and forced[x] != y):
+                        raise TransformationError(
+                            f"missing component {c}: no natural map exists: the square of {h.name} at {h.dom} "
+                            f"part {z} needs α_{c}({x}) = {y if y >= 0 else 'a part where codom has none'}"
+                            + (f", but another square needs {int(forced[x])}" if y >= 0 else "")
+                        )
+                    forced[x] = y
+            outs = [h for h in S.homs if h.dom == c and h.codom in known]
+            rest = np.flatnonzero(forced < 0)
+            if len(rest) and outs:
+                by_key: dict[tuple, list[int]] = {}
+                for y, key in enumerate(zip(*(Y.subpart(h.name).tolist() for h in outs))):
+                    by_key.setdefault(key, []).append(y)
+                want = []
+                for h in outs:
+                    v = X.subpart(h.name)[rest]
+                    w = np.full(len(v), -1, dtype=np.int64)
+                    w[v >= 0] = known[h.codom][v[v >= 0]]
+                    want.append(w.tolist())
+                for x, key in zip(rest.tolist(), zip(*want)):
+                    ys = by_key.get(key, ())
+                    if len(ys) == 1:
+                        forced[x] = ys[0]
+                    else:
+                        why.setdefault(c, f"{c} part {x} has {len(ys)} possible images")
+            elif len(rest):
+                why[c] = f"{c} part {int(rest[0])} is reached by no known hom and has no homs into known objects"
+            if c not in why and (forced >= 0).all():
+                known[c] = found[c] = forced
+                progress = True
+        todo = [c for c in todo if c not in found]
+        if todo and not progress:
+            c = todo[0]
+            raise TransformationError(
+                f"missing component {c}: dom has {X.nparts(c)} {c} parts and the other components do not "
+                f"determine them ({why.get(c, 'they depend on other missing components')})"
+            )
+    return found
+
+
 class ACSetTransformation:
     """A natural, attribute-preserving map ``dom -> codom`` of ACSets on one schema.
 
@@ -91,8 +160,12 @@ class ACSetTransformation:
     >>> Y = ACSet(SchGraph); _ = Y.add_parts("V", 1); _ = Y.add_parts("E", 1, src=[0], tgt=[0])
     >>> ACSetTransformation({"V": [0, 0], "E": [0]}, X, Y)["V"]
     array([0, 0])
+    >>> ACSetTransformation({"V": [0, 0]}, X, Y, infer=True)["E"]      # forced: Y has one edge 0 -> 0
+    array([0])
 
-    A component may be left out when its object has no parts in ``dom``. Construction
+    A component may be left out when its object has no parts in ``dom``; with
+    ``infer=True`` also when the others force it through the hom squares (the edges of
+    a graph map into a simple graph, given the vertices), and it is then inferred. Construction
     checks every hom square and every attribute and raises :class:`TransformationError`
     naming the first failure; ``check=False`` skips that (for maps known to be natural).
     """
@@ -101,7 +174,7 @@ class ACSetTransformation:
 
     def __init__(
         self, components: Mapping[str, Any], dom: ACSet, codom: ACSet, *, check: bool = True,
-        type_components: Mapping[str, Callable[[Any], Any]] | None = None,
+        type_components: Mapping[str, Callable[[Any], Any]] | None = None, infer: bool = False,
     ) -> None:
         if not isinstance(dom, ACSet) or not isinstance(codom, ACSet):
             raise TransformationError("dom and codom of a transformation must be ACSets")
@@ -119,11 +192,16 @@ class ACSetTransformation:
                 f"components {sorted(unknown)} are not objects or attribute types of {schema.name}"
             )
         comps: dict[str, np.ndarray] = {}
+        missing = [ob for ob in schema.obs if ob not in components and dom.nparts(ob)]
+        if missing and infer:
+            components = {**components, **_forced_components(missing, components, dom, codom)}
         for ob in schema.obs:
             n, m = dom.nparts(ob), codom.nparts(ob)
             if ob not in components:
                 if n:
-                    raise TransformationError(f"missing component {ob}: dom has {n} {ob} parts")
+                    raise TransformationError(
+                        f"missing component {ob}: dom has {n} {ob} parts (infer=True infers it if the others force it)"
+                    )
                 arr = np.zeros(0, dtype=np.int64)
             else:
                 raw = np.asarray(components[ob])
@@ -310,12 +388,12 @@ class CSetTransformation(ACSetTransformation):
     __slots__ = ()
 
     def __init__(self, components: Mapping[str, Any], dom: ACSet, codom: ACSet, *, check: bool = True,
-                 type_components: Mapping[str, Callable[[Any], Any]] | None = None) -> None:
+                 type_components: Mapping[str, Callable[[Any], Any]] | None = None, infer: bool = False) -> None:
         if isinstance(components, Mapping) and isinstance(dom, ACSet):
             components = dict(components)
             for t in dom.schema.attrtypes:
                 components.setdefault(t, [None] * dom.nparts(t))
-        super().__init__(components, dom, codom, check=check, type_components=type_components)
+        super().__init__(components, dom, codom, check=check, type_components=type_components, infer=infer)
 
 
 def _objects(values: Any) -> np.ndarray:
