@@ -21,6 +21,12 @@ An undefined hom value (-1) is treated like a value of its own, as
 factors do, and tuples where only some do are dropped; a colimit may not glue a
 part with an undefined hom to one with a defined hom.
 
+Attribute variables (Catlab's VarACSets) stand for any value: in a product or pullback a
+factor's variable agrees with whatever the other factors hold there, and the apex gets a
+variable of its own for each distinct tuple of factor values that holds a variable (the legs
+send it to those values); tuples of values alone keep the tight rule above. Before, the apex
+reused the first factor's variables and compared them as values.
+
 Parts of a product or pullback are tuples in lexicographic order, the last factor
 varying fastest; Catlab varies the first factor fastest, so the same apex comes
 numbered differently (see :func:`product`); compare up to isomorphism or through the legs.
@@ -297,7 +303,15 @@ def _limit(kind: str, S: Schema, factors: Sequence[ACSet], tuples: dict[str, np.
     tuple of values, and the legs are :class:`CSetTransformation` s.
     """
     keep = {ob: np.ones(len(t), dtype=bool) for ob, t in tuples.items()}
-    if check_attrs and attrfun is None and len(factors) > 1:
+    # attribute variables stand for any value, so a factor's variable agrees with whatever
+    # the others hold there, and the apex gets a variable of its own for that tuple
+    with_vars = attrfun is None and len(factors) > 1 and any(X.nparts(t) for X in factors for t in S.attrtypes)
+    if with_vars:
+        for a in S.attrs:
+            t = tuples[a.dom]
+            per = [_attr_input(X, a.name, t[:, k]) for k, X in enumerate(factors)]
+            keep[a.dom] &= np.fromiter((_agree(r) for r in zip(*[list(p) for p in per])), dtype=bool, count=len(t))
+    elif check_attrs and attrfun is None and len(factors) > 1:
         for a in S.attrs:
             t = tuples[a.dom]
             for k in range(1, len(factors)):
@@ -333,15 +347,31 @@ def _limit(kind: str, S: Schema, factors: Sequence[ACSet], tuples: dict[str, np.
         apex = _build_combined(S, factors, kept, homs, attrfun)
         legs = tuple(CSetTransformation({ob: kept[ob][:, k] for ob in S.obs}, apex, X) for k, X in enumerate(factors))
         return Limit(kind, apex, legs, kept)
+    if with_vars:
+        apex = _build_combined(S, factors, kept, homs, {}, types={t: factors[0].types[t] for t in S.attrtypes},
+                               agreed=True)
+        legs = tuple(ACSetTransformation({ob: kept[ob][:, k] for ob in S.obs}, apex, X) for k, X in enumerate(factors))
+        return Limit(kind, apex, legs, kept)
     source = factors[0] if factors else ACSet(S)
     apex = _build(S, source, {ob: kept[ob][:, 0] if factors else np.zeros(len(kept[ob]), np.int64) for ob in S.obs}, homs)
     legs = tuple(ACSetTransformation({ob: kept[ob][:, k] for ob in S.obs}, apex, X) for k, X in enumerate(factors))
     return Limit(kind, apex, legs, kept)
 
 
+def _agree(values: tuple) -> bool:
+    """Whether a tuple of factor values can be one apex value: the values that are not variables are equal."""
+    fixed = [None if isinstance(v, float) and v != v else v for v in values if v.__class__ is not AttrVar]
+    if len(fixed) < len(values) and any(v is None for v in fixed):
+        return False  # a variable stands for a value, never for 'undefined'
+    return all((u is None) == (v is None) and (u is None or _same_value(u, v)) for u, v in zip(fixed, fixed[1:]))
+
+
 def _build_combined(S: Schema, factors: Sequence[ACSet], kept: dict[str, np.ndarray], homs: dict[str, np.ndarray],
-                    attrfun: dict[str, Any]) -> ACSet:
-    """The apex of a limit of C-set maps: each attribute from the tuple of its factors' values."""
+                    attrfun: dict[str, Any], types: dict[str, Any] | None = None, agreed: bool = False) -> ACSet:
+    """The apex of a limit of C-set maps: each attribute from the tuple of its factors' values.
+
+    With ``agreed`` the tuples are known to agree: one that holds no variable keeps its value.
+    """
     columns: dict[str, list] = {}
     nvars = {t: 0 for t in S.attrtypes}
     seen: dict[str, dict] = {t: {} for t in S.attrtypes}  # per AttrType: tuple of values -> variable
@@ -358,11 +388,14 @@ def _build_combined(S: Schema, factors: Sequence[ACSet], kept: dict[str, np.ndar
             continue
         col = []
         for r in rows:
+            if agreed and not any(v.__class__ is AttrVar for v in r):
+                col.append(r[0])
+                continue
             key = tuple(v.item() if isinstance(v, np.generic) else v for v in r)
             k = seen[a.codom].setdefault(key, len(seen[a.codom]))
             col.append(AttrVar(k))
-        columns[a.name] = col
-    Y = ACSet(S, **{t: object for t in S.attrtypes})
+        columns[a.name] = col if not agreed or any(c.__class__ is AttrVar for c in col) else per[0]
+    Y = ACSet(S, **(types if types is not None else {t: object for t in S.attrtypes}))
     for t in S.attrtypes:
         Y.add_parts(t, len(seen[t]))
     for ob in S.obs:
@@ -372,8 +405,12 @@ def _build_combined(S: Schema, factors: Sequence[ACSet], kept: dict[str, np.ndar
     return Y
 
 
-def terminal(schema: Schema) -> Limit:
+def terminal(schema: Schema, *, cset: bool = False, **types: Any) -> Limit:
     """The terminal C-set: one part per object, every hom to it. Needs a schema without attributes.
+
+    ``cset=True`` (Catlab's ``terminal(T; cset=true)``) allows attributes: the terminal object
+    where every attribute value is a variable, one per attribute; ``types`` binds the AttrTypes
+    (``object`` unless given).
 
     Examples
     --------
@@ -381,18 +418,23 @@ def terminal(schema: Schema) -> Limit:
     >>> T = terminal(SchGraph).apex  # one vertex with a loop
     >>> T.size(), int(T.subpart(0, "src"))
     ({'V': 1, 'E': 1}, 0)
+    >>> from acset_s2r.catalog import SchWeightedGraph
+    >>> terminal(SchWeightedGraph, cset=True).apex.subpart("weight")   # terminal(WG; cset=true)
+    array([AttrVar(0)], dtype=object)
     """
-    if schema.attrs:
+    if schema.attrs and not cset:
         raise TransformationError(
             f"terminal: {schema.name} has attributes {list(schema.attr_names)}; its terminal ACSet "
             "would need one part per attribute value (infinite), as in Catlab"
         )
     tuples = {ob: np.zeros((1, 0), dtype=np.int64) for ob in schema.obs}
-    apex = ACSet(schema)
+    apex = ACSet(schema, **{t: types.get(t, object) for t in schema.attrtypes})
     for ob in schema.obs:
         apex.add_parts(ob, 1)
     for h in schema.homs:
         apex.set_subpart(0, h.name, 0)
+    for a in schema.attrs:
+        apex.set_subpart(0, a.name, AttrVar(int(apex.add_parts(a.codom, 1)[0])))
     return Limit("terminal", apex, (), tuples)
 
 
