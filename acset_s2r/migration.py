@@ -433,8 +433,10 @@ def migrate_into(X: ACSet, Y: ACSet, F: SchemaFunctor) -> dict[str, np.ndarray]:
 
 def delta_map(F: SchemaFunctor, f: ACSetTransformation) -> ACSetTransformation:
     """Δ_F on a transformation ``f: Y -> Y'``: the map ``ΔY -> ΔY'`` with components ``f[F c]``."""
+    # ΔY(t) holds Y(F t)'s variables in their order, so f's type component carries over
     return ACSetTransformation(
-        {c: f[F.obs[c]] for c in F.dom.obs}, delta(F, f.dom), delta(F, f.codom), check=False
+        {c: f[F.obs[c]] for c in F.dom.obs} | {t: f[F.attrtypes[t]] for t in F.dom.attrtypes},
+        delta(F, f.dom), delta(F, f.codom), check=False,
     )
 
 
@@ -461,6 +463,7 @@ class _SigmaParts:
     reps: dict          # c -> D(F c, -)
     start: dict         # (c, u) -> first global id of block (c, u) among its sort's elements
     labels: dict        # d -> class of each element of sort d
+    free: dict = attrs.field(factory=dict)  # t -> {k: AttrVar of ΣX} for X's free variables of t
 
 
 def _sigma(F: SchemaFunctor, X: ACSet) -> _SigmaParts:
@@ -502,11 +505,11 @@ def _sigma(F: SchemaFunctor, X: ACSet) -> _SigmaParts:
     for d in D.obs:
         Y.add_parts(d, counts[d], **{a.name: values[0][a.name] for a in D.attrs_of(d)})
     _set_sigma_homs(F, X, Y, reps, start, labels, counts)
-    return _SigmaParts(Y, reps, start, labels)
+    return _SigmaParts(Y, reps, start, labels, values[2])
 
 
 def _sigma_attributes(F: SchemaFunctor, X: ACSet, reps: dict, start: dict, labels: dict, counts: dict
-                      ) -> tuple[dict[str, list], dict[str, int]]:
+                      ) -> tuple[dict[str, list], dict[str, int], dict[str, dict[int, AttrVar]]]:
     """The attribute columns of ΣX and the number of variables per AttrType.
 
     X's values land where F sends their attributes; positions that D's path equations tie
@@ -567,7 +570,14 @@ def _sigma_attributes(F: SchemaFunctor, X: ACSet, reps: dict, start: dict, label
                 nvars[k.codom] += 1
             col.append(fixed.get(c, var_of.get(c)))
         columns[k.name] = col
-    return columns, nvars
+    # X's free variables stay, as the identity Σ must give X back (after the created ones)
+    free: dict[str, dict[int, AttrVar]] = {}
+    for t in C.attrtypes:
+        u = F.attrtypes[t]
+        for k in X.free_vars(t).tolist():
+            free.setdefault(t, {})[k] = AttrVar(nvars[u])
+            nvars[u] += 1
+    return columns, nvars, free
 
 
 def _same_value(u: Any, v: Any) -> bool:
@@ -628,13 +638,20 @@ def sigma_map(F: SchemaFunctor, f: ACSetTransformation) -> ACSetTransformation:
                 src = s.labels[d][s.start[(c, u)] + f.dom.parts(c)]
                 comp[src] = t.labels[d][t.start[(c, u)] + f[c]]
         comps[d] = comp
+    if s.free:  # a free variable goes where the unit of codom sends f's image of it
+        eta = sigma_unit(F, f.codom)
+        for at, m in s.free.items():
+            for k, new in m.items():
+                img = f[at][k]
+                comps.setdefault(F.attrtypes[at], {})[new.k] = eta[at][img.k] if img.__class__ is AttrVar else img
     return ACSetTransformation(comps, s.result, t.result)
 
 
 def sigma_unit(F: SchemaFunctor, X: ACSet) -> ACSetTransformation:
     """The unit ``η_X: X -> Δ_F Σ_F X``: a part goes to its class in ``ΣX(F c)``."""
     s = _sigma(F, X)
-    comps = {c: s.labels[F.obs[c]][s.start[(c, 0)] + X.parts(c)] for c in F.dom.obs}
+    comps: dict[str, Any] = {c: s.labels[F.obs[c]][s.start[(c, 0)] + X.parts(c)] for c in F.dom.obs}
+    comps.update(s.free)  # used variables are read off the values; free ones are named here
     return ACSetTransformation(comps, X, delta(F, s.result))
 
 
@@ -651,6 +668,9 @@ def sigma_counit(F: SchemaFunctor, Y: ACSet) -> ACSetTransformation:
                 lab = s.labels[d][s.start[(c, u)] + np.arange(len(rows))]
                 comp[lab] = _follow(Y, F.obs[c], rows, s.reps[c].path[u])
         comps[d] = comp
+    for t, m in s.free.items():  # ΔY's variables are Y's, so a free one goes back to itself
+        for k, new in m.items():
+            comps.setdefault(F.attrtypes[t], {})[new.k] = AttrVar(k)
     return ACSetTransformation(comps, s.result, Y)
 
 
