@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-import networkx as nx
 import numpy as np
 
 from acset_s2r.acset import ACSet, AttrVar
@@ -188,7 +187,7 @@ def _no_twice(parts: np.ndarray, name: str) -> None:
                             "a hom has one value per part")
 
 
-def elements_graph(E: ACSet) -> nx.MultiDiGraph:
+def elements_graph(E: ACSet) -> "networkx.MultiDiGraph":
     """The elements as a labelled graph: a node per element (``"V 0"`` and its values), an edge per arrow.
 
     Examples
@@ -210,6 +209,8 @@ def elements_graph(E: ACSet) -> nx.MultiDiGraph:
         count[names[o]] = count.get(names[o], 0) + 1
     for el, k, v in zip(E.subpart("at").tolist(), E.subpart("pi_v").tolist(), E.subpart("value").tolist()):
         labels[el] += f"\n{hnames[k]}={v}"
+    import networkx as nx  # deferred: ~0.1 s to import, only this view needs it
+
     g = nx.MultiDiGraph()
     for i, text in enumerate(labels):
         g.add_node(i, label=text, kind="ob")
