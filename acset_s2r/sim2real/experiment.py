@@ -71,7 +71,7 @@ class ExperimentResult:
     """The trained policies by name."""
 
     def transferred(self) -> dict[str, bool]:
-        """Policy name -> transfer(π) = π (kl_gap < ε + floor)."""
+        """Policy name -> transfer(π) = π (the test's p-value ≥ α, i.e. kl_gap ≤ ε)."""
         return {name: v.transferred for name, v in self.verdicts.items()}
 
     def report(self) -> str:

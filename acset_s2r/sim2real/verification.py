@@ -35,8 +35,9 @@ by a multiple of 3, which is what the seed asks and all it means.
 A caution on scale: the seed's 0.1 and 0.5 nats are fixed numbers, but an estimated gap
 carries its noise floor. On 60-100-step cartpole streams the experiment's transition
 kl_gap is 1-12 nats even when the real plant *is* the nominal model, so with the seed's
-rule nearly every real event is -1. The experiment judges ``transfer(π)`` against
-``ε + floor`` for this reason; here the thresholds are the seed's unless you pass others.
+rule nearly every real event is -1. The experiment judges ``transfer(π)`` with a calibrated
+test for this reason (:mod:`acset_s2r.sim2real.judge`), and an event that carries the test's
+p-value gets its trit from it (``trit_rule``); without one the seed's thresholds apply.
 
 The per-event rules are also stated as :class:`~acset_s2r.constraints.Constraint` data
 (:func:`event_constraints`) and checked with :func:`~acset_s2r.constraints.violations`, so a
@@ -160,8 +161,7 @@ class VerificationThresholds:
     - ``transfer = 0.5`` (nats): the seed's TRANSFER_THRESHOLD for impact has no value. Its
       trit rule calls a gap above 0.5 a mismatch (-1); taking the same boundary makes
       ``impact == 1`` exactly when ``trit == -1``, so the two per-event summaries never
-      contradict. (``config.DEFAULT_EPSILON`` = 1 nat judges ``transfer(π) = π`` after adding
-      the sim-vs-sim noise floor; pass ``transfer=DEFAULT_EPS`` to follow that instead.)
+      contradict. (Under the calibrated rule the impact is ``p < alpha`` instead.)
     - ``observation = 0.05``: observation_error is, as
       :func:`~acset_s2r.sim2real.diagnosis.transfer_evidence` measures it, the RMS excess
       sensor-noise std of real over sim relative to each channel's spread. A plant with no
