@@ -278,6 +278,17 @@ def _distinct_sorted(rows: np.ndarray) -> np.ndarray:
     return np.sort(rows)
 
 
+def _pop_and_swap(n_old: int, rows: np.ndarray) -> np.ndarray:
+    """The old ids kept, at their new positions, when ``rows`` (sorted, distinct) are deleted
+    one by one from the highest, each replaced by the last part."""
+    source = np.arange(n_old, dtype=np.int64)
+    n = n_old
+    for i in rows[::-1].tolist():
+        n -= 1
+        source[i] = source[n]
+    return source[:n]
+
+
 def _is_defined_scalar(v: Any) -> bool:
     return v is not None and v == v  # NaN is the float 'undefined'
 
@@ -1016,12 +1027,7 @@ class ACSet:
             return np.arange(n_old, dtype=np.int64)
         if self._alive is not None:
             return self._mark_deleted(ob, rows)
-        source = np.arange(n_old, dtype=np.int64)
-        n = n_old
-        for i in rows[::-1].tolist():
-            n -= 1
-            source[i] = source[n]
-        return self._compact(ob, source[:n], n_old)
+        return self._compact(ob, _pop_and_swap(n_old, rows), n_old)
 
     def _compact(self, ob: str, source: np.ndarray, n_old: int) -> np.ndarray:
         """Keep rows ``source`` of ``ob``, in that order; repoint the homs into ``ob``; old -> new ids."""
@@ -1124,12 +1130,7 @@ class ACSet:
             live = self._alive[t]
             self._rename_vars(t, [AttrVar(k) if ok else None for k, ok in enumerate(live.tolist())])
             return np.where(live, np.arange(n_old, dtype=np.int64), -1)
-        source = np.arange(n_old, dtype=np.int64)
-        n = n_old
-        for i in rows[::-1].tolist():
-            n -= 1
-            source[i] = source[n]
-        return self._compact_vars(t, source[:n], n_old)
+        return self._compact_vars(t, _pop_and_swap(n_old, rows), n_old)
 
     def _compact_vars(self, t: str, source: np.ndarray, n_old: int) -> np.ndarray:
         n = len(source)
