@@ -328,7 +328,8 @@ def audit(
     except InstanceError as exc:
         diagnosis = exc
     try:
-        proof = verify_transfer_success(record_experiment_events(X))
+        evidence = {} if isinstance(diagnosis, InstanceError) else {p: diagnosis.evidence}
+        proof = verify_transfer_success(record_experiment_events(X, evidence=evidence))
     except InstanceError as exc:
         proof = exc
     result = AuditResult(X, verdict, gap, diagnosis, proof, grid, sampling)

@@ -230,10 +230,13 @@ def diagnosis_section(X: ACSet, verdicts: Sequence[Verdict], diagnoses: Mapping[
     return Section("Diagnosis", body)
 
 
-def proof(X: ACSet) -> ProofBundle | InstanceError:
-    """The seed's ProofBundle of the run, or the error that stopped it."""
+def proof(X: ACSet, diagnoses: Mapping[str, Diagnosis | InstanceError] | None = None) -> ProofBundle | InstanceError:
+    """The seed's ProofBundle of the run, or the error that stopped it; the evidence of
+    ``diagnoses`` (:func:`diagnose`) is reused rather than computed again."""
+    ids = {str(name): p for p, name in enumerate(X.subpart("policy_name").tolist())}
+    evidence = {ids[name]: d.evidence for name, d in (diagnoses or {}).items() if isinstance(d, Diagnosis)}
     try:
-        return verify_transfer_success(record_experiment_events(X))
+        return verify_transfer_success(record_experiment_events(X, evidence=evidence))
     except InstanceError as err:
         return err
 
@@ -367,8 +370,9 @@ def experiment_sections(
     verdicts = read_verdicts(X, config.measure)
     sections = [verdict_section(X, config, verdicts, setting, real_returns, train_curves)]
     sections += [policy_section(X, v, (outside_support or {}).get(v.name)) for v in verdicts]
-    sections.append(diagnosis_section(X, verdicts, diagnose(X, verdicts)))
-    sections.append(proof_section(proof(X)))
+    diagnoses = diagnose(X, verdicts)
+    sections.append(diagnosis_section(X, verdicts, diagnoses))
+    sections.append(proof_section(proof(X, diagnoses)))
     sections.append(reproduce_section(X, config, out_dir))
     return sections
 

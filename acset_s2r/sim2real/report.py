@@ -6,7 +6,6 @@ Everything here reads the recorded ACSet and the verdicts in it
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import attrs
@@ -15,7 +14,6 @@ import numpy as np
 from acset_s2r.acset import ACSet
 from acset_s2r.constraints import violations
 from acset_s2r.fileio import atomic_write_text
-from acset_s2r.serialization import write_json
 from acset_s2r.sim2real import html_report, kl, plots
 from acset_s2r.sim2real.config import ExperimentConfig
 from acset_s2r.sim2real.judge import read_verdicts, seed_claim, seed_constraint

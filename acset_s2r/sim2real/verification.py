@@ -748,13 +748,14 @@ def verify_transfer_success(
 
 
 # -- glue to the experiment ----------------------------------------------------------------------------
-def experiment_deltas(X: ACSet) -> list[TransferDelta]:
+def experiment_deltas(X: ACSet, evidence: Mapping[int, Any] | None = None) -> list[TransferDelta]:
     """One TransferDelta per Policy of an experiment ACSet: its verdict's kl_gap and its
     diagnosis evidence.
 
     The errors are :func:`acset_s2r.sim2real.diagnosis.transfer_evidence`'s
     observation_error, dynamics_error and latency_delta, read from the recorded streams; the
-    ACSet describes its own task and parameters.
+    ACSet describes its own task and parameters. ``evidence`` (Policy id -> TransferEvidence)
+    gives what a diagnosis of the same ACSet already computed, so it is not computed again.
     """
     if not isinstance(X, ACSet):
         raise InstanceError(f"expected an experiment ACSet, got {type(X).__name__}")
@@ -764,19 +765,22 @@ def experiment_deltas(X: ACSet) -> list[TransferDelta]:
             raise InstanceError(
                 f"Policy {_policy_label(X, v.policy)} has no finite kl_gap ({v.kl_gap}); measure the gap before verifying"
             )
-        ev = transfer_evidence(X, v.policy)
+        ev = (evidence or {}).get(v.policy) or transfer_evidence(X, v.policy)
         p = v.p_value if v.n_null > 0 and math.isfinite(v.p_value) else None
         out.append(TransferDelta(v.kl_gap, ev.observation_error, ev.dynamics_error, ev.latency_delta, p))
     return out
 
 
-def record_experiment_events(X: ACSet, thresholds: VerificationThresholds | None = None) -> ACSet:
+def record_experiment_events(
+    X: ACSet, thresholds: VerificationThresholds | None = None, evidence: Mapping[int, Any] | None = None
+) -> ACSet:
     """A copy of the experiment's ACSet on the verification schema, with one event per policy.
 
     ``verify_transfer_success(record_experiment_events(result.acset))`` is the seed's
-    ``verify_transfer_success(domain_randomization_narya_log(...))`` on a real run.
+    ``verify_transfer_success(domain_randomization_narya_log(...))`` on a real run;
+    ``evidence`` is passed to :func:`experiment_deltas`.
     """
-    deltas = experiment_deltas(X)
+    deltas = experiment_deltas(X, evidence)
     Y = with_verification_tables(X)
     record_transfer_events(Y, Y.parts("Policy").tolist(), deltas, thresholds=thresholds)
     return Y

@@ -568,3 +568,17 @@ def test_calibrated_events_round_trip_through_the_acset_and_the_bundle():
     # a trit that disagrees with its p-value is caught
     X.set_subpart(0, "trit", 1)
     assert verify_transfer_success(X).inconsistencies
+
+
+def test_evidence_a_diagnosis_already_computed_is_reused_not_recomputed(tiny_runs, monkeypatch):
+    from acset_s2r.sim2real import verification
+
+    X = tiny_runs[0].acset
+    evidence = {p: transfer_evidence(X, p) for p in X.parts("Policy").tolist()}
+    fresh = record_experiment_events(X)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("transfer_evidence was computed again")
+
+    monkeypatch.setattr(verification, "transfer_evidence", refuse)
+    assert record_experiment_events(X, evidence=evidence) == fresh
