@@ -278,6 +278,22 @@ def _distinct_sorted(rows: np.ndarray) -> np.ndarray:
     return np.sort(rows)
 
 
+def gather_defined(values: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """``values[ids]`` where ``ids >= 0``: an undefined (-1) id reads ``values``' zero, for the
+    caller to mask, and an empty ``values`` (a codomain with no parts) gives zeros, not an error.
+
+    Examples
+    --------
+    >>> gather_defined(np.array([5, 7]), np.array([1, -1]))
+    array([7, 5])
+    >>> gather_defined(np.zeros(0, dtype=bool), np.array([-1, -1]))
+    array([False, False])
+    """
+    if len(values) == 0:
+        return np.zeros(len(ids), dtype=values.dtype)
+    return values[np.maximum(ids, 0)]
+
+
 def _pop_and_swap(n_old: int, rows: np.ndarray) -> np.ndarray:
     """The old ids kept, at their new positions, when ``rows`` (sorted, distinct) are deleted
     one by one from the highest, each replaced by the last part."""
@@ -1042,7 +1058,7 @@ class ACSet:
             m = self._n[h.dom]
             col = self._cols[h.name]
             old = col[:m].copy()
-            new = np.where(old >= 0, old_to_new[np.maximum(old, 0)], -1)
+            new = np.where(old >= 0, gather_defined(old_to_new, old), -1)
             self._replace(h.name, old, new)
         return old_to_new
 
@@ -1062,7 +1078,7 @@ class ACSet:
         for h in self.schema.homs_in(ob):
             m = self._n[h.dom]
             col = self._cols[h.name][:m]
-            hit = np.flatnonzero((col >= 0) & ~alive[np.maximum(col, 0)])
+            hit = np.flatnonzero((col >= 0) & ~gather_defined(alive, col))
             if len(hit):
                 self._replace(h.name, col[hit].copy(), np.full(len(hit), -1, dtype=np.int64), rows=hit)
         n = self._n[ob]

@@ -45,7 +45,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from acset_s2r.acset import ACSet, AttrVar
+from acset_s2r.acset import ACSet, AttrVar, gather_defined
 from acset_s2r.errors import TransformationError
 from acset_s2r.homs import ACSetTransformation, CSetTransformation, _show_attr, _values_equal
 from acset_s2r.schema import Schema
@@ -63,14 +63,6 @@ __all__ = [
     "pushout",
     "terminal",
 ]
-
-
-def _at(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``values[idx]`` where ``idx >= 0``; an undefined (-1) position reads ``values``' zero
-    (callers mask it), and an empty ``values`` no longer breaks the gather."""
-    if len(values) == 0:
-        return np.zeros(len(idx), dtype=values.dtype)
-    return values[np.maximum(idx, 0)]
 
 
 @attrs.frozen
@@ -334,7 +326,7 @@ def _limit(kind: str, S: Schema, factors: Sequence[ACSet], tuples: dict[str, np.
         changed = False
         for h in S.homs:
             idx, all_undef = images[h.name]
-            ok = all_undef | _at(keep[h.codom], idx) if len(idx) else np.zeros(0, bool)
+            ok = all_undef | gather_defined(keep[h.codom], idx) if len(idx) else np.zeros(0, bool)
             ok &= keep[h.dom]
             if not np.array_equal(ok, keep[h.dom]):
                 keep[h.dom], changed = ok, True
@@ -344,7 +336,7 @@ def _limit(kind: str, S: Schema, factors: Sequence[ACSet], tuples: dict[str, np.
     for h in S.homs:
         idx, _ = images[h.name]
         idx = idx[keep[h.dom]]
-        homs[h.name] = np.where(idx >= 0, _at(newid[h.codom], idx), -1)
+        homs[h.name] = np.where(idx >= 0, gather_defined(newid[h.codom], idx), -1)
     if attrfun is not None:
         apex = _build_combined(S, factors, kept, homs, attrfun)
         legs = tuple(CSetTransformation({ob: kept[ob][:, k] for ob in S.obs}, apex, X) for k, X in enumerate(factors))
@@ -574,7 +566,7 @@ def _colimit(kind: str, Xs: Sequence[ACSet], glue: dict[str, list[tuple[np.ndarr
     for h in S.homs:
         col = np.concatenate([X.subpart(h.name) + np.where(X.subpart(h.name) >= 0, offsets[h.codom][k], 0)
                               for k, X in enumerate(Xs)]) if Xs else np.zeros(0, np.int64)
-        img = np.where(col >= 0, _at(labels[h.codom], col) if len(col) else col, -1)
+        img = np.where(col >= 0, gather_defined(labels[h.codom], col) if len(col) else col, -1)
         rep_img = img[reps[h.dom]]
         bad = np.flatnonzero(rep_img[labels[h.dom]] != img)
         if len(bad):

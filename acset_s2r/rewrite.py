@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from acset_s2r.acset import ACSet, AttrVar
+from acset_s2r.acset import ACSet, AttrVar, gather_defined
 from acset_s2r.errors import RewriteError, TransformationError
 from acset_s2r.homs import ACSetTransformation, compose, homomorphisms
 from acset_s2r.limits import coproduct_parts, pushout
@@ -208,7 +208,7 @@ def _identification(rule: Rule, m: ACSetTransformation) -> str | None:
 def _dangling(G: ACSet, deleted: Mapping[str, np.ndarray]) -> str | None:
     for h in G.schema.homs:
         col = G.subpart(h.name)
-        bad = np.flatnonzero(~deleted[h.dom] & (col >= 0) & deleted[h.codom][np.maximum(col, 0)])
+        bad = np.flatnonzero(~deleted[h.dom] & (col >= 0) & gather_defined(deleted[h.codom], col))
         if len(bad):
             x = int(bad[0])
             return (f"dangling condition: {h.dom} part {x} of G is kept but its {h.name} is {h.codom} part "
@@ -349,7 +349,7 @@ def _apply(rule: Rule, ms: Sequence[ACSetTransformation]) -> Rewrite:
             changed = False
             for h in S.homs:
                 col = G.subpart(h.name)
-                hit = ~deleted[h.dom] & (col >= 0) & deleted[h.codom][np.maximum(col, 0)]
+                hit = ~deleted[h.dom] & (col >= 0) & gather_defined(deleted[h.codom], col)
                 if hit.any():
                     deleted[h.dom] |= hit
                     changed = True

@@ -15,19 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from acset_s2r.acset import ACSet, AttrVar
+from acset_s2r.acset import ACSet, AttrVar, gather_defined
 from acset_s2r.errors import InstanceError, TransformationError
 from acset_s2r.homs import ACSetTransformation
 
 __all__ = ["Subobject", "bottom", "image", "implies", "join", "meet", "negate", "non", "preimage", "subtract", "top"]
-
-
-def _at(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``values[idx]`` where ``idx >= 0``; an undefined (-1) position reads ``values``' zero
-    (callers mask it), and an empty ``values`` no longer breaks the gather."""
-    if len(values) == 0:
-        return np.zeros(len(idx), dtype=values.dtype)
-    return values[np.maximum(idx, 0)]
 
 
 class Subobject:
@@ -72,7 +64,7 @@ class Subobject:
         for h in X.schema.homs:
             col = X.subpart(h.name)
             out = masks[h.dom] & (col >= 0)
-            bad = np.flatnonzero(out & ~_at(masks[h.codom], col))
+            bad = np.flatnonzero(out & ~gather_defined(masks[h.codom], col))
             if len(bad):
                 x = int(bad[0])
                 raise InstanceError(
@@ -113,7 +105,7 @@ class Subobject:
             Y.add_parts(ob, len(keep[ob]), **cols)
         for h in X.schema.homs:
             col = X.subpart(h.name)[keep[h.dom]]
-            Y.set_subpart(Y.parts(h.dom), h.name, np.where(col >= 0, _at(new[h.codom], col), -1))
+            Y.set_subpart(Y.parts(h.dom), h.name, np.where(col >= 0, gather_defined(new[h.codom], col), -1))
         comps = dict(keep) | {t: [AttrVar(k) for k in range(X.nparts(t))] for t in X.schema.attrtypes}
         return ACSetTransformation(comps, Y, X, check=False)
 
@@ -211,7 +203,7 @@ def _down_closure(X: ACSet, seed: dict[str, np.ndarray]) -> dict[str, np.ndarray
     while changed:
         changed = False
         for h, col in cols:
-            hit = (col >= 0) & _at(out[h.codom], col) & ~out[h.dom]
+            hit = (col >= 0) & gather_defined(out[h.codom], col) & ~out[h.dom]
             if hit.any():
                 out[h.dom] |= hit
                 changed = True
