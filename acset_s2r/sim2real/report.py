@@ -70,9 +70,9 @@ def describe_plant(config: RealPlantConfig) -> str:
     return ", ".join(parts)
 
 
-def _interval(ci: tuple[float, float], scale: float = 1.0, fmt: str = ".1f") -> str:
+def _interval(ci: tuple[float, float]) -> str:
     lo, hi = ci
-    return "[n/a]" if not np.isfinite(lo) else f"[{lo * scale:{fmt}}, {hi * scale:{fmt}}]"
+    return "[n/a]" if not np.isfinite(lo) else f"[{lo:.1f}, {hi:.1f}]"
 
 
 def report_text(
