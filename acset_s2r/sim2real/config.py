@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
+import mujoco
 
 from acset_s2r import _validators as v
 from acset_s2r.errors import SimulationError
@@ -36,7 +37,7 @@ from acset_s2r.sim2real.presets import (
     cartpole_randomization,
     hidden_plant,
 )
-from acset_s2r.sim2real.randomization import RandomizationConfig, legged_defaults
+from acset_s2r.sim2real.randomization import RandomizationConfig, playground_defaults, legged_defaults
 from acset_s2r.sim2real.tasks import Task, get_task
 
 DEFAULT_ALPHA = 0.05
@@ -120,6 +121,11 @@ class SimSide:
     randomization: RandomizationConfig | None = attrs.field(
         default=None, validator=v.instance_of(RandomizationConfig, _E, optional=True)
     )
+
+    def ranges(self, base: mujoco.MjModel, level: float) -> RandomizationConfig:
+        """The physics ranges at ``level``: ``randomization``, or Playground's for ``base``."""
+        dr = self.randomization if self.randomization is not None else playground_defaults(base)
+        return dr.at_level(level)
 
 
 @attrs.frozen

@@ -38,7 +38,6 @@ from acset_s2r.sim2real.randomization import (
     PhysicsParams,
     RandomizationConfig,
     draw_parameters,
-    playground_defaults,
 )
 from acset_s2r.sim2real.record import (
     Setup,
@@ -94,18 +93,12 @@ def _sim_levers(sim: SimSide, level: float) -> tuple[ObservationNoise, ActionLat
     return noise, ActionLatency(0, round(sim.latency_max * level))
 
 
-def randomization_at(config: ExperimentConfig, base: mujoco.MjModel, level: float) -> RandomizationConfig:
-    """The sim ensemble's physics ranges at a policy's randomisation level."""
-    dr = config.sim.randomization if config.sim.randomization is not None else playground_defaults(base)
-    return dr.at_level(level)
-
-
 def _train_and_deploy(
     config: ExperimentConfig, spec: PolicySpec, task: Task, base: mujoco.MjModel, plant: RealPlant,
     rng: np.random.Generator, progress: bool, nthread: int = 0,
 ) -> tuple[_TrainedPolicy, PolicyOutcome]:
     """Draw a policy's ensemble, train on it, evaluate it there and deploy it to the plant."""
-    dr = randomization_at(config, base, spec.level)
+    dr = config.sim.ranges(base, spec.level)
     params = draw_parameters(base, dr, config.sim.n_sim, rng)
     ensemble = Ensemble(base, params)
     sim_noise, sim_latency = _sim_levers(config.sim, spec.level)
@@ -138,7 +131,7 @@ def draw_null(
     fixed for all of its episodes, as the real plant's is) and scored against policy ``p``'s
     recorded sim streams by the test statistic (:func:`acset_s2r.sim2real.judge.gap_score`)."""
     n_null, episodes = config.measure.n_null, config.real.episodes
-    params = draw_parameters(base, randomization_at(config, base, level), n_null, rng)
+    params = draw_parameters(base, config.sim.ranges(base, level), n_null, rng)
     noise, latency = _sim_levers(config.sim, level)
     latencies = latency.sample(rng, n_null)
     plants = np.repeat(np.arange(n_null), episodes)

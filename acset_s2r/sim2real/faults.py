@@ -37,7 +37,6 @@ from acset_s2r.sim2real.randomization import (
     Ensemble,
     Range,
     RandomizationConfig,
-    playground_defaults,
     sample_ensemble,
 )
 from acset_s2r.sim2real.record import Setup, new_experiment, record_policy, task_source
@@ -52,8 +51,8 @@ FAULT_BENCH_SIM = SimSide(level=1.0, obs_noise=0.01, latency_max=1)
 
 
 def sim_ensemble(base: mujoco.MjModel, sim: SimSide, n: int, rng: np.random.Generator) -> Ensemble:
-    """``n`` members drawn from Playground's ranges at the sim side's level."""
-    return sample_ensemble(base, playground_defaults(base, sim.level), n, rng)
+    """``n`` members drawn from the sim side's ranges (Playground's by default) at its level."""
+    return sample_ensemble(base, sim.ranges(base, sim.level), n, rng)
 
 
 @attrs.frozen
@@ -73,7 +72,7 @@ class Fault:
 def plant_config(base: mujoco.MjModel, sim: SimSide, fault: Fault) -> RealPlantConfig:
     """The real plant: a fresh draw from the sim's distribution, then the fault on top."""
     level = sim.level
-    ranges = list(playground_defaults(base, 1.0).ranges) if level > 0 else []
+    ranges = list(sim.ranges(base, 1.0).ranges) if level > 0 else []
     level = level if level > 0 else 1.0
     noise = sim.obs_noise
     latency = ActionLatency(0, sim.latency_max)

@@ -13,7 +13,7 @@ from acset_s2r.serialization import read_json
 from acset_s2r.cli import main as cli_main
 from acset_s2r.serialization import schema_to_json
 from acset_s2r.sim2real.config import ExperimentConfig, PolicySpec, SimSide, default_config
-from acset_s2r.sim2real.experiment import outside_support, randomization_at, run_experiment
+from acset_s2r.sim2real.experiment import outside_support, run_experiment
 from acset_s2r.sim2real.judge import measure_gap, read_verdicts, seed_constraint
 from acset_s2r.sim2real.presets import REAL_CARTPOLE_PHYSICS
 from acset_s2r.sim2real.record import episode_returns, policy_samples, read_setup
@@ -237,7 +237,7 @@ def test_default_run_puts_the_real_plant_inside_the_level_1_support_only():
     def outside(level):
         noise = ObservationNoise(std=cfg.sim.obs_noise * level, bias_std=cfg.sim.obs_bias * level)
         latency = ActionLatency(0, round(cfg.sim.latency_max * level))
-        return set(outside_support(plant, task_base, randomization_at(cfg, task_base, level), noise, latency))
+        return set(outside_support(plant, task_base, cfg.sim.ranges(task_base, level), noise, latency))
 
     assert outside(1.0) == set()
     assert {"body_mass/pole", "actuator_gain/push", "dof_damping/hinge", "latency", "sensor bias"} <= outside(0.0)
