@@ -20,12 +20,15 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-
+from typing import TYPE_CHECKING
 
 from acset_s2r.acset import ACSet
 from acset_s2r.errors import AcsetS2RError
 from acset_s2r.fileio import atomic_write_bytes
 from acset_s2r.schema import Schema
+
+if TYPE_CHECKING:  # annotations only: networkx is imported where it is used
+    import networkx
 
 __all__ = ["draw", "to_dot", "to_mermaid"]
 

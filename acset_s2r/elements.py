@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from acset_s2r.acset import ACSet, AttrVar
 from acset_s2r.errors import InstanceError
 from acset_s2r.homs import ACSetTransformation
 from acset_s2r.schema import Schema
+
+if TYPE_CHECKING:  # annotations only: networkx is imported where it is used
+    import networkx
 
 __all__ = ["SchElements", "draw_elements", "elements", "elements_graph", "inverse_elements"]
 

@@ -367,7 +367,6 @@ def _build_combined(S: Schema, factors: Sequence[ACSet], kept: dict[str, np.ndar
     With ``agreed`` the tuples are known to agree: one that holds no variable keeps its value.
     """
     columns: dict[str, list] = {}
-    nvars = {t: 0 for t in S.attrtypes}
     seen: dict[str, dict] = {t: {} for t in S.attrtypes}  # per AttrType: tuple of values -> variable
     for a in S.attrs:
         t = kept[a.dom]

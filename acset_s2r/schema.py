@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
 from acset_s2r.errors import PathError, SchemaError
+
+if TYPE_CHECKING:  # annotations only: networkx is imported where it is used
+    import networkx
 
 
 @frozen
