@@ -338,3 +338,20 @@ def test_the_number_of_threads_does_not_change_the_run():
     cfg = SMALL.evolve(training={"policies": (PolicySpec("dr", 1.0, 0.3),)})
     one, every = run_experiment(cfg, progress=False, nthread=1), run_experiment(cfg, progress=False)
     assert one.acset == every.acset
+
+
+def test_the_fault_bench_draws_from_its_sim_sides_own_ranges():
+    from acset_s2r.sim2real.faults import FAULT_BENCH_SIM, sim_ensemble
+    from acset_s2r.sim2real.presets import cartpole_randomization
+
+    base = get_task("cartpole").load_model()
+    nominal = base.body_mass[2]  # the pole
+    own = SimSide(randomization=cartpole_randomization(), level=1.0)
+
+    def pole_mass_factors(sim):
+        return sim_ensemble(base, sim, 64, np.random.default_rng(0)).params.column("body_mass/pole") / nominal
+
+    # Playground scales masses by U(0.9, 1.1); the cartpole preset the pole by U(0.7, 2.5)
+    assert pole_mass_factors(FAULT_BENCH_SIM).max() <= 1.1 + 1e-9
+    assert pole_mass_factors(own).max() > 1.5
+    assert own.ranges(base, 0.5).level == 0.5
