@@ -151,37 +151,164 @@ def _fanout(X: ACSet, values: np.ndarray, name: str) -> int:
     return int((off[v + 1] - off[v]).sum())
 
 
-def _lookup_pair(X: ACSet, ob: str, names: list[str], values: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Probe on several bound hom columns at once: a sort-merge join on a combined key.
-
-    None when the combined key would overflow int64."""
-    radix = [X.nparts(X.schema.codom(nm)) + 1 for nm in names]
-    if float(np.prod([float(r) for r in radix])) >= 2.0**62:
-        return None
-    m = X.nparts(ob)
-    key = np.zeros(m, dtype=np.int64)
-    probe = np.zeros(len(values[0]), dtype=np.int64)
-    for nm, r, vals in zip(names, radix, values):
-        col = X.subpart(nm)
-        # undefined (-1) becomes 0 on the part side and never matches a probe (probes are >= 1)
-        key = key * r + (col + 1)
-        probe = probe * r + (vals + 1)
-    order = np.argsort(key, kind="stable")
-    sk = key[order]
-    lo = sk.searchsorted(probe, "left")
-    lens = sk.searchsorted(probe, "right") - lo
-    total = int(lens.sum())
-    ends = np.cumsum(lens)
-    pos = np.arange(total, dtype=np.int64) - np.repeat(ends - lens - lo, lens)
-    return np.repeat(np.arange(len(probe), dtype=np.int64), lens), order[pos]
-
-
 def _invertible(X: ACSet, name: str) -> bool:
     return name in X.schema.hom_names or not X.types[X.schema.codom(name)].width
 
 
-def _join(X: ACSet, table: dict[str, np.ndarray], n: int, atom: _Atom,
-          seed: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], int]:
+# sorted combined keys of hom columns, reused while the columns' preimage indexes are unchanged
+_KEYS: dict[tuple, "_Keys"] = {}
+_KEYS_KEPT = 8
+# a key space up to this size (or a few times the parts) gets dense offsets instead of binary search
+_DENSE_KEYS = 1 << 20
+
+
+@attrs.frozen
+class _Keys:
+    """Parts of an object sorted by a combined key of hom columns (-1 counts as 0, so an
+    undefined part never matches a probe of defined values); ``offsets[k]`` is where key k
+    starts when the key space is small enough to hold them."""
+
+    radix: list[int]
+    sorted: np.ndarray
+    order: np.ndarray
+    offsets: np.ndarray | None
+    indexes: tuple = ()
+
+    def probe(self, values: Sequence[np.ndarray]) -> np.ndarray:
+        probe = np.zeros(len(values[0]), dtype=np.int64)
+        for r, vals in zip(self.radix, values):
+            probe = probe * r + (vals + 1)
+        return probe
+
+    def bounds(self, probe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each probe's parts start and end in ``order``."""
+        if self.offsets is not None:
+            return self.offsets[probe], self.offsets[probe + 1]
+        return self.sorted.searchsorted(probe, "left"), self.sorted.searchsorted(probe, "right")
+
+
+def _sorted_keys(X: ACSet, ob: str, names: Sequence[str]) -> _Keys | None:
+    """The parts of ``ob`` sorted by the combined key of hom columns ``names``; None when
+    the key would overflow int64."""
+    radix = [X.nparts(X.schema.codom(nm)) + 1 for nm in names]
+    space = float(np.prod([float(r) for r in radix]))
+    if space >= 2.0**62:
+        return None
+    clean = []
+    for nm in names:
+        X.gather(_NONE, nm)  # builds the index if needed
+        ix = X._hom_index[nm]
+        clean.append(None if ix.pending else ix.order)
+    tag = (id(X), ob, tuple(names), X.nparts(ob), tuple(radix))
+    hit = _KEYS.get(tag)
+    # an index's order array is replaced on every rebuild and a change leaves it pending, so
+    # the same clean arrays mean the same columns
+    if hit is not None and all(a is b for a, b in zip(hit.indexes, clean)):
+        return hit
+    key = np.zeros(X.nparts(ob), dtype=np.int64)
+    for nm, r in zip(names, radix):
+        key = key * r + (X.subpart(nm) + 1)
+    order = np.argsort(key, kind="stable")
+    offsets = None
+    if space <= max(_DENSE_KEYS, 4 * len(key)):
+        offsets = np.zeros(int(space) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(key, minlength=int(space)), out=offsets[1:])
+    keys = _Keys(radix, key[order], order, offsets, tuple(clean))
+    if _KEYS_KEPT and all(c is not None for c in clean):
+        while len(_KEYS) >= _KEYS_KEPT:
+            del _KEYS[next(iter(_KEYS))]
+        _KEYS[tag] = keys
+    return keys
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def _lookup_pair(X: ACSet, ob: str, names: list[str], values: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Probe on several bound hom columns at once: a sort-merge join on a combined key.
+
+    None when the combined key would overflow int64."""
+    keys = _sorted_keys(X, ob, names)
+    if keys is None:
+        return None
+    lo, hi = keys.bounds(keys.probe(values))
+    lens = hi - lo
+    total = int(lens.sum())
+    ends = np.cumsum(lens)
+    pos = np.arange(total, dtype=np.int64) - np.repeat(ends - lens - lo, lens)
+    return np.repeat(np.arange(len(lo), dtype=np.int64), lens), keys.order[pos]
+
+
+def _count_matches(X: ACSet, ob: str, names: list[str], values: list[np.ndarray],
+                   weight: np.ndarray | None = None) -> int | None:
+    """How many (row, part) pairs have ``names(part) == values[row]`` on every column, counting
+    only parts marked in ``weight``; None when the combined key would overflow int64."""
+    if len(names) == 1:
+        X.gather(_NONE, names[0])
+        ix = X._hom_index[names[0]]
+        if not ix.pending:
+            off = ix.offsets
+            v = values[0]
+            v = v[(v >= 0) & (v < len(off) - 1)]
+            if weight is None:
+                return int((off[v + 1] - off[v]).sum())
+            cum = np.zeros(len(ix.order) + 1, dtype=np.int64)
+            np.cumsum(weight[ix.order], out=cum[1:])
+            return int((cum[off[v + 1]] - cum[off[v]]).sum())
+    keys = _sorted_keys(X, ob, names)
+    if keys is None:
+        return None
+    lo, hi = keys.bounds(keys.probe(values))
+    if weight is None:
+        return int((hi - lo).sum())
+    cum = np.zeros(len(keys.order) + 1, dtype=np.int64)
+    np.cumsum(weight[keys.order], out=cum[1:])
+    return int((cum[hi] - cum[lo]).sum())
+
+
+def _count_last(X: ACSet, table: dict[str, np.ndarray], atom: _Atom, masks: Mapping[str, np.ndarray],
+                partners: Sequence[str]) -> int | None:
+    """The rows the last atom would give, counted from the index without listing them.
+
+    Handles an atom whose columns are homs, all bound but at most one new variable ``v``:
+    the parts matching the bound columns with ``v`` defined and allowed by its mask, less
+    those where ``v`` would equal a bound partner it must differ from (partners hold
+    pairwise different values, so these sets are disjoint). None for any other atom."""
+    schema = X.schema
+    bound, fresh = [], []
+    for c, t in atom.columns:
+        if c == "_id" or isinstance(t, Const) or not schema.is_hom(c):
+            return None
+        (bound if t in table else fresh).append((c, t))
+    if not bound or len(fresh) > 1:
+        return None
+    names = [c for c, _ in bound]
+    values = [table[t] for _, t in bound]
+    if not fresh:
+        return _count_matches(X, atom.ob, names, values)
+    g, v = fresh[0]
+    col = X.subpart(g)
+    ok = col >= 0
+    mask = masks.get(v)
+    if mask is not None:
+        ok &= mask[np.where(ok, col, 0)]
+    total = _count_matches(X, atom.ob, names, values, None if ok.all() else ok)
+    for w in partners:
+        wv, vals = table[w], values
+        if mask is not None:
+            sel = mask[wv]
+            wv, vals = wv[sel], [x[sel] for x in values]
+        bad = _count_matches(X, atom.ob, names + [g], vals + [wv])
+        if total is None or bad is None:
+            return None
+        total -= bad
+    return total
+
+
+def _match(X: ACSet, table: dict[str, np.ndarray], n: int, atom: _Atom,
+           seed: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The matches of one atom against the table: for each, the table row it extends and the
+    values of the atom's new variables."""
     schema = X.schema
     bound = [(c, t) for c, t in atom.columns if isinstance(t, Const) or t in table]
     ident = next((t for c, t in bound if c == "_id" and not isinstance(t, Const)), None)
@@ -192,7 +319,7 @@ def _join(X: ACSet, table: dict[str, np.ndarray], n: int, atom: _Atom,
         # cyclic atoms: probing one column and filtering the rest can expand far more rows
         # than it keeps, so join on every bound hom column at once when that is smaller
         spread = _fanout(X, table[homs[0][1]], homs[0][0])
-        if spread < 0 or spread > 2 * X.nparts(atom.ob):
+        if spread < 0 or (spread > 4 * n and 4 * spread > X.nparts(atom.ob)):
             pair = _lookup_pair(X, atom.ob, [c for c, _ in homs], [table[t] for _, t in homs])
     if ident is not None:
         rows, parts = np.arange(n, dtype=np.int64), table[ident]
@@ -222,33 +349,57 @@ def _join(X: ACSet, table: dict[str, np.ndarray], n: int, atom: _Atom,
         else:
             every = X.parts(atom.ob)
             rows, parts = np.repeat(np.arange(n, dtype=np.int64), len(every)), np.tile(every, n)
-    keep = np.ones(len(rows), dtype=bool)
+    keep = None
     fresh: dict[str, np.ndarray] = {}
     for name, term in atom.columns:
         if name == "_id":
-            vals, ok = parts, np.ones(len(parts), dtype=bool)
+            vals, ok = parts, None
         else:
-            vals, ok = X.subpart(name)[parts], X.is_defined(name)[parts]
-        keep &= ok
+            col = X.subpart(name)
+            vals = col[parts]
+            ok = vals >= 0 if schema.is_hom(name) else X.is_defined(name)[parts]
         if isinstance(term, Const):
-            if term.value is None:
-                keep[:] = False
-            else:
-                keep &= _equal(vals, term.value)
+            ok = _both(ok, np.zeros(len(parts), dtype=bool) if term.value is None else _equal(vals, term.value))
         elif term in table:
-            keep &= _equal(vals, table[term][rows])
+            if name == "_id" and term == ident:
+                continue
+            ok = _both(ok, _equal(vals, table[term][rows]))
         elif term in fresh:
-            keep &= _equal(vals, fresh[term])
+            ok = _both(ok, _equal(vals, fresh[term]))
         else:
             fresh[term] = vals
-    rows = rows[keep]
-    out = {v: col[rows] for v, col in table.items()}
-    out.update({v: col[keep] for v, col in fresh.items()})
-    return out, len(rows)
+        if ok is not None and not (keep is None and ok.all()):
+            keep = ok if keep is None else keep & ok
+    if keep is None:
+        return rows, fresh
+    return rows[keep], {v: col[keep] for v, col in fresh.items()}
+
+
+def _both(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:
+    return b if a is None else a & b
 
 
 class JoinTooLarge(Exception):
     """A partial join outgrew its row budget (the caller then searches another way)."""
+
+
+def _plan(X: ACSet, parsed: list[_Atom], seeds: Mapping[int, np.ndarray]) -> list[int]:
+    """The join order: most bound atom next, then the smallest."""
+    bound: set[str] = set()
+    todo, order = list(range(len(parsed))), []
+
+    def score(i: int) -> tuple:
+        a = parsed[i]
+        tied = sum(1 for _, t in a.columns if isinstance(t, Const) or t in bound)
+        size = len(seeds[i]) if i in seeds else X.nparts(a.ob)
+        return (-tied, size)
+
+    while todo:
+        i = min(todo, key=score)
+        todo.remove(i)
+        order.append(i)
+        bound.update(t for _, t in parsed[i].columns if not isinstance(t, Const))
+    return order
 
 
 def _evaluate(
@@ -258,6 +409,8 @@ def _evaluate(
     masks: Mapping[str, np.ndarray] | None = None,
     distinct: Sequence[Sequence[str]] = (),
     cap: int | None = None,
+    keep: Sequence[str] | None = None,
+    count: bool = False,
 ) -> tuple[dict[str, np.ndarray], int]:
     """Join the atoms one at a time, most bound and then smallest first.
 
@@ -265,41 +418,64 @@ def _evaluate(
     keeps the rows whose part variable v is marked True; each group in ``distinct`` must
     bind pairwise different values. Both prune right after the variable is bound, before
     the next join grows the table. Raises :class:`JoinTooLarge` past ``cap`` rows.
+
+    Only the columns of ``keep`` (all variables when None) are returned; a column is dropped
+    as soon as no later atom, distinctness check or ``keep`` needs it. With ``count`` the
+    table is empty and only the number of rows is returned, the last atom counted from the
+    indexes without listing its rows where it can be.
     """
     seeds, masks = seeds or {}, masks or {}
     group_of: dict[str, list[str]] = {}
     for g in distinct:
         for v in g:
             group_of[v] = list(g)
+    order = _plan(X, parsed, seeds)
+    # needed[k]: the variables some step after k (or the caller) still reads
+    needed: list[set[str]] = [set()] * len(order)
+    later: set[str] = set() if count else (set(keep) if keep is not None else
+                                           {t for a in parsed for _, t in a.columns if isinstance(t, str)})
+    bound_at: dict[str, int] = {}
+    for k, i in enumerate(order):
+        for _, t in parsed[i].columns:
+            if isinstance(t, str):
+                bound_at.setdefault(t, k)
+    for k in range(len(order) - 1, -1, -1):
+        needed[k] = set(later)
+        later |= {t for _, t in parsed[order[k]].columns if isinstance(t, str)}
+    for v, g in group_of.items():
+        last = max(bound_at.get(w, -1) for w in g)
+        for k in range(bound_at.get(v, len(order)), last):
+            needed[k] = needed[k] | {v}
     table: dict[str, np.ndarray] = {}
     n = 1  # one empty assignment
-    todo = list(range(len(parsed)))
-
-    def score(i: int) -> tuple:
-        a = parsed[i]
-        tied = sum(1 for _, t in a.columns if isinstance(t, Const) or t in table)
-        size = len(seeds[i]) if i in seeds else X.nparts(a.ob)
-        return (-tied, size)
-
-    while todo:
-        i = min(todo, key=score)
-        todo.remove(i)
-        before = set(table)
-        table, n = _join(X, table, n, parsed[i], seeds.get(i))
-        new = [v for v in table if v not in before]
-        keep = None
-        for v in new:
-            col = table[v]
+    for k, i in enumerate(order):
+        atom = parsed[i]
+        if count and k == len(order) - 1:
+            fresh_vars = {t for _, t in atom.columns if isinstance(t, str) and t not in table}
+            partners = [w for v in fresh_vars for w in group_of.get(v, ()) if w in table]
+            c = _count_last(X, table, atom, masks, partners)
+            if c is not None:
+                return {}, c
+        rows, fresh = _match(X, table, n, atom, seeds.get(i))
+        ok = None
+        new = list(fresh)
+        for j, v in enumerate(new):
+            col = fresh[v]
             if v in masks:
-                ok = masks[v][col]
-                keep = ok if keep is None else keep & ok
+                ok = _both(ok, masks[v][col])
             for w in group_of.get(v, ()):
-                if w != v and w in table and (w in before or new.index(w) < new.index(v)):
-                    ok = table[w] != col
-                    keep = ok if keep is None else keep & ok
-        if keep is not None and not keep.all():
-            table = {v: c[keep] for v, c in table.items()}
-            n = int(keep.sum())
+                if w in table:
+                    ok = _both(ok, table[w][rows] != col)
+                elif w in fresh and new.index(w) < j:
+                    ok = _both(ok, fresh[w] != col)
+        if ok is not None and not ok.all():
+            rows = rows[ok]
+            fresh = {v: c[ok] for v, c in fresh.items()}
+        n = len(rows)
+        if count and k == len(order) - 1:
+            return {}, n
+        table = {v: c[rows] for v, c in table.items() if v in needed[k]}
+        table.update((v, c) for v, c in fresh.items() if v in needed[k])
         if n == 0:
             break
         if cap is not None and n > cap:

@@ -1127,14 +1127,19 @@ _JOIN_MIN_PARTS = 200
 _JOIN_CAP = 4_000_000
 
 
-def _by_joins(search: _Search, Y: ACSet) -> np.ndarray | None:
-    """Every solution as a row of Y-part ids (columns in the search's variable order), found
-    by the vectorised index joins of :mod:`acset_s2r.conjunctive`; None where backtracking is the
-    better plan (attribute variables, epic, a small Y) or the joins outgrow the cap.
+def _by_joins(search: _Search, Y: ACSet, count: bool = False) -> np.ndarray | int | None:
+    """Every solution as a row of Y-part ids (columns in the search's variable order), or
+    with ``count`` their number, found by the vectorised index joins of
+    :mod:`acset_s2r.conjunctive`; None where backtracking is the better plan (attribute
+    variables, epic, a small Y) or the joins outgrow the cap.
 
     Each part of X is an atom over its object with its own ``_id`` variable and a variable
     per defined hom; the static candidate sets of the search (attribute values, undefined
     homs, initial, predicates) mask those variables, and monic objects make theirs distinct.
+    An atom that only names a part another atom binds is left out unless its candidates
+    are few (it then seeds the join), and a monic object's parts are not compared when
+    their homs already tell them apart. When counting, a part no other atom, mask or
+    comparison reads keeps no ``_id`` column: its atom still counts each match.
     """
     from acset_s2r.conjunctive import JoinTooLarge, _evaluate, _parse
 
@@ -1144,11 +1149,14 @@ def _by_joins(search: _Search, Y: ACSet) -> np.ndarray | None:
     if sum(Y.nparts(ob) for ob in X.schema.obs) < _JOIN_MIN_PARTS:
         return None
     schema = X.schema
+    separated = _separated(X, search.monic_obs)
+    named = {f"{h.codom}#{z}" for h in schema.homs for z in X.subpart(h.name).tolist() if z >= 0}
     atoms, names, seeds, masks, groups = [], [], {}, {}, []
     memo: dict[int, np.ndarray] = {}
     for ob in schema.obs:
         nx_, ny = X.nparts(ob), Y.nparts(ob)
         cols = {h.name: (h.codom, X.subpart(h.name).tolist()) for h in schema.homs_out(ob)}
+        distinct = ob in search.monic_obs and nx_ > 1 and ob not in separated
         for x in range(nx_):
             var = f"{ob}#{x}"
             terms = {"_id": var}
@@ -1156,25 +1164,55 @@ def _by_joins(search: _Search, Y: ACSet) -> np.ndarray | None:
                 if col[x] >= 0:  # undefined homs are in the candidate sets already
                     terms[name] = f"{cod}#{col[x]}"
             c = search.cands[search.offset[ob] + x]
+            names.append(var)
             if len(c) < ny:
-                seeds[len(atoms)] = c
                 m = memo.get(id(c))
                 if m is None:
                     m = memo[id(c)] = np.zeros(ny, dtype=bool)
                     m[c] = True
                 masks[var] = m
+            elif count and not distinct and var not in named and len(terms) > 1:
+                del terms["_id"]
+            if len(terms) == 1 and var in named and 2 * len(c) > ny:
+                continue  # bound by the atoms naming it, and masked there
+            if len(c) < ny:
+                seeds[len(atoms)] = c
             atoms.append((ob, terms))
-            names.append(var)
-        if ob in search.monic_obs and nx_ > 1:
+        if distinct:
             groups.append(names[-nx_:])
     parsed, _ = _parse(schema, atoms)
     try:
-        table, n = _evaluate(Y, parsed, seeds, masks, groups, cap=_JOIN_CAP)
+        table, n = _evaluate(Y, parsed, seeds, masks, groups, cap=_JOIN_CAP, count=count)
     except JoinTooLarge:
         return None
+    if count:
+        return n
     if n == 0:
         return np.zeros((0, len(names)), dtype=np.int64)
     return np.column_stack([table[v] for v in names]).astype(np.int64, copy=False)
+
+
+def _separated(X: ACSet, monic: Iterable[str]) -> set[str]:
+    """The objects whose parts any map monic on ``monic`` keeps apart: no two parts agree on
+    every hom out of them, and each hom lands in a monic object whose parts are compared
+    (or are kept apart in turn, never through a cycle back to the object)."""
+    candidates = set()
+    for ob in X.schema.obs:
+        outs = X.schema.homs_out(ob)
+        if not outs or any(h.codom not in monic for h in outs):
+            continue
+        tuples = np.column_stack([X.subpart(h.name) for h in outs])
+        if len(np.unique(tuples, axis=0)) == len(tuples):
+            candidates.add(ob)
+    out: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for ob in candidates - out:
+            if all(h.codom not in candidates or h.codom in out for h in X.schema.homs_out(ob)):
+                out.add(ob)
+                grew = True
+    return out
 
 
 def homomorphisms(
@@ -1332,9 +1370,9 @@ def count_homomorphisms(
                                             type_components=type_components, epic=epic, predicates=predicates))
     if search.has_vars or search.free:
         return sum(1 for _, a in search.run() for _ in search.transformations(X, Y, a))
-    rows = _by_joins(search, Y)
-    if rows is not None:
-        return len(rows)
+    n = _by_joins(search, Y, count=True)
+    if n is not None:
+        return n
     return sum(k for k, _ in search.run(bulk=True))
 
 
