@@ -172,13 +172,22 @@ class _Keys:
     sorted: np.ndarray
     order: np.ndarray
     offsets: np.ndarray | None
+    counts: np.ndarray | None  # parts per key, in the narrowest dtype (gathers stay in cache)
     indexes: tuple = ()
 
     def probe(self, values: Sequence[np.ndarray]) -> np.ndarray:
-        probe = np.zeros(len(values[0]), dtype=np.int64)
-        for r, vals in zip(self.radix, values):
-            probe = probe * r + (vals + 1)
+        probe = values[0] + 1
+        for r, vals in zip(self.radix[1:], values[1:]):
+            probe *= r
+            probe += vals
+            probe += 1
         return probe
+
+    def count(self, probe: np.ndarray) -> int:
+        if self.counts is not None:
+            return int(self.counts[probe].sum(dtype=np.int64))
+        lo, hi = self.bounds(probe)
+        return int((hi - lo).sum())
 
     def bounds(self, probe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where each probe's parts start and end in ``order``."""
@@ -209,11 +218,14 @@ def _sorted_keys(X: ACSet, ob: str, names: Sequence[str]) -> _Keys | None:
     for nm, r in zip(names, radix):
         key = key * r + (X.subpart(nm) + 1)
     order = np.argsort(key, kind="stable")
-    offsets = None
+    offsets = counts = None
     if space <= max(_DENSE_KEYS, 4 * len(key)):
+        counts = np.bincount(key, minlength=int(space))
         offsets = np.zeros(int(space) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(key, minlength=int(space)), out=offsets[1:])
-    keys = _Keys(radix, key[order], order, offsets, tuple(clean))
+        np.cumsum(counts, out=offsets[1:])
+        top = int(counts.max()) if len(counts) else 0
+        counts = counts.astype(np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int64)
+    keys = _Keys(radix, key[order], order, offsets, counts, tuple(clean))
     if _KEYS_KEPT and all(c is not None for c in clean):
         while len(_KEYS) >= _KEYS_KEPT:
             del _KEYS[next(iter(_KEYS))]
@@ -258,9 +270,9 @@ def _count_matches(X: ACSet, ob: str, names: list[str], values: list[np.ndarray]
     keys = _sorted_keys(X, ob, names)
     if keys is None:
         return None
-    lo, hi = keys.bounds(keys.probe(values))
     if weight is None:
-        return int((hi - lo).sum())
+        return keys.count(keys.probe(values))
+    lo, hi = keys.bounds(keys.probe(values))
     cum = np.zeros(len(keys.order) + 1, dtype=np.int64)
     np.cumsum(weight[keys.order], out=cum[1:])
     return int((cum[hi] - cum[lo]).sum())
@@ -305,16 +317,55 @@ def _count_last(X: ACSet, table: dict[str, np.ndarray], atom: _Atom, masks: Mapp
     return total
 
 
+# hom columns permuted into the order of another hom's preimage index, reused like _KEYS
+_ALIGNED: dict[tuple, tuple] = {}
+
+
+def _aligned(X: ACSet, by: str, name: str, order: np.ndarray) -> np.ndarray:
+    """Column ``name`` at the parts listed in ``order`` (the index of ``by``): a gather by
+    positions in ``order`` then reads memory in runs instead of at random."""
+    ix = X._hom_index.get(name)
+    if ix is None or ix.stale or ix.pending or not _KEYS_KEPT:
+        return X.subpart(name)[order]
+    tag = (id(X), by, name)
+    hit = _ALIGNED.get(tag)
+    if hit is not None and hit[0] is order and hit[1] is ix.order:
+        return hit[2]
+    out = X.subpart(name)[order]
+    while len(_ALIGNED) >= _KEYS_KEPT:
+        del _ALIGNED[next(iter(_ALIGNED))]
+    _ALIGNED[tag] = (order, ix.order, out)
+    return out
+
+
+def _runs(off: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For CSR offsets and probe values: how many entries each value has, and the position
+    in the CSR of every entry, value by value."""
+    ok = (values >= 0) & (values < len(off) - 1)
+    v = np.where(ok, values, 0)
+    lo = off[v]
+    lens = off[v + 1] - lo
+    lens[~ok] = 0
+    ends = np.cumsum(lens)
+    pos = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
+    pos -= np.repeat(ends - lens - lo, lens)
+    return lens, pos
+
+
 def _match(X: ACSet, table: dict[str, np.ndarray], n: int, atom: _Atom,
-           seed: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+           seed: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None]:
     """The matches of one atom against the table: for each, the table row it extends and the
-    values of the atom's new variables."""
+    values of the atom's new variables; and, when no match was dropped after a plain index
+    lookup, how many matches each table row has (the rows are then ``repeat(arange(n), lens)``)."""
     schema = X.schema
     bound = [(c, t) for c, t in atom.columns if isinstance(t, Const) or t in table]
     ident = next((t for c, t in bound if c == "_id" and not isinstance(t, Const)), None)
     fixed = next((t for c, t in bound if c == "_id" and isinstance(t, Const)), None)
     homs = [(c, t) for c, t in bound if c != "_id" and not isinstance(t, Const) and schema.is_hom(c)]
     pair = None
+    lens = None
+    given: set[str] = set()  # hom columns the lookup already matched
+    column = None
     if ident is None and fixed is None and len(homs) >= 2 and n:
         # cyclic atoms: probing one column and filtering the rest can expand far more rows
         # than it keeps, so join on every bound hom column at once when that is smaller
@@ -325,6 +376,7 @@ def _match(X: ACSet, table: dict[str, np.ndarray], n: int, atom: _Atom,
         rows, parts = np.arange(n, dtype=np.int64), table[ident]
     elif pair is not None:
         rows, parts = pair
+        given = {c for c, _ in homs}
     elif fixed is not None:
         v = fixed.value
         ok = isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v < X.nparts(atom.ob)
@@ -332,6 +384,19 @@ def _match(X: ACSet, table: dict[str, np.ndarray], n: int, atom: _Atom,
         parts = np.full(len(rows), v if ok else 0, dtype=np.int64)
     elif seed is not None and not any(c != "_id" for c, _ in bound):
         rows, parts = np.repeat(np.arange(n, dtype=np.int64), len(seed)), np.tile(seed, n)
+    elif homs and table[homs[0][1]].dtype.kind in "iu" and _clean(X, homs[0][0]):
+        # one vectorised lookup in the preimage index of a bound hom
+        by = homs[0][0]
+        ix = X._hom_index[by]
+        lens, pos = _runs(ix.offsets, table[homs[0][1]])
+        rows = np.repeat(np.arange(n, dtype=np.int64), lens)
+        parts = None
+        given = {by}
+
+        def column(name: str) -> np.ndarray:
+            if schema.is_hom(name):
+                return _aligned(X, by, name, ix.order)[pos]
+            return X.subpart(name)[ix.order[pos]]
     else:
         # look up through an index: bound hom columns first, then attributes
         order = sorted(
@@ -349,17 +414,26 @@ def _match(X: ACSet, table: dict[str, np.ndarray], n: int, atom: _Atom,
         else:
             every = X.parts(atom.ob)
             rows, parts = np.repeat(np.arange(n, dtype=np.int64), len(every)), np.tile(every, n)
+    if column is None:
+        def column(name: str) -> np.ndarray:
+            return X.subpart(name)[parts]
     keep = None
     fresh: dict[str, np.ndarray] = {}
     for name, term in atom.columns:
+        if name in given and term in table:
+            continue  # the lookup matched it
         if name == "_id":
+            if parts is None:
+                parts = X._hom_index[by].order[pos]
             vals, ok = parts, None
         else:
-            col = X.subpart(name)
-            vals = col[parts]
-            ok = vals >= 0 if schema.is_hom(name) else X.is_defined(name)[parts]
+            vals = column(name)
+            if not schema.is_hom(name):
+                ok = X.is_defined(name)[parts if parts is not None else X._hom_index[by].order[pos]]
+            else:
+                ok = None if _total(X, name) else vals >= 0
         if isinstance(term, Const):
-            ok = _both(ok, np.zeros(len(parts), dtype=bool) if term.value is None else _equal(vals, term.value))
+            ok = _both(ok, np.zeros(len(vals), dtype=bool) if term.value is None else _equal(vals, term.value))
         elif term in table:
             if name == "_id" and term == ident:
                 continue
@@ -371,8 +445,19 @@ def _match(X: ACSet, table: dict[str, np.ndarray], n: int, atom: _Atom,
         if ok is not None and not (keep is None and ok.all()):
             keep = ok if keep is None else keep & ok
     if keep is None:
-        return rows, fresh
-    return rows[keep], {v: col[keep] for v, col in fresh.items()}
+        return rows, fresh, lens
+    return rows[keep], {v: col[keep] for v, col in fresh.items()}, None
+
+
+def _clean(X: ACSet, name: str) -> bool:
+    X.gather(_NONE, name)  # builds the index if needed
+    return not X._hom_index[name].pending
+
+
+def _total(X: ACSet, name: str) -> bool:
+    """Whether hom ``name`` is defined on every part (its values then need no check)."""
+    col = X.subpart(name)
+    return not len(col) or bool(col.min() >= 0)
 
 
 def _both(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:
@@ -456,7 +541,7 @@ def _evaluate(
             c = _count_last(X, table, atom, masks, partners)
             if c is not None:
                 return {}, c
-        rows, fresh = _match(X, table, n, atom, seeds.get(i))
+        rows, fresh, lens = _match(X, table, n, atom, seeds.get(i))
         ok = None
         new = list(fresh)
         for j, v in enumerate(new):
@@ -469,12 +554,13 @@ def _evaluate(
                 elif w in fresh and new.index(w) < j:
                     ok = _both(ok, fresh[w] != col)
         if ok is not None and not ok.all():
-            rows = rows[ok]
+            rows, lens = rows[ok], None
             fresh = {v: c[ok] for v, c in fresh.items()}
         n = len(rows)
         if count and k == len(order) - 1:
             return {}, n
-        table = {v: c[rows] for v, c in table.items() if v in needed[k]}
+        # repeating a column by run lengths is cheaper than gathering it by row
+        table = {v: (c[rows] if lens is None else np.repeat(c, lens)) for v, c in table.items() if v in needed[k]}
         table.update((v, c) for v, c in fresh.items() if v in needed[k])
         if n == 0:
             break
@@ -536,7 +622,10 @@ def query(
             raise ImportError("as_frame=True needs pandas: pip install 'acset_s2r[pandas]'") from None
         return pd.DataFrame({v: (list(c) if c.ndim > 1 else c) for v, c in zip(select, cols)}, index=pd.RangeIndex(rows))
     if all(kinds[v].startswith("part") for v in select):
-        return np.column_stack(cols).astype(np.int64) if cols else np.zeros((rows, 0), np.int64)
+        out = np.empty((len(cols), rows), dtype=np.int64)
+        for j, c in enumerate(cols):
+            out[j] = c
+        return out.T  # one copy per column; column-major, as a columnar frame's to_numpy gives
     dtype = [(v, c.dtype, c.shape[1:]) for v, c in zip(select, cols)]
     out = np.empty(rows, dtype=dtype)
     for v, c in zip(select, cols):
