@@ -168,11 +168,24 @@ class PreimageIndex:
     of it, so each change costs O(1) amortised and a clean lookup is one slice.
     """
 
-    __slots__ = ("stale", "order", "starts", "offsets", "nbase", "added", "removed", "pending")
+    __slots__ = ("_stale", "fast", "order", "starts", "offsets", "nbase", "added", "removed", "pending")
     REBUILD_MIN = 256
 
     def __init__(self) -> None:
+        self.order = _NO_PARTS
         self.stale = True
+
+    # ``fast`` is ``starts`` while a lookup is one slice (built, no overlay) and None otherwise,
+    # so ACSet.incident tests one attribute on its hot path; every write to ``stale`` keeps it so
+    @property
+    def stale(self) -> bool:
+        return self._stale
+
+    @stale.setter
+    def stale(self, value: bool) -> None:
+        self._stale = value
+        if value:
+            self.fast = None
 
     def rebuild(self, col: np.ndarray) -> None:
         import scipy.sparse  # deferred: it costs ~0.1 s to import and only indexes need it
@@ -193,6 +206,7 @@ class PreimageIndex:
         self.removed: set[int] = set()
         self.pending = 0
         self.stale = False
+        self.fast = self.starts
 
     def change(self, rows: Iterable[int], old: Iterable[int], new: Iterable[int]) -> None:
         if self.stale:
@@ -205,6 +219,7 @@ class PreimageIndex:
             if n >= 0:
                 self.added.setdefault(n, set()).add(r)
             self.pending += 1
+            self.fast = None
         if self.pending > max(self.REBUILD_MIN, self.nbase >> 2):
             self.stale = True
 
@@ -912,16 +927,25 @@ class ACSet:
         >>> X.incident(0, "src")
         array([0])
         """
-        if path.__class__ is str:
+        # The hot case, a hom name and a Python int on a built index without overlay, is one
+        # slice: a dict miss (KeyError, or TypeError for a list path), ``fast`` being None or a
+        # value past the last key (IndexError) all fall through to the checked path below.
+        # (Testing path's class first would cost a fifth of the lookup.)
+        try:
+            ix = self._hom_index[path]
+            if value.__class__ is int and value >= 0:
+                starts = ix.fast
+                return ix.order[starts[value] : starts[value + 1]]
+        except (KeyError, TypeError, IndexError):
+            pass
+        return self._incident_checked(value, path)
+
+    def _incident_checked(self, value: Any, path: str | Sequence[str]) -> np.ndarray:
+        if isinstance(path, str):
             ix = self._hom_index.get(path)
             if ix is not None:
                 if ix.stale:
                     ix.rebuild(self._cols[path][: self._n[self._dom[path]]])
-                if value.__class__ is int and not ix.pending:
-                    # the hot case inlined: a call and an index() cost as much as the slice
-                    starts = ix.starts
-                    if 0 <= value < len(starts) - 1:
-                        return ix.order[starts[value] : starts[value + 1]]
                 try:
                     return ix.get(operator.index(value))
                 except TypeError:

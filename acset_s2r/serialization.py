@@ -38,12 +38,20 @@ ACSETS_JL_VERSION = "0.2.27"
 SCHEMA_FORMAT_VERSION = "0.0.1"
 
 
-def _read_file(path: Path, what: str, error: type[AcsetS2RError], parse: Callable[[str], Any]) -> Any:
-    """``parse`` the text of ``path``; a failure to read or parse names the file."""
+def _read_file(path: Path, what: str, error: type[AcsetS2RError], parse: Callable[[str], Any],
+               fast: Callable[[bytes], Any] | None = None) -> Any:
+    """``parse`` the text of ``path``; a failure to read or parse names the file.
+
+    ``fast``, if given, is tried on the bytes first; it returns None for what it does not read.
+    """
     try:
         raw = path.read_bytes()
     except OSError as err:
         raise error(f"cannot read {what + ' ' if what else ''}{path}: {err}") from None
+    if fast is not None:
+        out = fast(raw)
+        if out is not None:
+            return out
     try:
         text = raw.decode("utf-8-sig")  # JSON is UTF-8; a byte-order mark is harmless
     except UnicodeDecodeError as err:
@@ -271,6 +279,115 @@ def _dumps(data: Any) -> bytes:
         return json.dumps(data, separators=(",", ":")).encode("utf-8")
 
 
+# -- the row layout as bytes, from the columns ------------------------------------------------
+# Building 1.3M row dicts for orjson cost more than the rest of a write, so the row layout is
+# assembled from column tokens in numpy: each column becomes its JSON tokens (numbers and
+# ``null`` from one orjson dump of the array, other values one dump each), and each chunk of
+# rows is laid out in a byte matrix (keys fixed, each token left-aligned in a slot as wide as
+# the column's widest) from which a mask keeps the keys and the tokens' own bytes.
+_OPT_NUMPY = orjson.OPT_SERIALIZE_NUMPY
+_CHUNK_BYTES = 1 << 19  # matrix bytes per chunk: temporaries stay small and cache-warm
+
+
+class _Tokens:
+    """A column's JSON tokens: ``buf`` holds them back to back, token i at ``starts[i]``, ``lens[i]`` long."""
+
+    __slots__ = ("buf", "starts", "lens")
+
+    def __init__(self, buf: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> None:
+        self.buf, self.starts, self.lens = buf, starts, lens
+
+    @classmethod
+    def numbers(cls, values: Any) -> _Tokens:
+        """Tokens of a 1-D numeric array, or of a list of numbers, bools and None (no commas inside)."""
+        raw = orjson.dumps(values, option=_OPT_NUMPY)
+        buf = np.frombuffer(raw, dtype=np.uint8)[1:-1]
+        if not len(buf):
+            return cls(buf, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        commas = np.flatnonzero(buf == 44)
+        starts = np.empty(len(commas) + 1, dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = commas + 1
+        ends = np.append(commas, len(buf))
+        return cls(buf, starts, ends - starts)
+
+    @classmethod
+    def each(cls, values: list) -> _Tokens:
+        """Tokens of arbitrary JSON values (strings may hold commas): one dump per value."""
+        parts = list(map(orjson.dumps, values))  # what orjson refuses goes to the whole-document path
+        lens = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        starts = np.cumsum(lens) - lens
+        return cls(np.frombuffer(b"".join(parts), dtype=np.uint8), starts, lens)
+
+
+def _column_tokens(X: ACSet, name: str) -> _Tokens:
+    """The tokens :func:`_json_values` would give, without a Python object per row where the column is numeric."""
+    if X.schema.is_hom(name):
+        return _Tokens.numbers(X.subpart(name) + 1)
+    spec = X.types[X.schema.codom(name)]
+    if spec.kind in ("float", "int", "bool") and not spec.width and (spec.kind == "float" or X.is_defined(name).all()):
+        return _Tokens.numbers(X.subpart(name))  # a NaN dumps as null, the float 'undefined'
+    vals = _json_values(X, name)
+    return _Tokens.numbers(vals) if spec.kind in ("int", "bool") and not spec.width else _Tokens.each(vals)
+
+
+def _rows_bytes(keys: list[str], columns: list[_Tokens], n: int) -> np.ndarray:
+    """``{"_id":1,"k":v,...},{"_id":2,...}`` (the inside of a table's list) as a uint8 array."""
+    if not n:
+        return np.zeros(0, dtype=np.uint8)
+    columns = [_Tokens.numbers(np.arange(1, n + 1, dtype=np.int64)), *columns]
+    # the fixed bytes before each token; the last entry closes a row and separates it from the next
+    fixed = [(b"{" if i == 0 else b",") + orjson.dumps(k) + b":" for i, k in enumerate(["_id", *keys])] + [b"},"]
+    widths = [int(c.lens.max()) for c in columns]
+    # token i of a column is row starts[i] of a sliding window over its (zero-padded) bytes
+    windows = [np.lib.stride_tricks.sliding_window_view(np.concatenate([c.buf, np.zeros(w, np.uint8)]), w)
+               for c, w in zip(columns, widths)]
+    row = sum(map(len, fixed)) + sum(widths)
+    step = max(1, min(n, _CHUNK_BYTES // row))
+    # one matrix of rows, reused: fixed bytes written once, each token column taken into its slot;
+    # ``keep`` marks the fixed bytes and the bytes of each token, which are what the output holds
+    m = np.empty((step, row), dtype=np.uint8)
+    keep = np.ones((step, row), dtype=bool)
+    slots, at = [], 0
+    for f, w in zip(fixed, [*widths, 0]):
+        m[:, at : at + len(f)] = np.frombuffer(f, dtype=np.uint8)
+        slots.append(slice(at + len(f), at + len(f) + w))
+        at += len(f) + w
+    total = len(fixed[-1]) * n - 1 + sum(len(f) * n + int(c.lens.sum()) for f, c in zip(fixed, columns))
+    out = np.empty(total + 1, dtype=np.uint8)  # room for the last row's separator, dropped below
+    pos = 0
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        k = hi - lo
+        for c, w, win, slot in zip(columns, widths, windows, slots):
+            m[:k, slot] = win[c.starts[lo:hi]]
+            np.less(np.arange(w), c.lens[lo:hi, None], out=keep[:k, slot])
+        kept = m[:k][keep[:k]]
+        out[pos : pos + len(kept)] = kept
+        pos += len(kept)
+    return out[:-1]
+
+
+def _acset_json_bytes(X: ACSet) -> bytes | np.ndarray:
+    """``_dumps(acset_to_json(X))``, built from the columns (a uint8 array, written as it is)."""
+    X.require_compact("ACSets.jl JSON")
+    tables = []
+    for ob in X.schema.obs:
+        names = [h.name for h in X.schema.homs_out(ob)] + [a.name for a in X.schema.attrs_of(ob)]
+        try:
+            tokens = [_column_tokens(X, name) for name in names]
+        except orjson.JSONEncodeError:  # an integer past 64 bits in an object column
+            return _dumps(acset_to_json(X))
+        tables.append((ob, _rows_bytes(names, tokens, X.nparts(ob))))
+    for t in X.schema.attrtypes:
+        tables.append((t, _rows_bytes([], [], X.nparts(t))))
+    pieces = []
+    for i, (k, body) in enumerate(tables):
+        pieces += [np.frombuffer((b"{" if i == 0 else b",") + orjson.dumps(k) + b":[", dtype=np.uint8), body,
+                   np.frombuffer(b"]", dtype=np.uint8)]
+    return np.concatenate([*pieces, np.frombuffer(b"}", dtype=np.uint8)]) if pieces else b"{}"
+
+
 def write_json(X: ACSet, path: str | os.PathLike, columnar: bool = False) -> None:
     """Write ``X`` atomically as ACSets.jl JSON (or the columnar variant).
 
@@ -286,8 +403,7 @@ def write_json(X: ACSet, path: str | os.PathLike, columnar: bool = False) -> Non
     >>> read_json(path, SchWeightedGraph, Weight=float) == X
     True
     """
-    data = to_columnar_json(X) if columnar else acset_to_json(X)
-    atomic_write_bytes(path, _dumps(data))
+    atomic_write_bytes(path, _dumps(to_columnar_json(X)) if columnar else _acset_json_bytes(X))
 
 
 # -- reading --------------------------------------------------------------------------
@@ -596,7 +712,238 @@ def read_json(path: str | os.PathLike, schema: Schema, **types: Any) -> ACSet:
     >>> read_json(path, SchWeightedGraph).subpart("weight")
     array([0.5])
     """
-    return _read_file(Path(path), "", SerializationError, lambda text: acset_from_json(text, schema, **types))
+    return _read_file(Path(path), "", SerializationError, lambda text: acset_from_json(text, schema, **types),
+                      fast=lambda raw: _read_rows_fast(raw, schema, types))
+
+
+# -- the row layout read from the bytes ---------------------------------------------------------
+# Decoding 42 MB of rows into 1.3M dicts, then checking them row by row, cost several times an
+# orjson dump. A file laid out exactly as _acset_json_bytes writes it, with numeric columns only,
+# is read here from the bytes: every fixed byte (braces, keys, commas) is checked in place, the
+# tokens between them parsed column by column in numpy (integers) or by orjson (other numbers),
+# and the same checks as the row path made on whole columns. Anything else (other spacing or
+# key order, str or object columns, a value out of range, a malformed token) returns None, and
+# the general path reads the file and names what is wrong, so what is accepted, what is refused
+# and every message stay as they were.
+_BOM = b"\xef\xbb\xbf"
+
+
+def _read_rows_fast(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | None:
+    try:
+        specs = {t: attr_spec(b) for t, b in types.items() if t in schema.attrtypes}
+    except AcsetS2RError:
+        return None
+    if set(types) - set(schema.attrtypes):
+        return None
+    for a in schema.attrs:
+        spec = specs.get(a.codom)
+        if spec is not None and (spec.width or spec.kind not in ("float", "int", "bool")):
+            return None
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM):]
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    pad = 24  # zeros before the text, so a token's right-aligned window never starts before it
+    padded = np.concatenate([np.zeros(pad, dtype=np.uint8), buf])
+    tables: dict[str, int] = {}
+    cols: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    raws: dict[str, list] = {}
+    at = 0
+    for i, table in enumerate((*schema.obs, *schema.attrtypes)):
+        head = (b"{" if i == 0 else b",") + orjson.dumps(table) + b":["
+        if not raw.startswith(head, at):
+            return None
+        start = at + len(head)
+        end = raw.find(b"]", start)
+        if end < 0:
+            return None
+        names = [h.name for h in schema.homs_out(table)] + [a.name for a in schema.attrs_of(table)] if (
+            table in schema.obs) else []
+        spans = _row_spans(buf[start:end], names)
+        if spans is None:
+            return None
+        n, tokens = spans
+        tables[table] = n
+        for j, (name, (lo, hi)) in enumerate(zip(["_id", *names], tokens)):
+            kind = "int" if name == "_id" or schema.is_hom(name) else (
+                specs[schema.codom(name)].kind if schema.codom(name) in specs else None)
+            if kind == "int":
+                parsed = _parse_ints(padded, lo + start + pad, hi + start + pad, nulls=name != "_id" and
+                                     not schema.is_hom(name))
+                if parsed is None:
+                    return None
+                cols[name] = parsed
+            else:
+                values = _parse_tokens(buf, lo + start, hi + start)
+                if values is None:
+                    return None
+                raws[name] = values
+        at = end + 1
+        if not np.array_equal(cols.pop("_id")[0], np.arange(1, n + 1)):
+            return None
+    if at != len(raw) - 1 or raw[at:] != b"}":
+        return None
+    bound = dict(types)
+    for t in schema.attrtypes:
+        if t in bound:
+            continue
+        seen = {type(v) for a in schema.attrs if a.codom == t for v in raws[a.name]} - {type(None)}
+        bound[t] = {frozenset(): object, frozenset({bool}): bool, frozenset({int}): int,
+                    frozenset({float}): float, frozenset({int, float}): float}.get(frozenset(seen))
+        if bound[t] is None or bound[t] is object and any(a.codom == t for a in schema.attrs):
+            return None
+    for name, values in raws.items():
+        column = _typed_column(values, attr_spec(bound[schema.codom(name)]).kind)
+        if column is None:
+            return None
+        cols[name] = column
+    for h in schema.homs:
+        vals = cols[h.name][0]
+        if len(vals) and (vals.min() < 0 or vals.max() > tables[h.codom]):
+            return None
+    X = ACSet(schema, **bound)
+    for t in schema.attrtypes:
+        X.add_parts(t, tables[t])
+    for ob in schema.obs:
+        X.add_parts(ob, tables[ob])
+    for name, (vals, defined) in cols.items():
+        ids = X.parts(schema.dom(name))
+        X.set_subpart(ids, name, vals - 1 if schema.is_hom(name) else vals)
+        if defined is not None and not defined.all():
+            X.clear_subpart(ids[~defined], name)
+    return X
+
+
+def _row_spans(seg: np.ndarray, names: list[str]) -> tuple[int, list[tuple[np.ndarray, np.ndarray]]] | None:
+    """Rows ``{"_id":t,"name":t,...}`` joined by commas: their count and each column's token
+    spans ``[lo, hi)``, once every byte outside the tokens is checked; None if the rows are not so."""
+    fixed = [(b"{" if j == 0 else b",") + orjson.dumps(k) + b":" for j, k in enumerate(["_id", *names])]
+    if any(f.count(b":") != 1 for f in fixed):
+        return None  # a key holding a colon: the colons would not mark the tokens
+    if not len(seg):
+        return 0, [(np.zeros(0, dtype=np.int64),) * 2 for _ in fixed]
+    colons = np.flatnonzero(seg == 58)
+    k = len(fixed)
+    if not len(colons) or len(colons) % k:
+        return None
+    n = len(colons) // k
+    colons = colons.reshape(n, k)
+    starts = [colons[:, j] - len(f) + 1 for j, f in enumerate(fixed)]  # where each fixed text begins
+    close = np.append(starts[0][1:] - 2, len(seg) - 1)  # each row's "}", then "," before the next row
+    spans = [(colons[:, j] + 1, starts[j + 1] if j + 1 < k else close) for j in range(k)]
+    if starts[0][0] != 0 or any((hi <= lo).any() for lo, hi in spans):
+        return None  # (tokens in order also keep every position below inside the text)
+    for f, s in zip(fixed, starts):
+        if s.min() < 0 or s.max() + len(f) > len(seg):
+            return None
+        if not (np.lib.stride_tricks.sliding_window_view(seg, len(f))[s] == np.frombuffer(f, dtype=np.uint8)).all():
+            return None
+    if not ((seg[close] == 125).all() and (seg[close[:-1] + 1] == 44).all()):
+        return None
+    return n, spans
+
+
+_ZEROS = np.uint64(0x3030303030303030)  # "00000000"
+_NULL = np.uint64(int.from_bytes(b"null", "little"))
+
+
+def _words(padded: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The 8 bytes ending just before each of ``ends``, as little-endian uint64 (byte 0 lowest)."""
+    every = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+    return every[ends - 8].astype(np.uint64)
+
+
+def _eight_digits(words: np.ndarray, digits: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Numbers of the last ``digits`` (0..8) bytes of each word, and whether those are all ASCII
+    digits; the bytes before them count as "0"."""
+    shift = (np.uint64(8) * (8 - digits).astype(np.uint64))
+    low = np.where(shift == 64, np.uint64(0xFFFFFFFFFFFFFFFF), (np.uint64(1) << (shift & np.uint64(63))) - np.uint64(1))
+    words = (words & ~low) | (_ZEROS & low)
+    b = words.view(np.uint8)
+    if len(b) and (b.min() < 48 or b.max() > 57):
+        return words, False
+    words = words - _ZEROS
+    # eight digits to a number in three steps: pairs, then fours, then all eight
+    words = (words * np.uint64(10) + (words >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
+    words = (words * np.uint64(100) + (words >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+    words = (words * np.uint64(10000) + (words >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
+    return words.astype(np.int64), True
+
+
+def _parse_ints(padded: np.ndarray, lo: np.ndarray, hi: np.ndarray, nulls: bool) -> tuple | None:
+    """JSON integers (``-?(0|[1-9][0-9]*)``, at most 16 digits) at ``[lo, hi)`` of ``padded`` (which
+    has 16 zero bytes before the text), and which were ``null`` (when ``nulls``); None if a token
+    is anything else."""
+    if not len(lo):
+        return np.zeros(0, dtype=np.int64), None
+    last = _words(padded, hi)
+    lens = hi - lo
+    defined = None
+    if nulls:
+        null = (lens == 4) & (last >> np.uint64(32) == _NULL)
+        if null.any():
+            defined = ~null
+            lens = np.where(null, 1, lens)
+            last = np.where(null, _ZEROS, last)
+            lo = np.where(null, hi - 1, lo)
+    neg = padded[lo] == 45
+    digits = lens - neg
+    if digits.min() < 1 or digits.max() > 16:
+        return None
+    value, ok = _eight_digits(last, np.minimum(digits, 8))
+    if not ok:
+        return None
+    if digits.max() > 8:
+        high, ok = _eight_digits(_words(padded, hi - 8), np.clip(digits - 8, 0, 8))
+        if not ok:
+            return None
+        value += high * 100_000_000
+    if ((digits > 1) & (padded[hi - digits] == 48)).any():
+        return None  # a leading zero is not JSON
+    return np.where(neg, -value, value), defined
+
+
+def _parse_tokens(buf: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list | None:
+    """The JSON scalars at ``[lo, hi)``, decoded by orjson as one array; None unless each token is one
+    number, bool or null."""
+    n = len(lo)
+    if not n:
+        return []
+    lens = hi - lo
+    width = int(lens.max())
+    tail = np.concatenate([buf, np.zeros(width, dtype=np.uint8)])
+    block = np.lib.stride_tricks.sliding_window_view(tail, width)[lo]
+    text = np.where(np.arange(width) < lens[:, None], block, np.uint8(32))  # pad with JSON spaces
+    text = np.concatenate([text, np.full((n, 1), 44, dtype=np.uint8)], axis=1)
+    try:
+        values = orjson.loads(b"[" + text.tobytes() + b"0]")
+    except orjson.JSONDecodeError:
+        return None
+    if len(values) != n + 1 or not {type(v) for v in values} <= {int, float, bool, type(None)}:
+        return None
+    return values[:-1]
+
+
+def _typed_column(values: list, kind: str) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """A column of a numeric kind from decoded scalars, with which are defined; None where
+    the row path would refuse a value (or must name it)."""
+    seen = set(map(type, values)) - {type(None)}
+    allowed = {"float": {int, float}, "int": {int}, "bool": {bool}}[kind]
+    if not seen <= allowed:
+        return None
+    defined = None if len(seen) == len(set(map(type, values))) else np.array([v is not None for v in values])
+    if defined is not None and kind == "float":
+        return np.array(values, dtype=np.float64), None  # None reads as NaN, the float 'undefined'
+    plain = values if defined is None else [0 if v is None else v for v in values]
+    try:
+        if kind == "float":
+            column = np.array(plain, dtype=np.float64)
+            if not np.isfinite(column).all():
+                return None  # an integer past float range: the row path names it
+        else:
+            column = np.array(plain, dtype=np.int64 if kind == "int" else bool)
+    except OverflowError:
+        return None
+    return column, defined
 
 
 # -- columnar variant -----------------------------------------------------------------------

@@ -1,0 +1,143 @@
+"""Reading and writing an ACSet against plain orjson, pyarrow and np.save, in one run.
+
+Run: .venv/bin/python bench/files.py [--edges 1000000] [--repeat 3] [--quick] [--weighted]
+
+The ACSet is a random digraph (mean degree 8, as in bench/peers.py's big table); with
+``--weighted`` its edges carry a float weight with one undefined value in ten.
+
+- ACSets.jl row JSON: our ``write_json`` + ``read_json`` against orjson dumping the
+  decoded rows of the very same file and loading its bytes (no checks, no ACSet built).
+- Columnar JSON: ours, against the same orjson figure.
+- Parquet: our ``write_parquet`` + ``read_parquet`` against pyarrow writing and reading
+  one table of the same columns (zstd), and np.save + np.load of the columns, the floor.
+
+Our writes are atomic (a temporary file, fsync, rename); the peers' are plain writes.
+Times are the best of ``--repeat`` runs; ratios are ours over the peer from the same
+run, so a loaded machine moves both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from acset_s2r import ACSet
+from acset_s2r.catalog import SchGraph, SchWeightedGraph
+from acset_s2r.parquet import read_parquet, write_parquet
+from acset_s2r.serialization import read_json, write_json
+
+
+def best(fn, repeat):
+    """(result, best write, best read) of ``fn`` returning (write, read) times."""
+    runs = [fn() for _ in range(repeat)]
+    return min(r[0] for r in runs), min(r[1] for r in runs)
+
+
+def timed(f):
+    t = time.perf_counter()
+    out = f()
+    return out, time.perf_counter() - t
+
+
+def build(nedges, seed, weighted):
+    rng = np.random.default_rng(seed)
+    n = nedges // 8
+    s, t = rng.integers(0, n, nedges), rng.integers(0, n, nedges)
+    X = ACSet(SchWeightedGraph, Weight=float) if weighted else ACSet(SchGraph)
+    X.add_parts("V", n)
+    cols = {"src": s, "tgt": t}
+    if weighted:
+        w = rng.normal(size=nedges)
+        w[rng.random(nedges) < 0.1] = np.nan
+        cols["weight"] = w
+    X.add_parts("E", nedges, **cols)
+    return X, cols
+
+
+def fmt(t):
+    return f"{t * 1e3:.0f} ms" if t < 1 else f"{t:.2f} s"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--edges", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="100k edges")
+    ap.add_argument("--weighted", action="store_true", help="a float weight on every edge, 10%% undefined")
+    args = ap.parse_args()
+    nedges = 100_000 if args.quick else args.edges
+    X, cols = build(nedges, args.seed, args.weighted)
+    schema = X.schema
+    types = {"Weight": float} if args.weighted else {}
+    tmp = Path(tempfile.mkdtemp())
+    print(f"{schema.name} with {X.nparts('V'):,} vertices and {nedges:,} edges; best of {args.repeat}\n")
+    print("| case | acset_s2r write + read | peer write + read | ours / peer |")
+    print("| --- | --- | --- | --- |")
+
+    def ours_json(columnar):
+        path = tmp / ("c.json" if columnar else "r.json")
+        _, w = timed(lambda: write_json(X, path, columnar=columnar))
+        Y, r = timed(lambda: read_json(path, schema, **types))
+        assert Y == X
+        return w, r
+
+    def orjson_same(path):
+        def run():
+            raw = path.read_bytes()
+            obj, r = timed(lambda: orjson.loads(raw))
+            out = tmp / "peer.json"
+            _, w = timed(lambda: out.write_bytes(orjson.dumps(obj)))
+            return w, r
+        return run
+
+    for columnar in (False, True):
+        w, r = best(lambda: ours_json(columnar), args.repeat)
+        path = tmp / ("c.json" if columnar else "r.json")
+        pw, pr = best(orjson_same(path), args.repeat)
+        label = "columnar JSON" if columnar else "ACSets.jl row JSON"
+        size = path.stat().st_size / 2**20
+        print(f"| {label} ({size:.1f} MB) | {fmt(w)} + {fmt(r)} | orjson same bytes {fmt(pw)} + {fmt(pr)} "
+              f"| {(w + r) / (pw + pr):.2f}x (write {w / pw:.2f}x, read {r / pr:.2f}x) |")
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def ours_parquet():
+        folder = tmp / "pq"
+        _, w = timed(lambda: write_parquet(X, folder))
+        Y, r = timed(lambda: read_parquet(folder))
+        assert Y == X
+        return w, r
+
+    table = pa.table({k: pa.array(v) for k, v in cols.items()})
+
+    def arrow_peer():
+        path = tmp / "peer.parquet"
+        _, w = timed(lambda: pq.write_table(table, path, compression="zstd"))
+        _, r = timed(lambda: {k: c.to_numpy() for k, c in zip(table.column_names, pq.read_table(path).columns)})
+        return w, r
+
+    def npsave():
+        def write():
+            for k, v in cols.items():
+                np.save(tmp / f"{k}.npy", v)
+
+        _, w = timed(write)
+        _, r = timed(lambda: [np.load(tmp / f"{k}.npy") for k in cols])
+        return w, r
+
+    w, r = best(ours_parquet, args.repeat)
+    aw, ar = best(arrow_peer, args.repeat)
+    nw, nr = best(npsave, args.repeat)
+    print(f"| Parquet folder | {fmt(w)} + {fmt(r)} | pyarrow {fmt(aw)} + {fmt(ar)}; np.save {fmt(nw)} + {fmt(nr)} "
+          f"| {(w + r) / (aw + ar):.2f}x of pyarrow, {(w + r) / (nw + nr):.2f}x of np.save |")
+
+
+if __name__ == "__main__":
+    main()
