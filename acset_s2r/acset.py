@@ -477,7 +477,9 @@ class ACSet:
                 f"{', '.join(marked)}; call gc() first"
             )
 
-    def _grow(self, ob: str, need: int) -> None:
+    def _grow(self, ob: str, need: int, written: Iterable[str] = ()) -> None:
+        """Room for ``need`` rows of ``ob``; the caller fills rows ``nparts..need`` of the columns
+        ``written``, so those are not filled first (a pass over every new row of a large read)."""
         cap = self._cap[ob]
         if need <= cap:
             return
@@ -488,7 +490,11 @@ class ACSet:
                 continue
             old = self._cols[name]
             spec = self._spec.get(name)
-            new = np.full(cap, -1, dtype=np.int64) if spec is None else self._empty_attr(spec, cap)
+            if name in written:
+                new = np.empty((cap, *old.shape[1:]), dtype=old.dtype)
+                new[need:] = -1 if spec is None else spec.fill
+            else:
+                new = np.full(cap, -1, dtype=np.int64) if spec is None else self._empty_attr(spec, cap)
             new[:n] = old[:n]
             self._cols[name] = new
             if name in self._defined:
@@ -596,7 +602,7 @@ class ACSet:
             # numpy would stretch a scalar or a 1-vector across the width: a silent wrong value
             raise AttrTypeError(f"{where}: expected vectors of width {spec.width}, got shape {raw.shape}")
         try:
-            arr = np.broadcast_to(raw.astype(spec.dtype), shape)
+            arr = np.broadcast_to(raw.astype(spec.dtype, copy=False), shape)  # stored by a copy below
         except ValueError:
             raise AttrTypeError(f"{where}: expected shape {shape}, got {raw.shape}") from None
         mask = None
@@ -650,7 +656,7 @@ class ACSet:
             self._check_unique(name, np.arange(start, stop), *checked[name])
         try:  # allocate before anything changes, so running out of memory changes nothing
             ids = np.arange(start, stop, dtype=np.int64)
-            self._grow(ob, stop)
+            self._grow(ob, stop, written=checked)
         except MemoryError:
             raise InstanceError(f"not enough memory to add {n} parts to {ob}") from None
         for name, (arr, mask) in checked.items():

@@ -432,6 +432,8 @@ def _first_bad(ok: np.ndarray) -> int:
 
 def _read_table(path: Path, pf, ob: str, schema, specs, nparts) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
     """Columns of one file as (values, defined) numpy arrays, every value checked."""
+    import pyarrow as pa
+
     try:
         table = pf.read()
     except Exception as err:
@@ -460,7 +462,7 @@ def _read_table(path: Path, pf, ob: str, schema, specs, nparts) -> dict[str, tup
         as_json = spec.kind == "object" or meta.get(b"acset_s2r.encoding") == b"json"
         try:
             out[name] = _attr_numpy(arr, spec, n, as_json)
-        except (ValueError, KeyError, TypeError) as err:
+        except (ValueError, KeyError, TypeError, pa.ArrowException) as err:  # pyarrow: text that is not UTF-8
             raise SerializationError(f"{path}, column {name}: cannot read a value: {err}") from None
     return out
 
