@@ -140,17 +140,6 @@ def _lookup(X: ACSet, values: np.ndarray, name: str) -> tuple[np.ndarray, np.nda
     return np.repeat(np.arange(len(values), dtype=np.int64), per), flat[offsets]
 
 
-def _fanout(X: ACSet, values: np.ndarray, name: str) -> int:
-    """How many rows probing ``name`` with ``values`` would give (index offsets only)."""
-    X.gather(np.zeros(0, np.int64), name)  # builds the index if needed
-    ix = X._hom_index[name]
-    if ix.pending:
-        return -1
-    off = ix.offsets
-    v = values[(values >= 0) & (values < len(off) - 1)]
-    return int((off[v + 1] - off[v]).sum())
-
-
 def _invertible(X: ACSet, name: str) -> bool:
     return name in X.schema.hom_names or not X.types[X.schema.codom(name)].width
 
@@ -186,14 +175,19 @@ class _Keys:
     def count(self, probe: np.ndarray) -> int:
         if self.counts is not None:
             return int(self.counts[probe].sum(dtype=np.int64))
-        lo, hi = self.bounds(probe)
-        return int((hi - lo).sum())
+        return int(self.bounds(probe)[1].sum())
 
     def bounds(self, probe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Where each probe's parts start and end in ``order``."""
+        """Where each probe's parts start and how many there are, in ``order``."""
         if self.offsets is not None:
-            return self.offsets[probe], self.offsets[probe + 1]
-        return self.sorted.searchsorted(probe, "left"), self.sorted.searchsorted(probe, "right")
+            # most probes of a cyclic atom miss: read the narrow counts, then offsets of hits
+            lens = self.counts[probe].astype(np.int64)
+            lo = np.zeros(len(probe), dtype=np.int64)
+            hit = np.flatnonzero(lens)
+            lo[hit] = self.offsets[probe[hit]]
+            return lo, lens
+        lo = self.sorted.searchsorted(probe, "left")
+        return lo, self.sorted.searchsorted(probe, "right") - lo
 
 
 def _sorted_keys(X: ACSet, ob: str, names: Sequence[str]) -> _Keys | None:
@@ -243,8 +237,7 @@ def _lookup_pair(X: ACSet, ob: str, names: list[str], values: list[np.ndarray]) 
     keys = _sorted_keys(X, ob, names)
     if keys is None:
         return None
-    lo, hi = keys.bounds(keys.probe(values))
-    lens = hi - lo
+    lo, lens = keys.bounds(keys.probe(values))
     total = int(lens.sum())
     ends = np.cumsum(lens)
     pos = np.arange(total, dtype=np.int64) - np.repeat(ends - lens - lo, lens)
@@ -272,10 +265,10 @@ def _count_matches(X: ACSet, ob: str, names: list[str], values: list[np.ndarray]
         return None
     if weight is None:
         return keys.count(keys.probe(values))
-    lo, hi = keys.bounds(keys.probe(values))
+    lo, lens = keys.bounds(keys.probe(values))
     cum = np.zeros(len(keys.order) + 1, dtype=np.int64)
     np.cumsum(weight[keys.order], out=cum[1:])
-    return int((cum[hi] - cum[lo]).sum())
+    return int((cum[lo + lens] - cum[lo]).sum())
 
 
 def _count_last(X: ACSet, table: dict[str, np.ndarray], atom: _Atom, masks: Mapping[str, np.ndarray],
@@ -369,8 +362,9 @@ def _match(X: ACSet, table: dict[str, np.ndarray], n: int, atom: _Atom,
     if ident is None and fixed is None and len(homs) >= 2 and n:
         # cyclic atoms: probing one column and filtering the rest can expand far more rows
         # than it keeps, so join on every bound hom column at once when that is smaller
-        spread = _fanout(X, table[homs[0][1]], homs[0][0])
-        if spread < 0 or (spread > 4 * n and 4 * spread > X.nparts(atom.ob)):
+        # rows one column would give, from its mean fan-out
+        spread = n * X.nparts(atom.ob) / max(1, X.nparts(schema.codom(homs[0][0])))
+        if spread > 4 * n and 4 * spread > X.nparts(atom.ob):
             pair = _lookup_pair(X, atom.ob, [c for c, _ in homs], [table[t] for _, t in homs])
     if ident is not None:
         rows, parts = np.arange(n, dtype=np.int64), table[ident]
@@ -515,22 +509,27 @@ def _evaluate(
         for v in g:
             group_of[v] = list(g)
     order = _plan(X, parsed, seeds)
-    # needed[k]: the variables some step after k (or the caller) still reads
-    needed: list[set[str]] = [set()] * len(order)
-    later: set[str] = set() if count else (set(keep) if keep is not None else
-                                           {t for a in parsed for _, t in a.columns if isinstance(t, str)})
+    out = set() if count else (set(keep) if keep is not None else
+                               {t for a in parsed for _, t in a.columns if isinstance(t, str)})
+    # reads[k]: the variables some step after k still reads (atoms and distinctness checks)
+    reads: list[set[str]] = [set() for _ in order]
     bound_at: dict[str, int] = {}
     for k, i in enumerate(order):
         for _, t in parsed[i].columns:
             if isinstance(t, str):
                 bound_at.setdefault(t, k)
+    later: set[str] = set()
     for k in range(len(order) - 1, -1, -1):
-        needed[k] = set(later)
+        reads[k] = set(later)
         later |= {t for _, t in parsed[order[k]].columns if isinstance(t, str)}
     for v, g in group_of.items():
         last = max(bound_at.get(w, -1) for w in g)
         for k in range(bound_at.get(v, len(order)), last):
-            needed[k] = needed[k] | {v}
+            reads[k].add(v)
+    # a column only the answer needs is parked where it is and gathered once at the end,
+    # through the row maps of the later steps, instead of being copied at every step
+    parked: list[dict[str, np.ndarray]] = []  # parked[k]: columns of the table after step k
+    steps: list[tuple[np.ndarray, np.ndarray | None]] = []  # (rows, run lengths) of each step
     table: dict[str, np.ndarray] = {}
     n = 1  # one empty assignment
     for k, i in enumerate(order):
@@ -559,13 +558,24 @@ def _evaluate(
         n = len(rows)
         if count and k == len(order) - 1:
             return {}, n
+        if k:
+            parked[k - 1].update((v, c) for v, c in table.items() if v not in reads[k] and v in out)
         # repeating a column by run lengths is cheaper than gathering it by row
-        table = {v: (c[rows] if lens is None else np.repeat(c, lens)) for v, c in table.items() if v in needed[k]}
-        table.update((v, c) for v, c in fresh.items() if v in needed[k])
+        table = {v: (c[rows] if lens is None else np.repeat(c, lens)) for v, c in table.items() if v in reads[k]}
+        table.update((v, c) for v, c in fresh.items() if v in reads[k])
+        parked.append({v: c for v, c in fresh.items() if v not in reads[k] and v in out})
+        if not count:
+            steps.append((rows, lens))
         if n == 0:
-            break
+            return table, 0
         if cap is not None and n > cap:
             raise JoinTooLarge(n)
+    ptr, runs = None, None  # from the final rows to the rows of the level being read
+    for k in range(len(steps) - 1, -1, -1):
+        for v, c in parked[k].items():
+            table[v] = c if ptr is None else (np.repeat(c, runs) if runs is not None else c[ptr])
+        rows, lens = steps[k]
+        ptr, runs = (rows, lens) if ptr is None else (rows[ptr], None)
     return table, n
 
 

@@ -1215,6 +1215,32 @@ def _separated(X: ACSet, monic: Iterable[str]) -> set[str]:
     return out
 
 
+def _maps_of_rows(search: _Search, X: ACSet, Y: ACSet, rows: np.ndarray,
+                  fns: Mapping[str, Callable]) -> Iterator[ACSetTransformation]:
+    """The maps of the join planner's rows, each component a read-only view of its row.
+
+    The rows come from natural assignments without attribute variables to bind, so the
+    first map is built the checked way and the others share its AttrType components."""
+    if not len(rows):
+        return
+    rows.flags.writeable = False
+    first = next(search.transformations(X, Y, rows[0], fns))
+    yield first
+    types = {t: first.components[t] for t in X.schema.attrtypes}
+    obs = X.schema.obs
+    blocks = [rows[:, search.offset[ob] : search.offset[ob] + X.nparts(ob)] for ob in obs]
+    new, cls, loose = object.__new__, ACSetTransformation, first.type_components
+    step = 4096  # rows are split into views a chunk at a time, which is cheaper than one by one
+    for lo in range(1, len(rows), step):
+        for views in zip(*(list(b[lo : lo + step]) for b in blocks)):
+            f = new(cls)
+            comps = dict(zip(obs, views))
+            if types:
+                comps.update(types)
+            f.components, f.dom, f.codom, f.type_components = comps, X, Y, loose
+            yield f
+
+
 def homomorphisms(
     X: ACSet,
     Y: ACSet,
@@ -1291,21 +1317,23 @@ def homomorphisms(
             rows = _by_joins(search, Y)
         if rows is not None:
             rows = rows[np.lexsort(rows.T[::-1])] if len(rows) > 1 else rows
-            sols: Iterator = ((1, r) for r in rows)
+            maps: Iterator = _maps_of_rows(search, X, Y, rows, fns)
         else:
-            sols = search.run()
-        for _, assignment in sols:
-            for f in search.transformations(X, Y, assignment, fns):
-                if search.epic and not all(_image_size(f[ob]) == Y.nparts(ob) for ob in search.epic):
-                    continue
-                if filter is not None and not filter(f):
-                    continue
-                k += 1
-                if max is not None and k > max:
-                    raise TransformationError(f"more than max={max} homomorphisms {X!r} -> {Y!r}")
-                yield f
-                if limit is not None and k >= limit:
-                    return
+            maps = (f for _, a in search.run() for f in search.transformations(X, Y, a, fns))
+        if not search.epic and filter is None and max is None and limit is None:
+            yield from maps
+            return
+        for f in maps:
+            if search.epic and not all(_image_size(f[ob]) == Y.nparts(ob) for ob in search.epic):
+                continue
+            if filter is not None and not filter(f):
+                continue
+            k += 1
+            if max is not None and k > max:
+                raise TransformationError(f"more than max={max} homomorphisms {X!r} -> {Y!r}")
+            yield f
+            if limit is not None and k >= limit:
+                return
 
     return gen()
 
