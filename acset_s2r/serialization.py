@@ -320,13 +320,23 @@ class _Tokens:
         return cls(np.frombuffer(b"".join(parts), dtype=np.uint8), starts, lens)
 
 
-def _column_tokens(X: ACSet, name: str) -> _Tokens:
-    """The tokens :func:`_json_values` would give, without a Python object per row where the column is numeric."""
+def _dumped_whole(X: ACSet, name: str) -> np.ndarray | None:
+    """The column as an array whose orjson dump is that of :func:`_json_values` (1-based homs,
+    scalar floats with NaN dumped as null, fully defined ints and bools), or None."""
     if X.schema.is_hom(name):
-        return _Tokens.numbers(X.subpart(name) + 1)
+        return X.subpart(name) + 1
     spec = X.types[X.schema.codom(name)]
     if spec.kind in ("float", "int", "bool") and not spec.width and (spec.kind == "float" or X.is_defined(name).all()):
-        return _Tokens.numbers(X.subpart(name))  # a NaN dumps as null, the float 'undefined'
+        return X.subpart(name)
+    return None
+
+
+def _column_tokens(X: ACSet, name: str) -> _Tokens:
+    """The tokens :func:`_json_values` would give, without a Python object per row where the column is numeric."""
+    whole = _dumped_whole(X, name)
+    if whole is not None:
+        return _Tokens.numbers(whole)
+    spec = X.types[X.schema.codom(name)]
     vals = _json_values(X, name)
     return _Tokens.numbers(vals) if spec.kind in ("int", "bool") and not spec.width else _Tokens.each(vals)
 
@@ -403,7 +413,7 @@ def write_json(X: ACSet, path: str | os.PathLike, columnar: bool = False) -> Non
     >>> read_json(path, SchWeightedGraph, Weight=float) == X
     True
     """
-    atomic_write_bytes(path, _dumps(to_columnar_json(X)) if columnar else _acset_json_bytes(X))
+    atomic_write_bytes(path, _columnar_json_bytes(X) if columnar else _acset_json_bytes(X))
 
 
 # -- reading --------------------------------------------------------------------------
@@ -518,20 +528,22 @@ def _check_attr_values(spec: AttrSpec, values: list, table: str, col: str) -> No
             raise SerializationError(f"table {table}, row {i + 1}, column {col}: {v!r} does not fit the type {spec}")
 
 
-def _check_hom_values(vals: list, table: str, col: str, codom: str, n_codom: int) -> None:
+def _check_hom_values(vals: list, table: str, col: str, codom: str, n_codom: int) -> np.ndarray:
+    """The 1-based values as int64, once each is a part of ``codom`` or 0."""
     if set(map(type, vals)) <= {int}:
         try:
             arr = np.asarray(vals, dtype=np.int64) if vals else np.zeros(0, dtype=np.int64)
         except OverflowError:
             arr = None
         if arr is not None and (not len(arr) or (arr.min() >= 0 and arr.max() <= n_codom)):
-            return
+            return arr
     for i, v in enumerate(vals):
         if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= n_codom:
             raise SerializationError(
                 f"table {table}, row {i + 1}, column {col}: {v!r} is not a part of {codom} "
                 f"(1..{n_codom}, or 0 for undefined)"
             )
+    return np.asarray(vals, dtype=np.int64)
 
 
 def _rows_fine(rows: list, allowed: set[str]) -> bool:
@@ -636,8 +648,7 @@ def acset_from_json(data: Mapping | str, schema: Schema, **types: Any) -> ACSet:
     for ob, rows in tables.items():
         for h in schema.homs_out(ob):
             vals = [row.get(h.name, 0) for row in rows]
-            _check_hom_values(vals, ob, h.name, h.codom, len(tables[h.codom]))
-            cols[h.name] = vals
+            cols[h.name] = _check_hom_values(vals, ob, h.name, h.codom, len(tables[h.codom]))
         for a in schema.attrs_of(ob):
             vals = [row.get(a.name) for row in rows]
             if dict in set(map(type, vals)):  # attribute variables
@@ -669,7 +680,7 @@ def acset_from_json(data: Mapping | str, schema: Schema, **types: Any) -> ACSet:
         for ob in schema.obs:
             ids = X.parts(ob)
             for h in schema.homs_out(ob):
-                X.set_subpart(ids, h.name, np.asarray(cols[h.name], dtype=np.int64) - 1)
+                X.set_subpart(ids, h.name, cols[h.name] - 1)
             for a in schema.attrs_of(ob):
                 _set_attr_column(X, a.name, cols[a.name], ob)
     except AcsetS2RError as err:
@@ -959,14 +970,30 @@ def to_columnar_json(X: ACSet) -> dict:
     >>> to_columnar_json(X)["columns"]
     {'src': [1], 'tgt': [2], 'weight': [0.5]}
     """
+    return _columnar_document(X, _json_values)
+
+
+def _columnar_document(X: ACSet, values: Callable[[ACSet, str], Any]) -> dict:
     X.require_compact("columnar JSON")
     return {
         "format": COLUMNAR_FORMAT,
         "schema": schema_to_json(X.schema),
         "types": {t: [spec.kind, spec.width] for t, spec in X.types.items()},
         "nparts": {ob: X.nparts(ob) for ob in X.schema.obs + X.schema.attrtypes if ob in X.schema.obs or X.nparts(ob)},
-        "columns": {name: _json_values(X, name) for name in X.schema.hom_names + X.schema.attr_names},
+        "columns": {name: values(X, name) for name in X.schema.hom_names + X.schema.attr_names},
     }
+
+
+def _columnar_json_bytes(X: ACSet) -> bytes:
+    """``_dumps(to_columnar_json(X))``, with numeric columns dumped from their arrays."""
+    def values(X: ACSet, name: str) -> Any:
+        whole = _dumped_whole(X, name)
+        return _json_values(X, name) if whole is None else whole
+
+    try:
+        return orjson.dumps(_columnar_document(X, values), option=_OPT_NUMPY)
+    except orjson.JSONEncodeError:  # an integer past 64 bits in an object column
+        return _dumps(to_columnar_json(X))
 
 
 def from_columnar_json(data: Mapping, schema: Schema | None = None, **types: Any) -> ACSet:
@@ -1036,9 +1063,10 @@ def from_columnar_json(data: Mapping, schema: Schema | None = None, **types: Any
             got = f"{len(vals)} values" if isinstance(vals, list) else type(vals).__name__
             raise SerializationError(f"table {ob}, column {name}: {got}, but {ob} has {sizes[ob]} parts")
         if schema.is_hom(name):
-            _check_hom_values(vals, ob, name, schema.codom(name), sizes[schema.codom(name)])
+            vals = _check_hom_values(vals, ob, name, schema.codom(name), sizes[schema.codom(name)])
         else:
-            vals = [_attr_value(v, ob, i + 1, name) for i, v in enumerate(vals)]
+            if dict in set(map(type, vals)):  # attribute variables
+                vals = [_attr_value(v, ob, i + 1, name) for i, v in enumerate(vals)]
             if schema.codom(name) in specs:
                 _check_attr_values(specs[schema.codom(name)], vals, ob, name)
         cols[name] = vals
@@ -1052,7 +1080,7 @@ def from_columnar_json(data: Mapping, schema: Schema | None = None, **types: Any
         for name, vals in cols.items():
             ob = schema.dom(name)
             if schema.is_hom(name):
-                X.set_subpart(X.parts(ob), name, np.asarray(vals, dtype=np.int64) - 1)
+                X.set_subpart(X.parts(ob), name, vals - 1)
             else:
                 _set_attr_column(X, name, vals, ob)
     except AcsetS2RError as err:

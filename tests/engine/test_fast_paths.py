@@ -252,3 +252,14 @@ def test_read_json_uses_the_fast_reader_and_the_file_stays_strict(tmp_path, monk
     path.write_bytes(text)
     with pytest.raises(AcsetS2RError, match=r"table E, row 1, column src"):
         read_json(path, SchGraph)
+
+
+@SETTINGS
+@given(schemas_and_acsets(max_parts=7, max_vars=3))
+def test_columnar_bytes_equal_orjson_of_the_lists(pair):
+    from acset_s2r.serialization import _columnar_json_bytes, from_columnar_json, to_columnar_json
+
+    _, X = pair
+    raw = _columnar_json_bytes(X)
+    assert raw == _dumps(to_columnar_json(X))
+    assert from_columnar_json(orjson.loads(raw)) == X
