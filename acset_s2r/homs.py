@@ -1128,8 +1128,8 @@ _JOIN_CAP = 4_000_000
 
 
 def _by_joins(search: _Search, Y: ACSet, count: bool = False) -> np.ndarray | int | None:
-    """Every solution as a row of Y-part ids (columns in the search's variable order), or
-    with ``count`` their number, found by the vectorised index joins of
+    """Every solution as a row of Y-part ids (columns in the search's variable order, rows
+    in lexicographic order), or with ``count`` their number, found by the vectorised index joins of
     :mod:`acset_s2r.conjunctive`; None where backtracking is the better plan (attribute
     variables, epic, a small Y) or the joins outgrow the cap.
 
@@ -1189,7 +1189,32 @@ def _by_joins(search: _Search, Y: ACSet, count: bool = False) -> np.ndarray | in
         return n
     if n == 0:
         return np.zeros((0, len(names)), dtype=np.int64)
-    return np.column_stack([table[v] for v in names]).astype(np.int64, copy=False)
+    cols = [table[v] for v in names]
+    order = _lex_order(cols, [Y.nparts(v.rsplit("#", 1)[0]) for v in names])
+    out = np.empty((n, len(names)), dtype=np.int64)
+    for j, c in enumerate(cols):
+        np.take(c, order, out=out[:, j])
+    return out
+
+
+def _lex_order(cols: list[np.ndarray], radix: list[int]) -> np.ndarray:
+    """The order of the rows sorted lexicographically by ``cols`` (values below ``radix``):
+    leading columns are packed into one int64 key, and the rest only break its ties."""
+    keys, key, room = [], None, 1
+    for c, r in zip(cols, radix):
+        r = max(int(r), 1)
+        if key is not None and room * r >= 1 << 62:
+            keys.append(key)
+            key, room = None, 1
+        key = c.astype(np.int64) if key is None else key * r + c
+        room *= r
+    keys.append(key)
+    order = np.argsort(keys[0], kind="stable")
+    if len(keys) > 1:
+        first = keys[0][order]
+        if bool((first[1:] == first[:-1]).any()):
+            order = np.lexsort(keys[::-1])
+    return order
 
 
 def _separated(X: ACSet, monic: Iterable[str]) -> set[str]:
@@ -1316,7 +1341,6 @@ def homomorphisms(
         if limit is None and search.rng is None:
             rows = _by_joins(search, Y)
         if rows is not None:
-            rows = rows[np.lexsort(rows.T[::-1])] if len(rows) > 1 else rows
             maps: Iterator = _maps_of_rows(search, X, Y, rows, fns)
         else:
             maps = (f for _, a in search.run() for f in search.transformations(X, Y, a, fns))

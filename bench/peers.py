@@ -6,14 +6,17 @@ Peers (the ``bench`` extra installs them): rustworkx and igraph VF2 for pattern 
 DuckDB SQL and polars for joins, a plain CSR slice and scipy for the index.
 
 Graphs are directed G(n, p) with mean degree 8, no loops. Patterns: the directed
-triangle, the directed 4-cycle and the path of 3 edges. What is counted everywhere is
-the number of monomorphisms (injective on vertices; edges then follow): our
-``count_homomorphisms(monic=True)``, our ``query`` with distinct vertex variables
-(rows filtered in numpy), VF2 subgraph monomorphisms of the pattern (not induced) and
-SQL self-joins with ``<>`` on every vertex pair. Every count is checked equal across
-tools before anything is timed. Times are the best of ``--repeat`` runs; ratios are
-ours over the fastest peer (below 1 means we are faster). The machine may be loaded:
-compare ratios, which come from the same run, not absolute times.
+triangle, the directed 4-cycle and the path of 3 edges. The first table counts
+monomorphisms (injective on vertices; edges then follow): our
+``count_homomorphisms(monic=True)``, the same maps listed by ``homomorphisms`` (each a
+transformation object), our ``query`` with distinct vertex variables (rows filtered in
+numpy), VF2 subgraph monomorphisms of the pattern (not induced; rustworkx lists mappings,
+igraph counts them or lists them) and SQL self-joins with ``<>`` on every vertex pair, counted or with the
+vertex rows fetched into numpy. A second table counts all homomorphisms (no ``<>``)
+against SQL. Every count is checked equal across tools before anything is timed. Times
+are the best of ``--repeat`` runs; ratios are ours over the peer named (below 1 means we
+are faster). The machine may be loaded: compare ratios, which come from the same run,
+not absolute times.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import numpy as np
 
 from acset_s2r import ACSet
 from acset_s2r.catalog import SchGraph
-from acset_s2r.homs import count_homomorphisms
+from acset_s2r.homs import count_homomorphisms, homomorphisms
 from acset_s2r.conjunctive import query
 
 PATTERNS = {
@@ -58,9 +61,18 @@ def to_acset(n, s, t):
     return G
 
 
-def ours_count(pattern, G):
-    X = to_acset(max(max(e) for e in pattern) + 1, [e[0] for e in pattern], [e[1] for e in pattern])
-    return lambda: count_homomorphisms(X, G, monic=True)
+def pattern_acset(pattern):
+    return to_acset(max(max(e) for e in pattern) + 1, [e[0] for e in pattern], [e[1] for e in pattern])
+
+
+def ours_count(pattern, G, monic=True):
+    X = pattern_acset(pattern)
+    return lambda: count_homomorphisms(X, G, monic=monic)
+
+
+def ours_enumerate(pattern, G):
+    X = pattern_acset(pattern)
+    return lambda: sum(1 for _ in homomorphisms(X, G, monic=True))
 
 
 def ours_query(pattern, G):
@@ -90,15 +102,19 @@ def rustworkx_vf2(pattern, n, s, t):
     return lambda: sum(1 for _ in rx.digraph_vf2_mapping(big, small, subgraph=True, induced=False))
 
 
-def igraph_vf2(pattern, n, s, t):
+def igraph_vf2(pattern, n, s, t, listed=False):
     import igraph as ig
 
     big = ig.Graph(n=n, edges=list(zip(s.tolist(), t.tolist())), directed=True)
     small = ig.Graph(n=max(max(e) for e in pattern) + 1, edges=pattern, directed=True)
+    if listed:
+        return lambda: len(big.get_subisomorphisms_vf2(small))
     return lambda: big.count_subisomorphisms_vf2(small)
 
 
-def duckdb_join(pattern, con):
+def duckdb_join(pattern, con, monic=True, rows=False):
+    """The pattern as a SQL self-join: ``count(*)``, or with ``rows`` the vertex columns
+    fetched into numpy (what ``query`` returns)."""
     nv = max(max(e) for e in pattern) + 1
     tables = ", ".join(f"e e{k}" for k in range(len(pattern)))
     var = {}
@@ -109,8 +125,12 @@ def duckdb_join(pattern, con):
                 conds.append(f"{var[v]} = {col}")
             else:
                 var[v] = col
-    conds += [f"{var[i]} <> {var[j]}" for i in range(nv) for j in range(i + 1, nv)]
-    sql = f"SELECT count(*) FROM {tables} WHERE {' AND '.join(conds)}"
+    if monic:
+        conds += [f"{var[i]} <> {var[j]}" for i in range(nv) for j in range(i + 1, nv)]
+    what = ", ".join(var[i] for i in range(nv)) if rows else "count(*)"
+    sql = f"SELECT {what} FROM {tables} WHERE {' AND '.join(conds)}"
+    if rows:
+        return lambda: len(next(iter(con.execute(sql).fetchnumpy().values())))
     return lambda: con.execute(sql).fetchone()[0]
 
 
@@ -121,9 +141,14 @@ def fmt(t):
 def search_table(sizes, repeat, seed):
     import duckdb
 
-    tools = ["count_homomorphisms (monic)", "query", "rustworkx VF2", "igraph VF2", "DuckDB"]
-    print("| case | " + " | ".join(tools) + " | ours / best peer (search, query) |")
-    print("| --- " * (len(tools) + 2) + "|")
+    tools = ["count_homomorphisms", "homomorphisms (listed)", "query", "rustworkx VF2 (listed)",
+             "igraph VF2 count", "igraph VF2 listed", "DuckDB count", "DuckDB rows"]
+    print("Monomorphisms (monic=True). VF2 = the faster of rustworkx and igraph: for counting, the faster")
+    print("of rustworkx listing and igraph counting; for listing, of the two listing.\n")
+    print("| case | " + " | ".join(tools) + " | count / VF2 | count / DuckDB | listed / VF2 listed"
+          " | query / DuckDB rows |")
+    print("| --- " * (len(tools) + 5) + "|")
+    plain = []
     for n in sizes:
         s, t = gnp(n, seed)
         G = to_acset(n, s, t)
@@ -131,15 +156,30 @@ def search_table(sizes, repeat, seed):
         con.execute("CREATE TABLE e AS SELECT * FROM (SELECT unnest($1) AS src, unnest($2) AS tgt)",
                     [s.tolist(), t.tolist()])
         for name, pattern in PATTERNS.items():
-            fns = [ours_count(pattern, G), ours_query(pattern, G), rustworkx_vf2(pattern, n, s, t),
-                   igraph_vf2(pattern, n, s, t), duckdb_join(pattern, con)]
+            fns = [ours_count(pattern, G), ours_enumerate(pattern, G), ours_query(pattern, G),
+                   rustworkx_vf2(pattern, n, s, t), igraph_vf2(pattern, n, s, t),
+                   igraph_vf2(pattern, n, s, t, listed=True), duckdb_join(pattern, con),
+                   duckdb_join(pattern, con, rows=True)]
             counts = [f() for f in fns]
             if len(set(counts)) != 1:
                 raise AssertionError(f"{name} into G({n}): counts differ {dict(zip(tools, counts))}")
             times = [best(f, repeat)[1] for f in fns]
-            peer = min(times[2:])
+            vf2, vf2_listed = min(times[3], times[4]), min(times[3], times[5])
             print(f"| {name} into G({n}) ({counts[0]}) | " + " | ".join(fmt(x) for x in times)
-                  + f" | {times[0] / peer:.2f}x, {times[1] / peer:.2f}x |")
+                  + f" | {times[0] / vf2:.2f}x | {times[0] / times[6]:.2f}x | {times[1] / vf2_listed:.2f}x"
+                  + f" | {times[2] / times[7]:.2f}x |")
+            # all homomorphisms (not monic): only SQL counts them too
+            fns = [ours_count(pattern, G, monic=False), duckdb_join(pattern, con, monic=False)]
+            counts = [f() for f in fns]
+            if len(set(counts)) != 1:
+                raise AssertionError(f"{name} into G({n}), not monic: counts differ {counts}")
+            times = [best(f, repeat)[1] for f in fns]
+            plain.append(f"| {name} into G({n}) ({counts[0]}) | {fmt(times[0])} | {fmt(times[1])} "
+                         f"| {times[0] / times[1]:.2f}x |")
+    print("\nAll homomorphisms (not monic), counted:\n")
+    print("| case | count_homomorphisms | DuckDB count | ours / DuckDB |")
+    print("| --- | --- | --- | --- |")
+    print("\n".join(plain))
 
 
 def big_table(nedges, repeat, seed):
