@@ -1240,6 +1240,48 @@ def _separated(X: ACSet, monic: Iterable[str]) -> set[str]:
     return out
 
 
+class _Rows:
+    """The join planner's rows, shared by the maps read off them."""
+
+    __slots__ = ("blocks", "types", "dom", "codom", "loose")
+
+    def __init__(self, blocks: list, types: dict, dom: ACSet, codom: ACSet, loose: dict) -> None:
+        self.blocks, self.types, self.dom, self.codom, self.loose = blocks, types, dom, codom, loose
+
+
+class _RowMap(ACSetTransformation):
+    """A map found by the join planner: its components are views of its row, made on first use.
+
+    Listing many maps then costs an object each, not a dict of arrays each."""
+
+    __slots__ = ("_rows", "_i", "_comps")
+
+    @property
+    def components(self) -> dict[str, np.ndarray]:
+        try:
+            return self._comps
+        except AttributeError:
+            rows = self._rows
+            comps = {ob: b[self._i] for ob, b in rows.blocks}
+            comps.update(rows.types)
+            self._comps = comps
+            return comps
+
+    dom = property(lambda self: self._rows.dom)
+    codom = property(lambda self: self._rows.codom)
+    type_components = property(lambda self: self._rows.loose)
+
+    def __reduce__(self) -> tuple:
+        # copies and pickles are plain transformations (the shared rows stay behind)
+        return _plain_map, (dict(self.components), self.dom, self.codom, self.type_components)
+
+
+def _plain_map(components: dict, dom: ACSet, codom: ACSet, loose: dict) -> ACSetTransformation:
+    f = object.__new__(ACSetTransformation)
+    f.components, f.dom, f.codom, f.type_components = components, dom, codom, loose
+    return f
+
+
 def _maps_of_rows(search: _Search, X: ACSet, Y: ACSet, rows: np.ndarray,
                   fns: Mapping[str, Callable]) -> Iterator[ACSetTransformation]:
     """The maps of the join planner's rows, each component a read-only view of its row.
@@ -1252,18 +1294,13 @@ def _maps_of_rows(search: _Search, X: ACSet, Y: ACSet, rows: np.ndarray,
     first = next(search.transformations(X, Y, rows[0], fns))
     yield first
     types = {t: first.components[t] for t in X.schema.attrtypes}
-    obs = X.schema.obs
-    blocks = [rows[:, search.offset[ob] : search.offset[ob] + X.nparts(ob)] for ob in obs]
-    new, cls, loose = object.__new__, ACSetTransformation, first.type_components
-    step = 4096  # rows are split into views a chunk at a time, which is cheaper than one by one
-    for lo in range(1, len(rows), step):
-        for views in zip(*(list(b[lo : lo + step]) for b in blocks)):
-            f = new(cls)
-            comps = dict(zip(obs, views))
-            if types:
-                comps.update(types)
-            f.components, f.dom, f.codom, f.type_components = comps, X, Y, loose
-            yield f
+    blocks = [(ob, rows[:, search.offset[ob] : search.offset[ob] + X.nparts(ob)]) for ob in X.schema.obs]
+    shared = _Rows(blocks, types, X, Y, first.type_components)
+    new, cls = object.__new__, _RowMap
+    for i in range(1, len(rows)):
+        f = new(cls)
+        f._rows, f._i = shared, i
+        yield f
 
 
 def homomorphisms(

@@ -6,7 +6,9 @@ shares nothing with the joins; multi-object schemas are checked against backtrac
 brute force in test_planner.py, which runs the same paths.
 """
 
+import copy
 import itertools
+import pickle
 from math import perm, prod
 
 import numpy as np
@@ -223,8 +225,11 @@ def test_enumerated_rows_are_the_backtracked_maps(monkeypatch):
     assert len(fast) > 3 * 4096  # several chunks of views
     assert [k[:2] for k in fast] == sorted(k[:2] for k in slow)
     for _, _, f in fast[::997]:
-        assert not f["V"].flags.writeable and f.is_natural() and f == homs.ACSetTransformation(
-            {"V": f["V"].copy(), "E": f["E"].copy()}, X, Y)
+        g = homs.ACSetTransformation({"V": f["V"].copy(), "E": f["E"].copy()}, X, Y)
+        assert not f["V"].flags.writeable and f.is_natural() and f == g and g == f
+        assert f.dom is X and f.codom is Y and f.type_components == {} and repr(f) == repr(g)
+        assert homs.compose(f, homs.identity(Y)) == g and copy.copy(f) == g and pickle.loads(pickle.dumps(f)) == g
+        assert copy.deepcopy(f) == g and type(copy.copy(f)) is homs.ACSetTransformation
 
 
 @SETTINGS
