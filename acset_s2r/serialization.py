@@ -724,7 +724,12 @@ def read_json(path: str | os.PathLike, schema: Schema, **types: Any) -> ACSet:
     array([0.5])
     """
     return _read_file(Path(path), "", SerializationError, lambda text: acset_from_json(text, schema, **types),
-                      fast=lambda raw: _read_rows_fast(raw, schema, types))
+                      fast=lambda raw: _read_fast(raw, schema, types))
+
+
+def _read_fast(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | None:
+    out = _read_rows_fast(raw, schema, types)
+    return _read_columnar_fast(raw, schema, types) if out is None else out
 
 
 # -- the row layout read from the bytes ---------------------------------------------------------
@@ -737,6 +742,7 @@ def read_json(path: str | os.PathLike, schema: Schema, **types: Any) -> ACSet:
 # the general path reads the file and names what is wrong, so what is accepted, what is refused
 # and every message stay as they were.
 _BOM = b"\xef\xbb\xbf"
+_PAD = 24  # zeros before the text, so a token's right-aligned window never starts before it
 
 
 def _read_rows_fast(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | None:
@@ -752,14 +758,17 @@ def _read_rows_fast(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACS
             return None
     if raw.startswith(_BOM):
         raw = raw[len(_BOM):]
+    tables_in_order = (*schema.obs, *schema.attrtypes)
+    if not tables_in_order or not raw.startswith(b"{" + orjson.dumps(tables_in_order[0]) + b":["):
+        return None  # (before copying the text below)
     buf = np.frombuffer(raw, dtype=np.uint8)
-    pad = 24  # zeros before the text, so a token's right-aligned window never starts before it
+    pad = _PAD
     padded = np.concatenate([np.zeros(pad, dtype=np.uint8), buf])
     tables: dict[str, int] = {}
     cols: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     raws: dict[str, list] = {}
     at = 0
-    for i, table in enumerate((*schema.obs, *schema.attrtypes)):
+    for i, table in enumerate(tables_in_order):
         head = (b"{" if i == 0 else b",") + orjson.dumps(table) + b":["
         if not raw.startswith(head, at):
             return None
@@ -855,6 +864,9 @@ def _row_spans(seg: np.ndarray, names: list[str]) -> tuple[int, list[tuple[np.nd
 
 _ZEROS = np.uint64(0x3030303030303030)  # "00000000"
 _NULL = np.uint64(int.from_bytes(b"null", "little"))
+# for d = 0..8 digits at the end of a word: the bytes kept, and "0" in the bytes before them
+_KEEP = np.array([~((1 << 8 * (8 - d)) - 1) & (2**64 - 1) for d in range(9)], dtype=np.uint64)
+_FILL = np.array([int(_ZEROS) & ((1 << 8 * (8 - d)) - 1) for d in range(9)], dtype=np.uint64)
 
 
 def _words(padded: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -866,9 +878,7 @@ def _words(padded: np.ndarray, ends: np.ndarray) -> np.ndarray:
 def _eight_digits(words: np.ndarray, digits: np.ndarray) -> tuple[np.ndarray, bool]:
     """Numbers of the last ``digits`` (0..8) bytes of each word, and whether those are all ASCII
     digits; the bytes before them count as "0"."""
-    shift = (np.uint64(8) * (8 - digits).astype(np.uint64))
-    low = np.where(shift == 64, np.uint64(0xFFFFFFFFFFFFFFFF), (np.uint64(1) << (shift & np.uint64(63))) - np.uint64(1))
-    words = (words & ~low) | (_ZEROS & low)
+    words = (words & _KEEP[digits]) | _FILL[digits]
     b = words.view(np.uint8)
     if len(b) and (b.min() < 48 or b.max() > 57):
         return words, False
@@ -1054,11 +1064,15 @@ def from_columnar_json(data: Mapping, schema: Schema | None = None, **types: Any
         raise SerializationError(f"columnar ACSet JSON is malformed: {err}") from None
     specs = {t: attr_spec(b) for t, b in (stored | types).items()}
     cols: dict[str, list] = {}
+    parsed: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     for name in schema.hom_names + schema.attr_names:
         if name not in columns:
             continue
         ob = schema.dom(name)
         vals = columns[name]
+        if vals.__class__ is _RawColumn:  # from _read_columnar_fast: numbers not yet decoded
+            parsed[name] = vals.parse(schema, name, specs, sizes)
+            continue
         if not isinstance(vals, list) or len(vals) != sizes[ob]:
             got = f"{len(vals)} values" if isinstance(vals, list) else type(vals).__name__
             raise SerializationError(f"table {ob}, column {name}: {got}, but {ob} has {sizes[ob]} parts")
@@ -1083,11 +1097,94 @@ def from_columnar_json(data: Mapping, schema: Schema | None = None, **types: Any
                 X.set_subpart(X.parts(ob), name, vals - 1)
             else:
                 _set_attr_column(X, name, vals, ob)
+        for name, (vals, defined) in parsed.items():
+            ids = X.parts(schema.dom(name))
+            X.set_subpart(ids, name, vals - 1 if schema.is_hom(name) else vals)
+            if defined is not None and not defined.all():
+                X.clear_subpart(ids[~defined], name)
     except AcsetS2RError as err:
         if isinstance(err, SerializationError):
             raise
         raise SerializationError(f"columnar ACSet JSON: {err}") from None
     return X
+
+
+# -- the columnar layout read from the bytes ------------------------------------------------------
+# As for the row layout: a file as _columnar_json_bytes writes it has its header decoded by orjson
+# and checked by from_columnar_json as always, and its numeric columns parsed from the bytes;
+# anything else, or any value that would need a message, goes to the general path.
+class _Decline(Exception):
+    """The fast reader leaves this file to the general path."""
+
+
+class _RawColumn:
+    """The text of one column's list in a columnar file, parsed once its storage type is known."""
+
+    __slots__ = ("raw", "padded", "lo", "hi")
+
+    def __init__(self, raw: bytes, padded: np.ndarray, lo: int, hi: int) -> None:
+        self.raw, self.padded, self.lo, self.hi = raw, padded, lo, hi  # the list is raw[lo:hi]
+
+    def parse(self, schema: Schema, name: str, specs: Mapping[str, AttrSpec],
+              sizes: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray | None]:
+        ob = schema.dom(name)
+        spec = None if schema.is_hom(name) else specs.get(schema.codom(name))
+        if spec is not None and (spec.width or spec.kind not in ("float", "int", "bool")) or (
+                spec is None and not schema.is_hom(name)):
+            raise _Decline
+        if spec is None or spec.kind == "int":
+            inner = np.frombuffer(self.raw, dtype=np.uint8, count=self.hi - self.lo - 2, offset=self.lo + 1)
+            commas = np.flatnonzero(inner == 44) + self.lo + 1
+            lo = np.append(self.lo + 1, commas + 1)
+            hi = np.append(commas, self.hi - 1)
+            out = _parse_ints(self.padded, lo + _PAD, hi + _PAD, nulls=spec is not None) if len(inner) else (
+                np.zeros(0, dtype=np.int64), None)
+        else:
+            try:
+                out = _typed_column(orjson.loads(self.raw[self.lo : self.hi]), spec.kind)
+            except orjson.JSONDecodeError:
+                out = None
+        if out is None or len(out[0]) != sizes[ob]:
+            raise _Decline
+        if spec is None and len(out[0]) and (out[0].min() < 0 or out[0].max() > sizes[schema.codom(name)]):
+            raise _Decline
+        return out
+
+
+def _read_columnar_fast(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | None:
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM):]
+    cut = raw.find(b',"columns":{"')
+    if not raw.startswith(b'{"format":') or cut < 0:
+        return None
+    try:
+        head = orjson.loads(raw[:cut] + b"}")
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(head, dict) or head.get("format") != COLUMNAR_FORMAT or "columns" in head:
+        return None
+    padded = np.concatenate([np.zeros(_PAD, dtype=np.uint8), np.frombuffer(raw, dtype=np.uint8)])
+    columns: dict[str, _RawColumn] = {}
+    at = cut + len(b',"columns":{')
+    while True:
+        key_end = raw.find(b'":[', at)
+        if key_end < 0 or raw[at : at + 1] != b'"' or b"\\" in raw[at:key_end] or b'"' in raw[at + 1 : key_end]:
+            return None
+        name = raw[at + 1 : key_end].decode("utf-8", "replace")
+        end = raw.find(b"]", key_end)
+        if end < 0 or name in columns:
+            return None
+        columns[name] = _RawColumn(raw, padded, key_end + 2, end + 1)
+        if raw[end + 1 : end + 3] == b',"':
+            at = end + 2
+        elif raw[end + 1 :] == b"}}":
+            break
+        else:
+            return None
+    try:
+        return from_columnar_json(head | {"columns": columns}, schema, **types)
+    except (_Decline, AcsetS2RError):
+        return None  # the general path reads the file again and says what is wrong
 
 
 def _shape(schema: Schema) -> tuple:
