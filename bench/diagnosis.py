@@ -42,18 +42,7 @@ import numpy as np
 
 from acset_s2r.errors import InstanceError, SimulationError
 from acset_s2r.sim2real.diagnosis import Cause, diagnose_transfer_failure
-from acset_s2r.sim2real.faults import (
-    FAULT_BENCH_SIM,
-    Fault,
-    fault_experiment,
-    plant_config,
-    sim_ensemble,
-    typical_velocity_change,
-)
-from acset_s2r.sim2real.models import actuator_names
-from acset_s2r.sim2real.plant import make_real_plant
-from acset_s2r.sim2real.record import Setup, new_experiment, record_log_policy, task_source
-from acset_s2r.sim2real.robotlog import robot_log
+from acset_s2r.sim2real.faults import FAULT_BENCH_SIM, Fault, fault_experiment, fault_log_experiment, sim_ensemble
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.policy import LinearGaussianPolicy, lqr_policy, stance_policy
 from acset_s2r.sim2real.rollout import rollout
@@ -124,40 +113,6 @@ def make_policy(model: str):
     return stance_policy(base, best)
 
 
-JITTER = 0.15
-
-
-def logs_experiment(policy, task, fault: Fault, seed: int, steps: int, real_episodes: int):
-    """(ACSet, true latency in s): the sim side as the fault bench draws it, the real side a
-    robot log of the faulty plant (jittered ticks, latency not a whole step)."""
-    sim = FAULT_BENCH_SIM
-    rng = np.random.default_rng(seed)
-    base = task.load_model()
-    ensemble = sim_ensemble(base, sim, 8, rng)
-    sim_batch = rollout(ensemble, policy, task, rng, horizon=steps, obs_noise=ObservationNoise(std=sim.obs_noise),
-                        latency=ActionLatency(0, sim.latency_max), nthread=1)
-    # the latency fault moves to the plant's log; its plant keeps the sim's latency range out
-    physics = plant_config(base, sim, fault if fault.kind != "latency" else Fault("none"))
-    plant = make_real_plant(base, physics, rng)
-    dt = task.control_dt(base)
-    lag = rng.uniform(0, sim.latency_max) if fault.kind != "latency" else sim.latency_max + fault.magnitude + 0.5
-    kicks = None
-    if fault.kind == "overconfidence":
-        # per physics step, so that the control step's kick has the bench's size
-        kicks = fault.magnitude * typical_velocity_change(sim_batch) / np.sqrt(task.substeps)
-    noise = float(np.mean(physics.obs_noise.std))
-    log = robot_log(plant.model, policy, task, rng, episodes=real_episodes, steps=steps, latency=lag * dt,
-                    jitter=JITTER, obs_noise=noise, kick_std=kicks)
-    sampling = log.sampling()
-    grid = log.resample(dt)
-    setup = Setup(task_name=task.name, control_dt=dt, channels=tuple(task.observation_names(base)),
-                  actuators=tuple(actuator_names(base)), parameters=tuple(ensemble.params.names),
-                  task_source=task_source(task))
-    X = new_experiment(setup, base.nq + base.nv, policy.to_vector().size)
-    record_log_policy(X, "policy", policy, sim_batch, ensemble.params.values, grid, sim.level, seed, sampling)
-    return X, lag * dt
-
-
 def bench_model(model: str, seeds: list[int], real_episodes: int = REAL_EPISODES, logs_only: bool = False) -> tuple[float, float]:
     task = get_task(model)
     t0 = time.perf_counter()
@@ -173,7 +128,8 @@ def bench_model(model: str, seeds: list[int], real_episodes: int = REAL_EPISODES
         for kind, mag in cases:
             try:
                 if logs_only:
-                    X, true_latency = logs_experiment(policy, task, Fault(kind, mag), seed, STEPS[model], real_episodes)
+                    X, true_latency = fault_log_experiment(policy, task, Fault(kind, mag), seed, steps=STEPS[model],
+                                                           real_episodes=real_episodes)
                 else:
                     X = fault_experiment(policy, task, Fault(kind, mag), seed, steps=STEPS[model],
                                          real_episodes=real_episodes)

@@ -51,6 +51,37 @@ def state_index(task: Task, model: mujoco.MjModel) -> np.ndarray | None:
     return np.asarray(out, np.intp)
 
 
+# Sensors that read a position or an orientation: at the control rate their second difference
+# is O(dt²·acceleration), so what roughness they show is the sensor's own noise.
+_POSITION_SENSORS = frozenset(
+    int(getattr(mujoco.mjtSensor, n)) for n in (
+        "mjSENS_JOINTPOS", "mjSENS_TENDONPOS", "mjSENS_ACTUATORPOS", "mjSENS_BALLQUAT", "mjSENS_FRAMEPOS",
+        "mjSENS_FRAMEQUAT", "mjSENS_FRAMEXAXIS", "mjSENS_FRAMEYAXIS", "mjSENS_FRAMEZAXIS",
+    )
+)
+
+
+def position_channels(task: Task, model: mujoco.MjModel) -> np.ndarray:
+    """(nobs,) bool: which observation channels read a position or orientation (a qpos
+    coordinate or a position-type sensor) rather than a velocity, force or acceleration.
+
+    >>> from acset_s2r.sim2real.tasks import get_task
+    >>> task = get_task("cartpole"); m = task.load_model()
+    >>> position_channels(task, m).tolist()
+    [True, True, False, False]
+    """
+    idx = task.observation_index(model)
+    sensor_of = np.concatenate([np.full(d, s) for s, d in enumerate(model.sensor_dim)]) if model.nsensor else np.zeros(0, int)
+
+    def is_position(sensor: int) -> bool:
+        return int(model.sensor_type[sensor]) in _POSITION_SENSORS
+
+    if idx is None:
+        return np.array([is_position(s) for s in sensor_of], bool)
+    nstate = model.nq + model.nv
+    return np.array([i < model.nq or (i >= nstate and is_position(sensor_of[i - nstate])) for i in idx], bool)
+
+
 def observer(task: Task, model: mujoco.MjModel):
     """``f(states (n, nq + nv)) -> (n, nobs)``: the task's noise-free observation of each state."""
     idx = state_index(task, model)

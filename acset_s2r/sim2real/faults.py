@@ -18,6 +18,11 @@ The plant is stepped by :func:`acset_s2r.sim2real.rollout.deploy`, the overconfi
 fault as its :class:`~acset_s2r.sim2real.rollout.VelocityKicks` disturbance, and the run is
 recorded into a ``SchSim2RealTrajectory`` ACSet like ``run_experiment``'s: several real
 episodes on the same faulty plant go into the one real stream as episodes 0, 1, ...
+
+:func:`fault_log_experiment` is the same bench seen from logs alone: the faulty plant logs as
+a robot does (:mod:`acset_s2r.sim2real.robotlog`: jittered control ticks, a latency in
+seconds), and the ACSet holds only what a LeRobot dataset holds, resampled onto the control
+grid.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ from acset_s2r.sim2real.randomization import (
     RandomizationConfig,
     sample_ensemble,
 )
-from acset_s2r.sim2real.record import Setup, new_experiment, record_policy, task_source
+from acset_s2r.sim2real.record import Setup, new_experiment, record_log_policy, record_policy, task_source
+from acset_s2r.sim2real.robotlog import robot_log
 from acset_s2r.sim2real.rollout import RolloutBatch, VelocityKicks, deploy, rollout, stack_episodes
 from acset_s2r.sim2real.tasks import Task
 
@@ -122,6 +128,17 @@ def record_transfer(
     return X
 
 
+def _sim_runs(policy, task: Task, sim: SimSide, n_sim: int, steps: int, rng: np.random.Generator):
+    """(nominal model, ensemble, its rollouts): the bench's sim side, drawn first from ``rng``."""
+    base = task.load_model()
+    ensemble = sim_ensemble(base, sim, n_sim, rng)
+    sim_batch = rollout(
+        ensemble, policy, task, rng, horizon=steps, obs_noise=ObservationNoise(std=sim.obs_noise),
+        latency=ActionLatency(0, sim.latency_max), nthread=1,
+    )
+    return base, ensemble, sim_batch
+
+
 def fault_experiment(
     policy: LinearGaussianPolicy,
     task: Task,
@@ -142,12 +159,7 @@ def fault_experiment(
     if isinstance(real_episodes, bool) or not isinstance(real_episodes, (int, np.integer)) or real_episodes < 1:
         raise SimulationError(f"real_episodes must be a positive integer, got {real_episodes!r}")
     rng = np.random.default_rng(seed)
-    base = task.load_model()
-    ensemble = sim_ensemble(base, sim, n_sim, rng)
-    sim_batch = rollout(
-        ensemble, policy, task, rng, horizon=steps, obs_noise=ObservationNoise(std=sim.obs_noise),
-        latency=ActionLatency(0, sim.latency_max), nthread=1,
-    )
+    base, ensemble, sim_batch = _sim_runs(policy, task, sim, n_sim, steps, rng)
     plant = make_real_plant(base, plant_config(base, sim, fault), rng)
     kicks = None
     if fault.kind == "overconfidence":
@@ -157,3 +169,46 @@ def fault_experiment(
         [deploy(plant, policy, task, rng, 1, steps, nthread=1, disturbance=kicks) for _ in range(real_episodes)]
     )
     return record_transfer(policy, ensemble, sim_batch, real_batch, plant, sim.level, task, seed=seed)
+
+
+#: Jitter of the logging robot's control ticks, a fraction of the control period.
+LOG_JITTER = 0.15
+
+
+def fault_log_experiment(
+    policy: LinearGaussianPolicy,
+    task: Task,
+    fault: Fault,
+    seed: int,
+    *,
+    sim: SimSide = FAULT_BENCH_SIM,
+    n_sim: int = 8,
+    steps: int = 200,
+    real_episodes: int = 4,
+    jitter: float = LOG_JITTER,
+) -> tuple[ACSet, float]:
+    """(ACSet, true latency in s): the sim side as :func:`fault_experiment` draws it, the real
+    side a robot log of the faulty plant. The plant's latency is a real number of control
+    steps: uniform in the sim's range, or for a latency fault ``sim.latency_max + magnitude +
+    0.5`` (never a whole step); the overconfidence fault's kicks come per physics step, sized
+    so that a control step's kick matches :func:`fault_experiment`'s."""
+    rng = np.random.default_rng(seed)
+    base, ensemble, sim_batch = _sim_runs(policy, task, sim, n_sim, steps, rng)
+    # the latency fault lives in the log's timing; its plant keeps the sim's latency range
+    physics = plant_config(base, sim, fault if fault.kind != "latency" else Fault("none"))
+    plant = make_real_plant(base, physics, rng)
+    dt = task.control_dt(base)
+    lag = rng.uniform(0, sim.latency_max) if fault.kind != "latency" else sim.latency_max + fault.magnitude + 0.5
+    kicks = None
+    if fault.kind == "overconfidence":
+        kicks = fault.magnitude * typical_velocity_change(sim_batch) / np.sqrt(task.substeps)
+    log = robot_log(plant.model, policy, task, rng, episodes=real_episodes, steps=steps, latency=lag * dt,
+                    jitter=jitter, obs_noise=float(np.mean(physics.obs_noise.std)), kick_std=kicks)
+    setup = Setup(
+        task_name=task.name, control_dt=dt, channels=tuple(task.observation_names(base)),
+        actuators=tuple(actuator_names(base)), parameters=tuple(ensemble.params.names), task_source=task_source(task),
+    )
+    X = new_experiment(setup, base.nq + base.nv, policy.to_vector().size)
+    record_log_policy(X, "policy", policy, sim_batch, ensemble.params.values, log.resample(dt), sim.level, seed,
+                      log.sampling())
+    return X, lag * dt

@@ -286,10 +286,10 @@ def test_replayed_lag_recovers_the_latency_where_the_cross_correlation_misses():
     xcorr, peaks = _latency(rep, mean_model, real)
     assert np.sum(xcorr != true) >= 2 and peaks.max() < 0.6  # the case is a hard one
     dscale = np.ones(HOPPER_BASE.nv)
-    assert np.all(_replay_lags(rep, mean_model, real, dscale) == true)
+    assert np.all(_replay_lags(rep, mean_model, real, dscale)[0] == true)
     # each sim stream replayed through its own member gives the lags it drew
     for member, stream in zip(params, sims):
-        lags = _replay_lags(rep, apply_parameters(HOPPER_BASE, names, member), stream, dscale)
+        lags = _replay_lags(rep, apply_parameters(HOPPER_BASE, names, member), stream, dscale)[0]
         assert np.all((0 <= lags) & (lags <= FAULT_BENCH_SIM.latency_max))
     d = diagnose_transfer_failure(X, 0)
     assert d.evidence.real_latency == true == FAULT_BENCH_SIM.latency_max + 1

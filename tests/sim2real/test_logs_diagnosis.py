@@ -1,0 +1,89 @@
+"""The diagnosis from logs alone: what a LeRobot dataset holds (noisy observations, commands,
+jittered timestamps) of a hidden cartpole with one injected fault, and its building blocks
+against analytic answers."""
+
+import numpy as np
+import pytest
+
+from acset_s2r.sim2real.diagnosis import (
+    Cause,
+    _sensor_noise,
+    _Stream,
+    _tick_jitter,
+    diagnose_transfer_failure,
+)
+from acset_s2r.sim2real.estimate import position_channels
+from acset_s2r.sim2real.faults import Fault, fault_log_experiment
+from acset_s2r.sim2real.policy import lqr_policy
+from acset_s2r.sim2real.tasks import get_task
+
+TASK = get_task("cartpole")
+BASE = TASK.load_model()
+POLICY = lqr_policy(BASE, sigma=0.1)
+
+
+def _episodes(obs: np.ndarray) -> list[_Stream]:
+    n = len(obs)
+    return [_Stream(obs, np.zeros((n, 1)), np.zeros((n, 4)))]
+
+
+@pytest.mark.parametrize("sigma", [0.0, 0.01, 0.05])
+def test_sensor_noise_separates_white_noise_from_a_smooth_signal(sigma):
+    rng = np.random.default_rng(0)
+    t = np.arange(4000) * 0.01
+    # a smooth signal whose second difference alone is 40x the noise's at sigma = 0.01
+    smooth = np.stack([np.sin(2 * np.pi * 3.0 * t), 0.5 * t**2], axis=1)
+    got = _sensor_noise(_episodes(smooth + sigma * rng.standard_normal(smooth.shape)))
+    # the plain second-difference estimate (var Δ² / 6) takes the sine for noise of std 0.01
+    naive = np.mean(np.diff(smooth, 2, axis=0) ** 2, axis=0) / 6
+    assert naive[0] > 1e-4
+    # two strides remove all but a few per cent of the signal's share, and keep the noise's
+    assert np.all(np.abs(got - sigma**2) <= 0.15 * sigma**2 + 0.03 * naive)
+
+
+def test_position_channels_of_a_floating_base_task():
+    quad = get_task("quadruped")
+    m = quad.load_model()
+    pos = position_channels(quad, m)
+    idx = quad.observation_index(m)
+    assert pos.shape == (quad.observation_size(m),)
+    assert np.array_equal(pos, idx < m.nq)  # every channel is a qpos or qvel selection
+    assert pos.any() and not pos.all()
+
+
+def test_position_channels_of_sensors():
+    hopper = get_task("hopper")
+    m = hopper.load_model()
+    names = hopper.observation_names(m)
+    pos = dict(zip(names, position_channels(hopper, m)))
+    assert pos["thigh_pos"] and pos["height"] and not pos["thigh_vel"] and not pos["forward_vel"]
+
+
+def test_tick_jitter_is_read_from_the_logs_sampling():
+    X, _ = fault_log_experiment(POLICY, TASK, Fault("none"), 3, n_sim=3, steps=60, real_episodes=2, jitter=0.2)
+    dt = TASK.control_dt(BASE)
+    # ticks at k·T + U(-j, j)·T: each tick's error has std j·T/√3, in steps j/√3
+    assert _tick_jitter(X, 0, dt) == pytest.approx(0.2 / np.sqrt(3), rel=0.2)
+    X0, _ = fault_log_experiment(POLICY, TASK, Fault("none"), 3, n_sim=3, steps=60, real_episodes=2, jitter=0.0)
+    assert _tick_jitter(X0, 0, dt) == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "kind, magnitude, cause",
+    [
+        ("none", 0.0, Cause.NONE),
+        ("observation", 0.05, Cause.OBSERVATION),
+        ("dynamics", 1.5, Cause.DYNAMICS),
+        ("latency", 2, Cause.LATENCY),
+        ("overconfidence", 0.8, Cause.OVERCONFIDENCE),
+    ],
+)
+def test_each_fault_is_diagnosed_from_the_log_alone(kind, magnitude, cause):
+    X, true_latency = fault_log_experiment(POLICY, TASK, Fault(kind, magnitude), 8001)
+    d = diagnose_transfer_failure(X, 0)
+    assert d.evidence.logs_only
+    assert d.cause is cause, d.explanation
+    if kind == "latency":
+        step_ms = 1000 * TASK.control_dt(BASE)
+        assert abs(d.evidence.latency_ms - 1000 * true_latency) <= step_ms
+        assert d.evidence.latency_contrast > 0.1
