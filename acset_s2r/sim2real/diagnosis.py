@@ -584,14 +584,8 @@ class _LatencyEvidence:
     latency_delta: float
     latency_peak: float
     latency_ms: float
-
-    @property
-    def fractional_lag(self) -> float:
-        """The real latency in control steps, to LAG_RESOLUTION."""
-        return self.latency_ms / 1000.0 / self.control_dt
-
-    control_dt: float = 0.0
-    latency_contrast: float = 0.0
+    fractional_lag: float  # the real latency in control steps, to LAG_RESOLUTION
+    latency_contrast: float
 
 
 def _latency_evidence(pol: _Policy) -> _LatencyEvidence:
@@ -608,8 +602,9 @@ def _latency_evidence(pol: _Policy) -> _LatencyEvidence:
     delta = float(real_lag - hi if real_lag > hi else (real_lag - lo if real_lag < lo else 0))
     in_range = real_sq[lo : hi + 1].min()
     contrast = float(1.0 - real_sq.min() / in_range) if in_range > 0 else 0.0
-    ms = 1000.0 * pol.control_dt * _fractional_lag(pol.replay, mean_model, pol.real, pol.dscale, real_lag)
-    return _LatencyEvidence(real_lags, sim_lags, int(real_lag), int(lo), int(hi), delta, peak, ms, pol.control_dt, contrast)
+    lag = _fractional_lag(pol.replay, mean_model, pol.real, pol.dscale, real_lag)
+    return _LatencyEvidence(real_lags, sim_lags, int(real_lag), int(lo), int(hi), delta, peak, 1000.0 * pol.control_dt * lag,
+                            lag, contrast)
 
 
 #: Resolution of the latency in milliseconds, in control steps.
