@@ -341,6 +341,10 @@ def _column_tokens(X: ACSet, name: str) -> _Tokens:
     return _Tokens.numbers(vals) if spec.kind in ("int", "bool") and not spec.width else _Tokens.each(vals)
 
 
+# for a token of L bytes in an 8-byte word: 0x01 in each of its bytes (little-endian), L = 0..8
+_TOKEN_BYTES = np.array([(1 << 8 * L) // 255 for L in range(9)], dtype=np.uint64)
+
+
 def _rows_bytes(keys: list[str], columns: list[_Tokens], n: int) -> np.ndarray:
     """``{"_id":1,"k":v,...},{"_id":2,...}`` (the inside of a table's list) as a uint8 array."""
     if not n:
@@ -348,31 +352,37 @@ def _rows_bytes(keys: list[str], columns: list[_Tokens], n: int) -> np.ndarray:
     columns = [_Tokens.numbers(np.arange(1, n + 1, dtype=np.int64)), *columns]
     # the fixed bytes before each token; the last entry closes a row and separates it from the next
     fixed = [(b"{" if i == 0 else b",") + orjson.dumps(k) + b":" for i, k in enumerate(["_id", *keys])] + [b"},"]
-    widths = [int(c.lens.max()) for c in columns]
-    # token i of a column is row starts[i] of a sliding window over its (zero-padded) bytes
-    windows = [np.lib.stride_tricks.sliding_window_view(np.concatenate([c.buf, np.zeros(w, np.uint8)]), w)
-               for c, w in zip(columns, widths)]
-    row = sum(map(len, fixed)) + sum(widths)
-    step = max(1, min(n, _CHUNK_BYTES // row))
-    # one matrix of rows, reused: fixed bytes written once, each token column taken into its slot;
-    # ``keep`` marks the fixed bytes and the bytes of each token, which are what the output holds
-    m = np.empty((step, row), dtype=np.uint8)
-    keep = np.ones((step, row), dtype=bool)
+    # A row of the matrix is 8-byte words: each fixed text ends where the next token's words
+    # begin, and a token is copied in whole words (8 bytes read at once from its column's
+    # text), so the bytes after it in that text come along; ``keep`` marks the fixed bytes
+    # and each token's own, which are what the output holds.
+    nwords = [-(-int(c.lens.max()) // 8) for c in columns]
+    texts = [np.concatenate([c.buf, np.zeros(8 * q, np.uint8)]) for c, q in zip(columns, nwords)]
+    words = [np.ndarray((len(t) - 7,), dtype="<u8", buffer=t, strides=(1,)) for t in texts]
+    fixed_words = [-(-len(f) // 8) for f in fixed]
+    row = sum(fixed_words) + sum(nwords)
+    step = max(1, min(n, _CHUNK_BYTES // (8 * row)))
+    m = np.zeros((step, row), dtype="<u8")
+    keep = np.zeros((step, row), dtype="<u8")
     slots, at = [], 0
-    for f, w in zip(fixed, [*widths, 0]):
-        m[:, at : at + len(f)] = np.frombuffer(f, dtype=np.uint8)
-        slots.append(slice(at + len(f), at + len(f) + w))
-        at += len(f) + w
-    total = len(fixed[-1]) * n - 1 + sum(len(f) * n + int(c.lens.sum()) for f, c in zip(fixed, columns))
+    for f, fw, q in zip(fixed, fixed_words, [*nwords, 0]):
+        lead = 8 * fw - len(f)  # the fixed text ends at the word boundary
+        m.view(np.uint8)[:, 8 * at + lead : 8 * (at + fw)] = np.frombuffer(f, dtype=np.uint8)
+        keep.view(np.uint8)[:, 8 * at + lead : 8 * (at + fw)] = 1
+        slots.append(at + fw)
+        at += fw + q
+    total = sum(len(f) for f in fixed) * n - 1 + sum(int(c.lens.sum()) for c in columns)
     out = np.empty(total + 1, dtype=np.uint8)  # room for the last row's separator, dropped below
     pos = 0
     for lo in range(0, n, step):
         hi = min(n, lo + step)
         k = hi - lo
-        for c, w, win, slot in zip(columns, widths, windows, slots):
-            m[:k, slot] = win[c.starts[lo:hi]]
-            np.less(np.arange(w), c.lens[lo:hi, None], out=keep[:k, slot])
-        kept = m[:k][keep[:k]]
+        for c, q, w, slot in zip(columns, nwords, words, slots):
+            starts, lens = c.starts[lo:hi], c.lens[lo:hi]
+            for j in range(q):
+                m[:k, slot + j] = w[starts + 8 * j]
+                keep[:k, slot + j] = _TOKEN_BYTES[np.clip(lens - 8 * j, 0, 8)]
+        kept = m[:k].view(np.uint8)[keep[:k].view(bool)]
         out[pos : pos + len(kept)] = kept
         pos += len(kept)
     return out[:-1]
