@@ -462,6 +462,74 @@ class JoinTooLarge(Exception):
     """A partial join outgrew its row budget (the caller then searches another way)."""
 
 
+def _chain(atom: _Atom, table: Mapping[str, np.ndarray]) -> tuple[str, str, str, str] | None:
+    """``(bound hom, its variable, free hom, its variable)`` for an atom of two hom columns,
+    one bound and one not (and maybe its own new ``_id``); None for any other atom."""
+    bound, free = [], []
+    for c, t in atom.columns:
+        if isinstance(t, Const):
+            return None
+        if c == "_id":
+            if t in table:
+                return None
+            continue
+        (bound if t in table else free).append((c, t))
+    if len(bound) != 1 or len(free) != 1:
+        return None
+    return bound[0][0], bound[0][1], free[0][0], free[0][1]
+
+
+# 2-step reachability between the bound ends of two chained atoms, reused like _KEYS
+_REACH: dict[tuple, tuple] = {}
+
+
+def _prune_chain(X: ACSet, table: dict[str, np.ndarray], n: int, a1: _Atom, a2: _Atom) -> np.ndarray | None:
+    """The table rows that the last two atoms can extend, when they chain ``u -h1- p -g1-> v``
+    and ``v <-g2- q -h2- w`` through one new variable v between bound u and w (a cycle closing,
+    e.g. the last two edges of a 4-cycle): a row survives when some v links its u and w,
+    read off the product of the two atoms' (u, v) and (v, w) count matrices. It is a
+    necessary condition, so the joins that follow stay exact; None when it does not apply
+    or the product would cost more than the rows it could save."""
+    c1, c2 = _chain(a1, table), _chain(a2, table)
+    if c1 is None or c2 is None or c1[3] != c2[3] or not n:
+        return None
+    (h1, u, g1, _), (h2, w, g2, _) = c1, c2
+    S = X.schema
+    nv = X.nparts(S.codom(g1))
+    a, b = X.subpart(g1), X.subpart(g2)
+    d1 = np.bincount(a[a >= 0], minlength=nv)
+    d2 = np.bincount(b[b >= 0], minlength=nv)
+    # the product costs about sum d1*d2; expanding the rows by a1 costs n times its fan-out
+    if int(d1 @ d2) > n * max(1, X.nparts(a1.ob) // max(1, X.nparts(S.codom(h1)))):
+        return None
+    for nm in (h1, g1, h2, g2):
+        X.gather(_NONE, nm)  # builds the index if needed
+    clean = tuple(None if X._hom_index[nm].pending else X._hom_index[nm].order for nm in (h1, g1, h2, g2))
+    nu, nw = X.nparts(S.codom(h1)), X.nparts(S.codom(h2))
+    tag = (id(X), a1.ob, h1, g1, a2.ob, h2, g2, X.nparts(a1.ob), X.nparts(a2.ob), nu, nv, nw)
+    hit = _REACH.get(tag)
+    if hit is not None and all(x is y for x, y in zip(hit[0], clean)):
+        keys = hit[1]
+    else:
+        import scipy.sparse  # deferred: only cycle closings need it
+
+        def counts(ob: str, left: str, right: str, shape: tuple[int, int]) -> Any:
+            x, y = X.subpart(left), X.subpart(right)
+            ok = (x >= 0) & (y >= 0)
+            return scipy.sparse.csr_array((np.ones(int(ok.sum()), dtype=np.int64), (x[ok], y[ok])), shape=shape)
+
+        reach = (counts(a1.ob, h1, g1, (nu, nv)) @ counts(a2.ob, g2, h2, (nv, nw))).tocoo()
+        keys = np.sort(reach.row.astype(np.int64) * max(1, nw) + reach.col)
+        if _KEYS_KEPT and all(x is not None for x in clean):
+            while len(_REACH) >= _KEYS_KEPT:
+                del _REACH[next(iter(_REACH))]
+            _REACH[tag] = (clean, keys)
+    probe = table[u] * max(1, nw) + table[w]
+    at = keys.searchsorted(probe)
+    at[at == len(keys)] = 0
+    return keys[at] == probe if len(keys) else np.zeros(len(probe), dtype=bool)
+
+
 def _plan(X: ACSet, parsed: list[_Atom], seeds: Mapping[int, np.ndarray]) -> list[int]:
     """The join order: most bound atom next, then the smallest."""
     bound: set[str] = set()
@@ -534,6 +602,17 @@ def _evaluate(
     n = 1  # one empty assignment
     for k, i in enumerate(order):
         atom = parsed[i]
+        if k and k == len(order) - 2:
+            keep_rows = _prune_chain(X, table, n, atom, parsed[order[k + 1]])
+            if keep_rows is not None and not keep_rows.all():
+                sel = np.flatnonzero(keep_rows)
+                table = {v: c[sel] for v, c in table.items()}
+                parked[-1] = {v: c[sel] for v, c in parked[-1].items()}
+                if steps:
+                    steps[-1] = (steps[-1][0][sel], None)
+                n = len(sel)
+                if n == 0:
+                    return table, 0
         if count and k == len(order) - 1:
             fresh_vars = {t for _, t in atom.columns if isinstance(t, str) and t not in table}
             partners = [w for v in fresh_vars for w in group_of.get(v, ()) if w in table]

@@ -241,3 +241,47 @@ def test_rows_are_ordered_lexicographically_whatever_the_key_packing(radix, data
     order = homs._lex_order(cols, radix)
     got = [tuple(int(c[i]) for c in cols) for i in order]
     assert got == sorted(got)
+
+
+def test_cycle_closings_are_pruned_and_exact(monkeypatch):
+    pruned = []
+    real = conjunctive._prune_chain
+
+    def spy(*args):
+        out = real(*args)
+        pruned.append(out is not None and not out.all())
+        return out
+
+    monkeypatch.setattr(conjunctive, "_prune_chain", spy)
+    rng = np.random.default_rng(4)
+    edges = [tuple(map(int, e)) for e in rng.integers(0, 12, (45, 2))]  # loops and parallel edges too
+    Y = graph(12, edges)
+
+    def listed(X, on, monic):
+        monkeypatch.setattr(homs, "_JOIN_MIN_PARTS", 0 if on else 1 << 60)
+        return [(tuple(f["V"].tolist()), tuple(f["E"].tolist())) for f in homomorphisms(X, Y, monic=monic)]
+
+    for k in (4, 5):
+        cycle = [(i, (i + 1) % k) for i in range(k)]
+        X = graph(k, cycle)
+        for monic in (False, True):
+            pruned.clear()
+            want = listed(X, False, monic)
+            assert len(want) == oracle(k, cycle, 12, edges, monic, {}) > 0
+            assert not any(pruned)  # backtracking
+            assert listed(X, True, monic) == sorted(want)
+            assert any(pruned)
+            assert count_homomorphisms(X, Y, monic=monic) == len(want)
+        atoms = [("E", {"_id": f"e{i}", "src": f"v{a}", "tgt": f"v{b}"}) for i, (a, b) in enumerate(cycle)]
+        pruned.clear()
+        rows = query(Y, atoms, select=[f"v{i}" for i in range(k)] + [f"e{i}" for i in range(k)]).tolist()
+        assert any(pruned)
+        assert sorted((tuple(r[:k]), tuple(r[k:])) for r in rows) == sorted(listed(X, False, False))
+    # after changes to the target the reachability is recomputed
+    square = graph(4, [(0, 1), (1, 2), (2, 3), (3, 0)])
+    monkeypatch.setattr(homs, "_JOIN_MIN_PARTS", 0)
+    for _ in range(2):
+        Y.set_subpart(np.arange(45), "tgt", rng.integers(0, 12, 45))
+        Y.set_subpart(np.arange(45), "tgt", rng.integers(0, 12, 45))
+        edges = list(zip(Y.subpart("src").tolist(), Y.subpart("tgt").tolist()))
+        assert count_homomorphisms(square, Y) == oracle(4, [(0, 1), (1, 2), (2, 3), (3, 0)], 12, edges, False, {})
