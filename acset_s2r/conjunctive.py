@@ -147,7 +147,8 @@ def _invertible(X: ACSet, name: str) -> bool:
 # sorted combined keys of hom columns, reused while the columns' preimage indexes are unchanged
 _KEYS: dict[tuple, "_Keys"] = {}
 _KEYS_KEPT = 8
-# a key space up to this size (or a few times the parts) gets dense offsets instead of binary search
+# a key space up to this size (or a few times the parts) gets dense offsets instead of binary
+# search; a negative value turns them off
 _DENSE_KEYS = 1 << 20
 
 
@@ -213,7 +214,7 @@ def _sorted_keys(X: ACSet, ob: str, names: Sequence[str]) -> _Keys | None:
         key = key * r + (X.subpart(nm) + 1)
     order = np.argsort(key, kind="stable")
     offsets = counts = None
-    if space <= max(_DENSE_KEYS, 4 * len(key)):
+    if _DENSE_KEYS >= 0 and space <= max(_DENSE_KEYS, 4 * len(key)):
         counts = np.bincount(key, minlength=int(space))
         offsets = np.zeros(int(space) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
@@ -483,6 +484,79 @@ def _chain(atom: _Atom, table: Mapping[str, np.ndarray]) -> tuple[str, str, str,
 _REACH: dict[tuple, tuple] = {}
 
 
+def _chained(X: ACSet, table: Mapping[str, np.ndarray], n: int, a1: _Atom, a2: _Atom) -> tuple | None:
+    """The two chains of :func:`_chain` when the atoms share their free variable and
+    multiplying their count matrices costs no more than expanding the rows by ``a1``."""
+    c1, c2 = _chain(a1, table), _chain(a2, table)
+    if c1 is None or c2 is None or c1[3] != c2[3] or not n:
+        return None
+    S = X.schema
+    nv = X.nparts(S.codom(c1[2]))
+    a, b = X.subpart(c1[2]), X.subpart(c2[2])
+    d1 = np.bincount(a[a >= 0], minlength=nv)
+    d2 = np.bincount(b[b >= 0], minlength=nv)
+    # the product costs about sum d1*d2; expanding the rows by a1 costs n times its fan-out
+    if int(d1 @ d2) > n * max(1, X.nparts(a1.ob) // max(1, X.nparts(S.codom(c1[0])))):
+        return None
+    return c1, c2
+
+
+def _reach(X: ACSet, a1: _Atom, a2: _Atom, c1: tuple, c2: tuple,
+           mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(keys, counts, width)``: for each pair (u, w) linked through some v (allowed by
+    ``mask``), the key ``u * width + w`` and how many ways link them; the keys are in
+    increasing order, or, when the key space is small, ``counts`` is indexed by key."""
+    (h1, _, g1, _), (h2, _, g2, _) = c1, c2
+    S = X.schema
+    nu, nv, nw = X.nparts(S.codom(h1)), X.nparts(S.codom(g1)), X.nparts(S.codom(h2))
+    width = max(1, nw)
+    clean = ()
+    if mask is None:
+        for nm in (h1, g1, h2, g2):
+            X.gather(_NONE, nm)  # builds the index if needed
+        clean = tuple(None if X._hom_index[nm].pending else X._hom_index[nm].order for nm in (h1, g1, h2, g2))
+        tag = (id(X), a1.ob, h1, g1, a2.ob, h2, g2, X.nparts(a1.ob), X.nparts(a2.ob), nu, nv, nw)
+        hit = _REACH.get(tag)
+        if hit is not None and all(x is y for x, y in zip(hit[0], clean)):
+            return hit[1], hit[2], width
+    import scipy.sparse  # deferred: only cycle closings need it
+
+    def counts(left: str, right: str, shape: tuple[int, int], weight: np.ndarray | None) -> Any:
+        x, y = X.subpart(left), X.subpart(right)
+        ok = (x >= 0) & (y >= 0)
+        if weight is not None:
+            ok &= weight[np.where(ok, x if shape[0] == nv else y, 0)]
+        return scipy.sparse.csr_array((np.ones(int(ok.sum()), dtype=np.int64), (x[ok], y[ok])), shape=shape)
+
+    reach = (counts(h1, g1, (nu, nv), None) @ counts(g2, h2, (nv, nw), mask)).tocoo()
+    keys = reach.row.astype(np.int64) * width + reach.col
+    if _DENSE_KEYS >= 0 and nu * width <= max(_DENSE_KEYS, 4 * len(keys)):
+        # probes then read a narrow array instead of binary searching
+        top = int(reach.data.max()) if len(keys) else 0
+        vals = np.zeros(nu * width, dtype=np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int64)
+        vals[keys] = reach.data
+        keys = None
+    else:
+        order = np.argsort(keys)
+        keys, vals = keys[order], reach.data[order].astype(np.int64)
+    if mask is None and _KEYS_KEPT and all(x is not None for x in clean):
+        while len(_REACH) >= _KEYS_KEPT:
+            del _REACH[next(iter(_REACH))]
+        _REACH[tag] = (clean, keys, vals)
+    return keys, vals, width
+
+
+def _reach_at(keys: np.ndarray | None, vals: np.ndarray, probe: np.ndarray) -> np.ndarray:
+    """The count stored at each probe key (0 where there is none)."""
+    if keys is None:
+        return vals[probe]
+    if not len(keys):
+        return np.zeros(len(probe), dtype=np.int64)
+    at = keys.searchsorted(probe)
+    at[at == len(keys)] = 0
+    return np.where(keys[at] == probe, vals[at], 0)
+
+
 def _prune_chain(X: ACSet, table: dict[str, np.ndarray], n: int, a1: _Atom, a2: _Atom) -> np.ndarray | None:
     """The table rows that the last two atoms can extend, when they chain ``u -h1- p -g1-> v``
     and ``v <-g2- q -h2- w`` through one new variable v between bound u and w (a cycle closing,
@@ -490,44 +564,37 @@ def _prune_chain(X: ACSet, table: dict[str, np.ndarray], n: int, a1: _Atom, a2: 
     read off the product of the two atoms' (u, v) and (v, w) count matrices. It is a
     necessary condition, so the joins that follow stay exact; None when it does not apply
     or the product would cost more than the rows it could save."""
-    c1, c2 = _chain(a1, table), _chain(a2, table)
-    if c1 is None or c2 is None or c1[3] != c2[3] or not n:
+    chains = _chained(X, table, n, a1, a2)
+    if chains is None:
         return None
-    (h1, u, g1, _), (h2, w, g2, _) = c1, c2
-    S = X.schema
-    nv = X.nparts(S.codom(g1))
-    a, b = X.subpart(g1), X.subpart(g2)
-    d1 = np.bincount(a[a >= 0], minlength=nv)
-    d2 = np.bincount(b[b >= 0], minlength=nv)
-    # the product costs about sum d1*d2; expanding the rows by a1 costs n times its fan-out
-    if int(d1 @ d2) > n * max(1, X.nparts(a1.ob) // max(1, X.nparts(S.codom(h1)))):
+    c1, c2 = chains
+    keys, vals, width = _reach(X, a1, a2, c1, c2)
+    return _reach_at(keys, vals, table[c1[1]] * width + table[c2[1]]) > 0
+
+
+def _count_chain(X: ACSet, table: dict[str, np.ndarray], n: int, a1: _Atom, a2: _Atom,
+                 masks: Mapping[str, np.ndarray], partners: Sequence[str]) -> int | None:
+    """The rows the last two atoms would give when they chain as in :func:`_prune_chain`,
+    counted without listing them: the ways to link each row's u and w through an allowed
+    v, less those where v would equal a bound partner it must differ from (partners hold
+    pairwise different values, so these are disjoint). None when that does not apply."""
+    if any(c == "_id" for c, _ in a1.columns + a2.columns):
         return None
-    for nm in (h1, g1, h2, g2):
-        X.gather(_NONE, nm)  # builds the index if needed
-    clean = tuple(None if X._hom_index[nm].pending else X._hom_index[nm].order for nm in (h1, g1, h2, g2))
-    nu, nw = X.nparts(S.codom(h1)), X.nparts(S.codom(h2))
-    tag = (id(X), a1.ob, h1, g1, a2.ob, h2, g2, X.nparts(a1.ob), X.nparts(a2.ob), nu, nv, nw)
-    hit = _REACH.get(tag)
-    if hit is not None and all(x is y for x, y in zip(hit[0], clean)):
-        keys = hit[1]
-    else:
-        import scipy.sparse  # deferred: only cycle closings need it
-
-        def counts(ob: str, left: str, right: str, shape: tuple[int, int]) -> Any:
-            x, y = X.subpart(left), X.subpart(right)
-            ok = (x >= 0) & (y >= 0)
-            return scipy.sparse.csr_array((np.ones(int(ok.sum()), dtype=np.int64), (x[ok], y[ok])), shape=shape)
-
-        reach = (counts(a1.ob, h1, g1, (nu, nv)) @ counts(a2.ob, g2, h2, (nv, nw))).tocoo()
-        keys = np.sort(reach.row.astype(np.int64) * max(1, nw) + reach.col)
-        if _KEYS_KEPT and all(x is not None for x in clean):
-            while len(_REACH) >= _KEYS_KEPT:
-                del _REACH[next(iter(_REACH))]
-            _REACH[tag] = (clean, keys)
-    probe = table[u] * max(1, nw) + table[w]
-    at = keys.searchsorted(probe)
-    at[at == len(keys)] = 0
-    return keys[at] == probe if len(keys) else np.zeros(len(probe), dtype=bool)
+    chains = _chained(X, table, n, a1, a2)
+    if chains is None:
+        return None
+    (h1, u, g1, v), (h2, w, g2, _) = chains
+    mask = masks.get(v)
+    keys, vals, width = _reach(X, a1, a2, *chains, mask)
+    total = int(_reach_at(keys, vals, table[u] * width + table[w]).sum(dtype=np.int64))
+    for z in partners:
+        zv = table[z]
+        k1, k2 = _sorted_keys(X, a1.ob, [h1, g1]), _sorted_keys(X, a2.ob, [g2, h2])
+        if k1 is None or k2 is None:
+            return None
+        both = k1.bounds(k1.probe([table[u], zv]))[1] * k2.bounds(k2.probe([zv, table[w]]))[1]
+        total -= int((both if mask is None else both * mask[zv]).sum())
+    return total
 
 
 def _plan(X: ACSet, parsed: list[_Atom], seeds: Mapping[int, np.ndarray]) -> list[int]:
@@ -602,6 +669,12 @@ def _evaluate(
     n = 1  # one empty assignment
     for k, i in enumerate(order):
         atom = parsed[i]
+        if count and k and k == len(order) - 2:
+            chain = _chain(atom, table)
+            partners = [w for w in group_of.get(chain[3], ()) if w in table] if chain else []
+            c = _count_chain(X, table, n, atom, parsed[order[k + 1]], masks, partners)
+            if c is not None:
+                return {}, c
         if k and k == len(order) - 2:
             keep_rows = _prune_chain(X, table, n, atom, parsed[order[k + 1]])
             if keep_rows is not None and not keep_rows.all():
