@@ -773,7 +773,7 @@ def _read_rows_fast(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACS
         return None  # (before copying the text below)
     buf = np.frombuffer(raw, dtype=np.uint8)
     pad = _PAD
-    padded = np.concatenate([np.zeros(pad, dtype=np.uint8), buf])
+    padded = np.concatenate([np.zeros(pad, dtype=np.uint8), buf, np.zeros(pad, dtype=np.uint8)])
     tables: dict[str, int] = {}
     cols: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     raws: dict[str, list] = {}
@@ -803,7 +803,7 @@ def _read_rows_fast(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACS
                     return None
                 cols[name] = parsed
             else:
-                values = _parse_tokens(buf, lo + start, hi + start)
+                values = _parse_tokens(padded, lo + start + pad, hi + start + pad)
                 if values is None:
                     return None
                 raws[name] = values
@@ -816,7 +816,7 @@ def _read_rows_fast(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACS
     for t in schema.attrtypes:
         if t in bound:
             continue
-        seen = {type(v) for a in schema.attrs if a.codom == t for v in raws[a.name]} - {type(None)}
+        seen = set().union(*(map(type, raws[a.name]) for a in schema.attrs if a.codom == t)) - {type(None)}
         bound[t] = {frozenset(): object, frozenset({bool}): bool, frozenset({int}): int,
                     frozenset({float}): float, frozenset({int, float}): float}.get(frozenset(seen))
         if bound[t] is None or bound[t] is object and any(a.codom == t for a in schema.attrs):
@@ -933,48 +933,52 @@ def _parse_ints(padded: np.ndarray, lo: np.ndarray, hi: np.ndarray, nulls: bool)
     return np.where(neg, -value, value), defined
 
 
-def _parse_tokens(buf: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list | None:
-    """The JSON scalars at ``[lo, hi)``, decoded by orjson as one array; None unless each token is one
-    number, bool or null."""
+_SPACES = np.uint64(0x2020202020202020)
+_COMMA = np.uint64(int.from_bytes(b",       ", "little"))
+
+
+def _parse_tokens(padded: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list | None:
+    """The JSON values at ``[lo, hi)`` of ``padded`` (which has 24 zero bytes after the text),
+    decoded by orjson as one array, or None unless that is one value per token."""
     n = len(lo)
     if not n:
         return []
     lens = hi - lo
-    width = int(lens.max())
-    tail = np.concatenate([buf, np.zeros(width, dtype=np.uint8)])
-    block = np.lib.stride_tricks.sliding_window_view(tail, width)[lo]
-    text = np.where(np.arange(width) < lens[:, None], block, np.uint8(32))  # pad with JSON spaces
-    text = np.concatenate([text, np.full((n, 1), 44, dtype=np.uint8)], axis=1)
+    nwords = -(-int(lens.max()) // 8)
+    if nwords > 3:
+        return None  # longer than any number orjson writes
+    # each token in whole words, the bytes past it turned to spaces, then a comma
+    every = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+    text = np.empty((n, nwords + 1), dtype="<u8")
+    for j in range(nwords):
+        own = _TOKEN_BYTES[np.clip(lens - 8 * j, 0, 8)] * np.uint64(0xFF)
+        text[:, j] = (every[lo + 8 * j] & own) | (_SPACES & ~own)
+    text[:, nwords] = _COMMA
     try:
         values = orjson.loads(b"[" + text.tobytes() + b"0]")
     except orjson.JSONDecodeError:
         return None
-    if len(values) != n + 1 or not {type(v) for v in values} <= {int, float, bool, type(None)}:
-        return None
-    return values[:-1]
+    return values[:-1] if len(values) == n + 1 else None
 
 
 def _typed_column(values: list, kind: str) -> tuple[np.ndarray, np.ndarray | None] | None:
     """A column of a numeric kind from decoded scalars, with which are defined; None where
     the row path would refuse a value (or must name it)."""
-    seen = set(map(type, values)) - {type(None)}
-    allowed = {"float": {int, float}, "int": {int}, "bool": {bool}}[kind]
-    if not seen <= allowed:
+    seen = set(map(type, values))
+    gaps = type(None) in seen
+    if not seen - {type(None)} <= {"float": {int, float}, "int": {int}, "bool": {bool}}[kind]:
         return None
-    defined = None if len(seen) == len(set(map(type, values))) else np.array([v is not None for v in values])
-    if defined is not None and kind == "float":
+    if kind == "float":
         return np.array(values, dtype=np.float64), None  # None reads as NaN, the float 'undefined'
-    plain = values if defined is None else [0 if v is None else v for v in values]
+    defined = np.fromiter(map(operator.is_not, values, itertools.repeat(None)), dtype=bool,
+                          count=len(values)) if gaps else None
+    if gaps:
+        values = np.array(values, dtype=object)
+        values[~defined] = 0
     try:
-        if kind == "float":
-            column = np.array(plain, dtype=np.float64)
-            if not np.isfinite(column).all():
-                return None  # an integer past float range: the row path names it
-        else:
-            column = np.array(plain, dtype=np.int64 if kind == "int" else bool)
+        return np.array(values, dtype=np.int64 if kind == "int" else bool), defined
     except OverflowError:
         return None
-    return column, defined
 
 
 # -- columnar variant -----------------------------------------------------------------------

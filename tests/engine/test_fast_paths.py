@@ -228,7 +228,8 @@ def test_fast_reader_on_damaged_files(data):
 
 
 @pytest.mark.parametrize("token", [b"01", b"-0", b"1.0", b"1e2", b"-", b"+1", b"null", b"true", b" 1", b"1 ",
-                                   b"12345678901234567", b"9223372036854775807", b"\x00", b"0x1"])
+                                   b"12345678901234567", b"9223372036854775807", b"\x00", b"0x1", b"1e999",
+                                   b"-1e999", b"18446744073709551615", b"1.5e-400", b"{}", b"\"1\""])
 def test_fast_reader_edge_tokens(token):
     for schema, types in ((SchGraph, {}), (SchWeightedGraph, {"Weight": int}), (SchWeightedGraph, {"Weight": float}),
                           (SchWeightedGraph, {"Weight": bool}), (SchWeightedGraph, {})):
