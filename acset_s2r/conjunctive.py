@@ -222,13 +222,32 @@ def _sorted_keys(X: ACSet, ob: str, names: Sequence[str]) -> _Keys | None:
         counts = counts.astype(np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int64)
     keys = _Keys(radix, key[order], order, offsets, counts, tuple(clean))
     if _KEYS_KEPT and all(c is not None for c in clean):
-        while len(_KEYS) >= _KEYS_KEPT:
-            del _KEYS[next(iter(_KEYS))]
-        _KEYS[tag] = keys
+        _keep(_KEYS, X, tag, keys)
     return keys
 
 
 _NONE = np.zeros(0, dtype=np.int64)
+_WATCHED: set[int] = set()  # ids of the instances whose entries go when they are collected
+
+
+def _keep(store: dict, X: ACSet, tag: tuple, value: Any) -> None:
+    """Cache ``value`` under ``tag`` (whose first item is ``id(X)``): the oldest entries
+    make room, and all of X's entries are dropped when X is garbage collected."""
+    import weakref
+
+    while len(store) >= _KEYS_KEPT:
+        del store[next(iter(store))]
+    store[tag] = value
+    if id(X) not in _WATCHED:
+        _WATCHED.add(id(X))
+        weakref.finalize(X, _forget, id(X))
+
+
+def _forget(ident: int) -> None:
+    _WATCHED.discard(ident)
+    for store in (_KEYS, _ALIGNED, _REACH):
+        for tag in [t for t in store if t[0] == ident]:
+            del store[tag]
 
 
 def _lookup_pair(X: ACSet, ob: str, names: list[str], values: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -326,9 +345,7 @@ def _aligned(X: ACSet, by: str, name: str, order: np.ndarray) -> np.ndarray:
     if hit is not None and hit[0] is order and hit[1] is ix.order:
         return hit[2]
     out = X.subpart(name)[order]
-    while len(_ALIGNED) >= _KEYS_KEPT:
-        del _ALIGNED[next(iter(_ALIGNED))]
-    _ALIGNED[tag] = (order, ix.order, out)
+    _keep(_ALIGNED, X, tag, (order, ix.order, out))
     return out
 
 
@@ -540,9 +557,7 @@ def _reach(X: ACSet, a1: _Atom, a2: _Atom, c1: tuple, c2: tuple,
         order = np.argsort(keys)
         keys, vals = keys[order], reach.data[order].astype(np.int64)
     if mask is None and _KEYS_KEPT and all(x is not None for x in clean):
-        while len(_REACH) >= _KEYS_KEPT:
-            del _REACH[next(iter(_REACH))]
-        _REACH[tag] = (clean, keys, vals)
+        _keep(_REACH, X, tag, (clean, keys, vals))
     return keys, vals, width
 
 

@@ -294,3 +294,20 @@ def test_cycle_closings_are_pruned_and_exact(monkeypatch, dense):
         Y.set_subpart(np.arange(45), "tgt", rng.integers(0, 12, 45))
         edges = list(zip(Y.subpart("src").tolist(), Y.subpart("tgt").tolist()))
         assert count_homomorphisms(square, Y) == oracle(4, [(0, 1), (1, 2), (2, 3), (3, 0)], 12, edges, False, {})
+
+
+def test_cached_indexes_go_with_their_instance(joins):
+    import gc
+
+    rng = np.random.default_rng(9)
+    ring = [(i, (i + 1) % 30) for i in range(30)]  # every vertex has edges in and out: no masks
+    Y = graph(30, ring + [tuple(map(int, e)) for e in rng.integers(0, 30, (150, 2))])
+    Y.incident(0, "tgt")
+    count_homomorphisms(graph(4, [(0, 1), (1, 2), (2, 3), (3, 0)]), Y, monic=True)
+    query(Y, [("E", {"src": "x", "tgt": "y"}), ("E", {"src": "y", "tgt": "z"})])
+    ident = id(Y)
+    stores = (conjunctive._KEYS, conjunctive._ALIGNED, conjunctive._REACH)
+    assert all(any(t[0] == ident for t in s) for s in stores)
+    del Y
+    gc.collect()
+    assert not any(t[0] == ident for s in stores for t in s)
