@@ -20,9 +20,12 @@ semantics), so its length is the number of homomorphisms from the query's
 representable instance. ``select`` projects onto some variables (all of them, in
 order of first use, by default) and ``distinct=True`` drops repeated rows.
 
-Atoms are joined one at a time, most-bound first: the next atom is looked up with
-``ACSet.incident`` on a bound hom column (or attribute, or its constant), then
-filtered on its other columns, never by scanning pairs of tables.
+Atoms are joined one at a time, most-bound first: the next atom is looked up in the
+preimage index of a bound hom column (or attribute, or its constant), or of all its
+bound hom columns at once through a combined key, then filtered on its other columns,
+never by scanning pairs of tables. Before a cycle closes (the last two atoms meet at one
+new variable between bound ones) the rows that cannot close are dropped first. A column
+only the answer needs is gathered once, at the end.
 
 >>> from acset_s2r.catalog import SchGraph
 >>> G = ACSet(SchGraph); _ = G.add_parts("V", 3)

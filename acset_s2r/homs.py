@@ -20,7 +20,10 @@ A *loose* transformation (Catlab's ``LooseACSetTransformation``) also carries
 scale every ``D`` value by ten.
 
 :func:`homomorphisms` enumerates transformations lazily by backtracking with
-candidate sets read off the preimage indexes of ``Y`` (see :class:`_Search`).
+candidate sets read off the preimage indexes of ``Y`` (see :class:`_Search`); for a
+large ``Y`` without attribute variables it lists them, and :func:`count_homomorphisms`
+counts them, by the vectorised joins of :mod:`acset_s2r.conjunctive` (see
+:func:`_by_joins`), counting the last steps without listing them.
 """
 
 from __future__ import annotations
