@@ -150,22 +150,21 @@ def _invertible(X: ACSet, name: str) -> bool:
 # sorted combined keys of hom columns, reused while the columns' preimage indexes are unchanged
 _KEYS: dict[tuple, "_Keys"] = {}
 _KEYS_KEPT = 8
-# a key space up to this size (or a few times the parts) gets dense offsets instead of binary
-# search; a negative value turns them off
+# a key space up to this size (or a few times the parts) gets dense counts per key, so most
+# probes skip the binary search; a negative value turns them off
 _DENSE_KEYS = 1 << 20
 
 
 @attrs.frozen
 class _Keys:
     """Parts of an object sorted by a combined key of hom columns (-1 counts as 0, so an
-    undefined part never matches a probe of defined values); ``offsets[k]`` is where key k
-    starts when the key space is small enough to hold them."""
+    undefined part never matches a probe of defined values); ``counts[k]`` is how many
+    parts have key k when the key space is small enough to hold them."""
 
     radix: list[int]
     sorted: np.ndarray
     order: np.ndarray
-    offsets: np.ndarray | None
-    counts: np.ndarray | None  # parts per key, in the narrowest dtype (gathers stay in cache)
+    counts: np.ndarray | None  # in the narrowest integer type
     indexes: tuple = ()
 
     def probe(self, values: Sequence[np.ndarray]) -> np.ndarray:
@@ -183,12 +182,12 @@ class _Keys:
 
     def bounds(self, probe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where each probe's parts start and how many there are, in ``order``."""
-        if self.offsets is not None:
-            # most probes of a cyclic atom miss: read the narrow counts, then offsets of hits
+        if self.counts is not None:
+            # most probes of a cyclic atom miss: read the narrow counts, then search for hits
             lens = self.counts[probe].astype(np.int64)
             lo = np.zeros(len(probe), dtype=np.int64)
             hit = np.flatnonzero(lens)
-            lo[hit] = self.offsets[probe[hit]]
+            lo[hit] = self.sorted.searchsorted(probe[hit], "left")
             return lo, lens
         lo = self.sorted.searchsorted(probe, "left")
         return lo, self.sorted.searchsorted(probe, "right") - lo
@@ -216,20 +215,22 @@ def _sorted_keys(X: ACSet, ob: str, names: Sequence[str]) -> _Keys | None:
     for nm, r in zip(names, radix):
         key = key * r + (X.subpart(nm) + 1)
     order = np.argsort(key, kind="stable")
-    offsets = counts = None
+    counts = None
     if _DENSE_KEYS >= 0 and space <= max(_DENSE_KEYS, 4 * len(key)):
-        counts = np.bincount(key, minlength=int(space))
-        offsets = np.zeros(int(space) + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        top = int(counts.max()) if len(counts) else 0
-        counts = counts.astype(np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int64)
-    keys = _Keys(radix, key[order], order, offsets, counts, tuple(clean))
+        counts = _narrow(np.bincount(key, minlength=int(space)))
+    keys = _Keys(radix, key[order], order, counts, tuple(clean))
     if _KEYS_KEPT and all(c is not None for c in clean):
         _keep(_KEYS, X, tag, keys)
     return keys
 
 
 _NONE = np.zeros(0, dtype=np.int64)
+
+
+def _narrow(counts: np.ndarray) -> np.ndarray:
+    """Non-negative counts in the narrowest integer type that holds them (gathers stay in cache)."""
+    top = int(counts.max()) if len(counts) else 0
+    return counts.astype(np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int64)
 _WATCHED: set[int] = set()  # ids of the instances whose entries go when they are collected
 
 
@@ -552,8 +553,7 @@ def _reach(X: ACSet, a1: _Atom, a2: _Atom, c1: tuple, c2: tuple,
     keys = reach.row.astype(np.int64) * width + reach.col
     if _DENSE_KEYS >= 0 and nu * width <= max(_DENSE_KEYS, 4 * len(keys)):
         # probes then read a narrow array instead of binary searching
-        top = int(reach.data.max()) if len(keys) else 0
-        vals = np.zeros(nu * width, dtype=np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int64)
+        vals = np.zeros(nu * width, dtype=_narrow(reach.data).dtype)
         vals[keys] = reach.data
         keys = None
     else:
