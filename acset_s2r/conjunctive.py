@@ -516,8 +516,9 @@ def _chained(X: ACSet, table: Mapping[str, np.ndarray], n: int, a1: _Atom, a2: _
     a, b = X.subpart(c1[2]), X.subpart(c2[2])
     d1 = np.bincount(a[a >= 0], minlength=nv)
     d2 = np.bincount(b[b >= 0], minlength=nv)
-    # the product costs about sum d1*d2; expanding the rows by a1 costs n times its fan-out
-    if int(d1 @ d2) > n * max(1, X.nparts(a1.ob) // max(1, X.nparts(S.codom(c1[0])))):
+    # the product costs about sum d1*d2 (in compiled loops); expanding the rows by a1 costs
+    # n times its fan-out in numpy passes, and the last atom's probes as many again
+    if int(d1 @ d2) > 4 * n * max(1, X.nparts(a1.ob) // max(1, X.nparts(S.codom(c1[0])))):
         return None
     return c1, c2
 
