@@ -87,3 +87,28 @@ def test_each_fault_is_diagnosed_from_the_log_alone(kind, magnitude, cause):
         step_ms = 1000 * TASK.control_dt(BASE)
         assert abs(d.evidence.latency_ms - 1000 * true_latency) <= step_ms
         assert d.evidence.latency_contrast > 0.1
+
+
+class _Sides:
+    """What the logs-only observation evidence reads: sim and real episodes and the channel kinds."""
+
+    def __init__(self, sim, real, positions):
+        self.sim_episodes, self.real, self.position_channels = sim, real, positions
+
+
+@pytest.mark.parametrize("extra_position, extra_velocity, sensor, force", [(1, 1, 1, 1), (2, 2, 4, 1), (1, 2, 1, 4)])
+def test_a_random_force_roughens_velocities_and_sensor_noise_every_channel(extra_position, extra_velocity, sensor, force):
+    from acset_s2r.sim2real.diagnosis import _observation_evidence_logs
+
+    rng = np.random.default_rng(1)
+    t = np.arange(3000) * 0.01
+    signal = np.stack([np.sin(t), np.cos(1.3 * t), np.cos(t), -1.3 * np.sin(1.3 * t)], axis=1)
+
+    def noisy(pos, vel):
+        scale = 0.01 * np.array([pos, pos, vel, vel])
+        return signal + scale * rng.standard_normal(signal.shape)
+
+    ev = _observation_evidence_logs(_Sides(_episodes(noisy(1, 1)), _episodes(noisy(extra_position, extra_velocity)),
+                                           np.array([True, True, False, False])))
+    assert ev.obs_variance_ratio == pytest.approx(sensor, rel=0.2)
+    assert ev.force_noise_ratio == pytest.approx(force, rel=0.25)
