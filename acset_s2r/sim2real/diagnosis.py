@@ -553,6 +553,8 @@ def _observation_evidence(pol: _Policy) -> _ObservationEvidence:
 def _second_differences(episodes: list[_Stream], stride: int) -> np.ndarray:
     """Per channel, the mean square of o[t+s] - 2·o[t] + o[t-s] inside each episode."""
     d = [e.obs[2 * stride :] - 2 * e.obs[stride:-stride] + e.obs[: -2 * stride] for e in episodes if len(e.obs) > 2 * stride]
+    if not d:
+        raise InstanceError(f"every episode has at most {2 * stride} steps: too short to read sensor noise from a log")
     return np.mean(np.concatenate(d) ** 2, axis=0)
 
 

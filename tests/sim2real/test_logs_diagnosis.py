@@ -112,3 +112,11 @@ def test_a_random_force_roughens_velocities_and_sensor_noise_every_channel(extra
                                            np.array([True, True, False, False])))
     assert ev.obs_variance_ratio == pytest.approx(sensor, rel=0.2)
     assert ev.force_noise_ratio == pytest.approx(force, rel=0.25)
+
+
+def test_episodes_too_short_for_the_noise_estimate_are_refused():
+    from acset_s2r.errors import InstanceError
+
+    short = [_Stream(np.zeros((4, 2)), np.zeros((4, 1)), np.zeros((4, 4))) for _ in range(5)]
+    with pytest.raises(InstanceError, match="too short"):
+        _sensor_noise(short)
