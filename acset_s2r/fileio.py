@@ -126,3 +126,27 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """
     # encode first, so a text that cannot be written leaves the old file untouched
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_toml(path: str | os.PathLike, what: str, error: type[AcsetS2RError]) -> dict:
+    """The TOML document at ``path``; a missing or malformed file is ``error`` naming ``what``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "task.toml"
+    >>> _ = f.write_text('name = "x"')
+    >>> read_toml(f, "task file", AcsetS2RError)
+    {'name': 'x'}
+    >>> read_toml(f.with_name("missing.toml"), "task file", AcsetS2RError)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    acset_s2r.errors.AcsetS2RError: task file '...missing.toml' does not exist
+    """
+    import tomllib
+
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{what} {str(path)!r} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{what} {str(path)!r} is not valid TOML: {exc}") from None

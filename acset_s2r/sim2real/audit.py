@@ -37,7 +37,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import tomllib
 from pathlib import Path
 
 import attrs
@@ -46,6 +45,7 @@ import numpy as np
 
 from acset_s2r.acset import ACSet
 from acset_s2r.errors import InstanceError, SimulationError
+from acset_s2r.fileio import read_toml
 from acset_s2r.html_page import Section, figure, key_values, page, paragraph, write_page
 from acset_s2r.progress import track
 from acset_s2r.sim2real import plots
@@ -97,12 +97,7 @@ class SimSettings:
 def read_randomization(path: str | Path) -> SimSettings:
     """A randomisation TOML file (see the module docstring)."""
     path = Path(path)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InstanceError(f"randomisation file {str(path)!r} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InstanceError(f"randomisation file {str(path)!r} is not valid TOML: {exc}") from None
+    doc = read_toml(path, "randomisation file", InstanceError)
     unknown = set(doc) - {"level", "obs_noise", "latency_max", "range"}
     if unknown:
         raise InstanceError(f"randomisation file {path}: unknown key(s) {', '.join(sorted(unknown))}")

@@ -48,7 +48,6 @@ Examples
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Callable
 
@@ -57,6 +56,7 @@ import mujoco
 import numpy as np
 
 from acset_s2r.errors import SimulationError
+from acset_s2r.fileio import read_toml
 from acset_s2r.sim2real.models import load_model, model_names, observation_names
 from acset_s2r.sim2real.selections import as_selections, resolve, state_selections
 from acset_s2r.sim2real.terms import Termination, reward_from_spec, termination_from_spec
@@ -444,12 +444,7 @@ def task_from_dict(table: dict, base_dir: Path | None = None, source: str | None
 def task_from_file(path: str | Path) -> Task:
     """Read a task from a TOML file (see the module docstring for its keys)."""
     path = Path(path)
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SimulationError(f"task file {str(path)!r} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SimulationError(f"task file {str(path)!r} is not valid TOML: {exc}") from None
+    table = read_toml(path, "task file", SimulationError)
     return task_from_dict(table, path.resolve().parent, str(path))
 
 
