@@ -438,6 +438,7 @@ class _Policy:
     # observations (see _smooth); with the true state, the same streams as above
     fit_real: list[_Stream]
     fit_sims: list[list[_Stream]]
+    mean_model: mujoco.MjModel  # the nominal model at the ensemble's mean parameters
 
     @property
     def sim_episodes(self) -> list[_Stream]:
@@ -492,7 +493,7 @@ def _read_policy(X: ACSet, policy: int, task: Task | None = None, logs_only: boo
     return _Policy(
         base, _Replay(base, task.substeps), real, sims, params, names, members, dscale, observer(task, base),
         bool(logs_only), float(setup.control_dt), _tick_jitter(X, policy, float(setup.control_dt)),
-        position_channels(task, base), fit_real, fit_sims,
+        position_channels(task, base), fit_real, fit_sims, apply_parameters(base, names, params.mean(axis=0)),
     )
 
 
@@ -604,7 +605,7 @@ class _LatencyEvidence:
 
 def _latency_evidence(pol: _Policy) -> _LatencyEvidence:
     """The realised lag of the real episodes and of each sim stream."""
-    mean_model = apply_parameters(pol.base, pol.names, pol.params.mean(axis=0))
+    mean_model = pol.mean_model
     # the lag is the one whose commands, replayed, best reproduce the transitions; the
     # cross-correlation peak (weak through contact) only says how clear the lag is
     _, real_peaks = _latency(pol.replay, mean_model, pol.real)
@@ -675,8 +676,7 @@ def _dynamics_evidence(pol: _Policy, lat: _LatencyEvidence) -> _DynamicsEvidence
     if pol.jitter > 0:
         # a tick δ steps late moves the step's command switch by δ: δ·B(a_{t-n-1} - a_{t-n})
         n = np.floor(np.asarray(lags, float))
-        mean_model = [apply_parameters(pol.base, pol.names, pol.params.mean(axis=0))]
-        switch = pol.predict(pol.real, n + 1, mean_model)[0] - pol.predict(pol.real, n, mean_model)[0]
+        switch = pol.predict(pol.real, n + 1, [pol.mean_model])[0] - pol.predict(pol.real, n, [pol.mean_model])[0]
         sd_real = np.sqrt(sd_real**2 + (pol.jitter * switch) ** 2)
     # held-out members over the same steps as the real stream: early steps (landing,
     # transients) are harder to predict than the long-run ones
