@@ -12,6 +12,10 @@ an attribute variable (older Catlab wrote ``{"val": k}``). Legacy files without
 
 The columnar layout (``to_columnar_json``) stores each column as one list; it is
 smaller and several times faster to read, and is not understood by ACSets.jl.
+
+Files laid out as we write them, with numeric columns, are written and read column by
+column in numpy by :mod:`acset_s2r.jsonfast`; whatever it declines is read here, and this
+module alone decides what a file means and what is refused.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import attrs
 import numpy as np
 import orjson
 
+from acset_s2r import jsonfast
 from acset_s2r.acset import ACSet, AttrSpec, AttrVar, attr_spec
 from acset_s2r.errors import AcsetS2RError, SchemaError, SerializationError
 from acset_s2r.fileio import atomic_write_bytes, atomic_write_text
@@ -279,133 +284,12 @@ def _dumps(data: Any) -> bytes:
         return json.dumps(data, separators=(",", ":")).encode("utf-8")
 
 
-# -- the row layout as bytes, from the columns ------------------------------------------------
-# Building 1.3M row dicts for orjson cost more than the rest of a write, so the row layout is
-# assembled from column tokens in numpy: each column becomes its JSON tokens (numbers and
-# ``null`` from one orjson dump of the array, other values one dump each), and each chunk of
-# rows is laid out in a byte matrix (keys fixed, each token left-aligned in a slot as wide as
-# the column's widest) from which a mask keeps the keys and the tokens' own bytes.
-_OPT_NUMPY = orjson.OPT_SERIALIZE_NUMPY
-_CHUNK_BYTES = 1 << 19  # matrix bytes per chunk: temporaries stay small and cache-warm
-
-
-class _Tokens:
-    """A column's JSON tokens: ``buf`` holds them back to back, token i at ``starts[i]``, ``lens[i]`` long."""
-
-    __slots__ = ("buf", "starts", "lens")
-
-    def __init__(self, buf: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> None:
-        self.buf, self.starts, self.lens = buf, starts, lens
-
-    @classmethod
-    def numbers(cls, values: Any) -> _Tokens:
-        """Tokens of a 1-D numeric array, or of a list of numbers, bools and None (no commas inside)."""
-        raw = orjson.dumps(values, option=_OPT_NUMPY)
-        buf = np.frombuffer(raw, dtype=np.uint8)[1:-1]
-        if not len(buf):
-            return cls(buf, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-        commas = np.flatnonzero(buf == 44)
-        starts = np.empty(len(commas) + 1, dtype=np.int64)
-        starts[0] = 0
-        starts[1:] = commas + 1
-        ends = np.append(commas, len(buf))
-        return cls(buf, starts, ends - starts)
-
-    @classmethod
-    def each(cls, values: list) -> _Tokens:
-        """Tokens of arbitrary JSON values (strings may hold commas): one dump per value."""
-        parts = list(map(orjson.dumps, values))  # what orjson refuses goes to the whole-document path
-        lens = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-        starts = np.cumsum(lens) - lens
-        return cls(np.frombuffer(b"".join(parts), dtype=np.uint8), starts, lens)
-
-
-def _dumped_whole(X: ACSet, name: str) -> np.ndarray | None:
-    """The column as an array whose orjson dump is that of :func:`_json_values` (1-based homs,
-    scalar floats with NaN dumped as null, fully defined ints and bools), or None."""
-    if X.schema.is_hom(name):
-        return X.subpart(name) + 1
-    spec = X.types[X.schema.codom(name)]
-    if spec.kind in ("float", "int", "bool") and not spec.width and (spec.kind == "float" or X.is_defined(name).all()):
-        return X.subpart(name)
-    return None
-
-
-def _column_tokens(X: ACSet, name: str) -> _Tokens:
-    """The tokens :func:`_json_values` would give, without a Python object per row where the column is numeric."""
-    whole = _dumped_whole(X, name)
-    if whole is not None:
-        return _Tokens.numbers(whole)
-    spec = X.types[X.schema.codom(name)]
-    vals = _json_values(X, name)
-    return _Tokens.numbers(vals) if spec.kind in ("int", "bool") and not spec.width else _Tokens.each(vals)
-
-
-# for a token of L bytes in an 8-byte word: 0x01 in each of its bytes (little-endian), L = 0..8
-_TOKEN_BYTES = np.array([(1 << 8 * L) // 255 for L in range(9)], dtype=np.uint64)
-
-
-def _rows_bytes(keys: list[str], columns: list[_Tokens], n: int) -> np.ndarray:
-    """``{"_id":1,"k":v,...},{"_id":2,...}`` (the inside of a table's list) as a uint8 array."""
-    if not n:
-        return np.zeros(0, dtype=np.uint8)
-    columns = [_Tokens.numbers(np.arange(1, n + 1, dtype=np.int64)), *columns]
-    # the fixed bytes before each token; the last entry closes a row and separates it from the next
-    fixed = [(b"{" if i == 0 else b",") + orjson.dumps(k) + b":" for i, k in enumerate(["_id", *keys])] + [b"},"]
-    # A row of the matrix is 8-byte words: each fixed text ends where the next token's words
-    # begin, and a token is copied in whole words (8 bytes read at once from its column's
-    # text), so the bytes after it in that text come along; ``keep`` marks the fixed bytes
-    # and each token's own, which are what the output holds.
-    nwords = [-(-int(c.lens.max()) // 8) for c in columns]
-    texts = [np.concatenate([c.buf, np.zeros(8 * q, np.uint8)]) for c, q in zip(columns, nwords)]
-    words = [np.ndarray((len(t) - 7,), dtype="<u8", buffer=t, strides=(1,)) for t in texts]
-    fixed_words = [-(-len(f) // 8) for f in fixed]
-    row = sum(fixed_words) + sum(nwords)
-    step = max(1, min(n, _CHUNK_BYTES // (8 * row)))
-    m = np.zeros((step, row), dtype="<u8")
-    keep = np.zeros((step, row), dtype="<u8")
-    slots, at = [], 0
-    for f, fw, q in zip(fixed, fixed_words, [*nwords, 0]):
-        lead = 8 * fw - len(f)  # the fixed text ends at the word boundary
-        m.view(np.uint8)[:, 8 * at + lead : 8 * (at + fw)] = np.frombuffer(f, dtype=np.uint8)
-        keep.view(np.uint8)[:, 8 * at + lead : 8 * (at + fw)] = 1
-        slots.append(at + fw)
-        at += fw + q
-    total = sum(len(f) for f in fixed) * n - 1 + sum(int(c.lens.sum()) for c in columns)
-    out = np.empty(total + 1, dtype=np.uint8)  # room for the last row's separator, dropped below
-    pos = 0
-    for lo in range(0, n, step):
-        hi = min(n, lo + step)
-        k = hi - lo
-        for c, q, w, slot in zip(columns, nwords, words, slots):
-            starts, lens = c.starts[lo:hi], c.lens[lo:hi]
-            for j in range(q):
-                m[:k, slot + j] = w[starts + 8 * j]
-                keep[:k, slot + j] = _TOKEN_BYTES[np.clip(lens - 8 * j, 0, 8)]
-        kept = m[:k].view(np.uint8)[keep[:k].view(bool)]
-        out[pos : pos + len(kept)] = kept
-        pos += len(kept)
-    return out[:-1]
-
 
 def _acset_json_bytes(X: ACSet) -> bytes | np.ndarray:
-    """``_dumps(acset_to_json(X))``, built from the columns (a uint8 array, written as it is)."""
+    """``_dumps(acset_to_json(X))``, built from the columns (see :mod:`acset_s2r.jsonfast`)."""
     X.require_compact("ACSets.jl JSON")
-    tables = []
-    for ob in X.schema.obs:
-        names = [h.name for h in X.schema.homs_out(ob)] + [a.name for a in X.schema.attrs_of(ob)]
-        try:
-            tokens = [_column_tokens(X, name) for name in names]
-        except orjson.JSONEncodeError:  # an integer past 64 bits in an object column
-            return _dumps(acset_to_json(X))
-        tables.append((ob, _rows_bytes(names, tokens, X.nparts(ob))))
-    for t in X.schema.attrtypes:
-        tables.append((t, _rows_bytes([], [], X.nparts(t))))
-    pieces = []
-    for i, (k, body) in enumerate(tables):
-        pieces += [np.frombuffer((b"{" if i == 0 else b",") + orjson.dumps(k) + b":[", dtype=np.uint8), body,
-                   np.frombuffer(b"]", dtype=np.uint8)]
-    return np.concatenate([*pieces, np.frombuffer(b"}", dtype=np.uint8)]) if pieces else b"{}"
+    out = jsonfast.rows_json(X, _json_values)
+    return _dumps(acset_to_json(X)) if out is None else out  # None: orjson refuses a value
 
 
 def write_json(X: ACSet, path: str | os.PathLike, columnar: bool = False) -> None:
@@ -738,247 +622,14 @@ def read_json(path: str | os.PathLike, schema: Schema, **types: Any) -> ACSet:
 
 
 def _read_fast(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | None:
-    out = _read_rows_fast(raw, schema, types)
+    """The file read from its bytes (see :mod:`acset_s2r.jsonfast`), or None for the general path."""
+    out = jsonfast.read_rows(raw, schema, types)
     return _read_columnar_fast(raw, schema, types) if out is None else out
 
 
-# -- the row layout read from the bytes ---------------------------------------------------------
-# Decoding 42 MB of rows into 1.3M dicts, then checking them row by row, cost several times an
-# orjson dump. A file laid out exactly as _acset_json_bytes writes it, with numeric columns only,
-# is read here from the bytes: every fixed byte (braces, keys, commas) is checked in place, the
-# tokens between them parsed column by column in numpy (integers) or by orjson (other numbers),
-# and the same checks as the row path made on whole columns. Anything else (other spacing or
-# key order, str or object columns, a value out of range, a malformed token) returns None, and
-# the general path reads the file and names what is wrong, so what is accepted, what is refused
-# and every message stay as they were.
-_BOM = b"\xef\xbb\xbf"
-_PAD = 24  # zeros before the text, so a token's right-aligned window never starts before it
+def _read_columnar_fast(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | None:
+    return jsonfast.read_columnar(raw, schema, types, COLUMNAR_FORMAT, from_columnar_json)
 
-
-def _read_rows_fast(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | None:
-    try:
-        specs = {t: attr_spec(b) for t, b in types.items() if t in schema.attrtypes}
-    except AcsetS2RError:
-        return None
-    if set(types) - set(schema.attrtypes):
-        return None
-    for a in schema.attrs:
-        spec = specs.get(a.codom)
-        if spec is not None and (spec.width or spec.kind not in ("float", "int", "bool")):
-            return None
-    if raw.startswith(_BOM):
-        raw = raw[len(_BOM):]
-    tables_in_order = (*schema.obs, *schema.attrtypes)
-    if not tables_in_order or not raw.startswith(b"{" + orjson.dumps(tables_in_order[0]) + b":["):
-        return None  # (before copying the text below)
-    buf = np.frombuffer(raw, dtype=np.uint8)
-    pad = _PAD
-    padded = np.concatenate([np.zeros(pad, dtype=np.uint8), buf, np.zeros(pad, dtype=np.uint8)])
-    tables: dict[str, int] = {}
-    cols: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
-    raws: dict[str, list] = {}
-    at = 0
-    for i, table in enumerate(tables_in_order):
-        head = (b"{" if i == 0 else b",") + orjson.dumps(table) + b":["
-        if not raw.startswith(head, at):
-            return None
-        start = at + len(head)
-        end = raw.find(b"]", start)
-        if end < 0:
-            return None
-        names = [h.name for h in schema.homs_out(table)] + [a.name for a in schema.attrs_of(table)] if (
-            table in schema.obs) else []
-        spans = _row_spans(buf[start:end], names)
-        if spans is None:
-            return None
-        n, tokens = spans
-        tables[table] = n
-        for j, (name, (lo, hi)) in enumerate(zip(["_id", *names], tokens)):
-            kind = "int" if name == "_id" or schema.is_hom(name) else (
-                specs[schema.codom(name)].kind if schema.codom(name) in specs else None)
-            if kind == "int":
-                parsed = _parse_ints(padded, lo + start + pad, hi + start + pad, nulls=name != "_id" and
-                                     not schema.is_hom(name))
-                if parsed is None:
-                    return None
-                cols[name] = parsed
-            else:
-                values = _parse_tokens(padded, lo + start + pad, hi + start + pad)
-                if values is None:
-                    return None
-                raws[name] = values
-        at = end + 1
-        if not np.array_equal(cols.pop("_id")[0], np.arange(1, n + 1)):
-            return None
-    if at != len(raw) - 1 or raw[at:] != b"}":
-        return None
-    bound = dict(types)
-    for t in schema.attrtypes:
-        if t in bound:
-            continue
-        seen = set().union(*(map(type, raws[a.name]) for a in schema.attrs if a.codom == t)) - {type(None)}
-        bound[t] = {frozenset(): object, frozenset({bool}): bool, frozenset({int}): int,
-                    frozenset({float}): float, frozenset({int, float}): float}.get(frozenset(seen))
-        if bound[t] is None or bound[t] is object and any(a.codom == t for a in schema.attrs):
-            return None
-    for name, values in raws.items():
-        column = _typed_column(values, attr_spec(bound[schema.codom(name)]).kind)
-        if column is None:
-            return None
-        cols[name] = column
-    for h in schema.homs:
-        vals = cols[h.name][0]
-        if len(vals) and (vals.min() < 0 or vals.max() > tables[h.codom]):
-            return None
-    X = ACSet(schema, **bound)
-    for t in schema.attrtypes:
-        X.add_parts(t, tables[t])
-    for ob in schema.obs:
-        X.add_parts(ob, tables[ob])
-    for name, (vals, defined) in cols.items():
-        ids = X.parts(schema.dom(name))
-        X.set_subpart(ids, name, vals - 1 if schema.is_hom(name) else vals)
-        if defined is not None and not defined.all():
-            X.clear_subpart(ids[~defined], name)
-    return X
-
-
-def _row_spans(seg: np.ndarray, names: list[str]) -> tuple[int, list[tuple[np.ndarray, np.ndarray]]] | None:
-    """Rows ``{"_id":t,"name":t,...}`` joined by commas: their count and each column's token
-    spans ``[lo, hi)``, once every byte outside the tokens is checked; None if the rows are not so."""
-    fixed = [(b"{" if j == 0 else b",") + orjson.dumps(k) + b":" for j, k in enumerate(["_id", *names])]
-    if any(f.count(b":") != 1 for f in fixed):
-        return None  # a key holding a colon: the colons would not mark the tokens
-    if not len(seg):
-        return 0, [(np.zeros(0, dtype=np.int64),) * 2 for _ in fixed]
-    colons = np.flatnonzero(seg == 58)
-    k = len(fixed)
-    if not len(colons) or len(colons) % k:
-        return None
-    n = len(colons) // k
-    colons = colons.reshape(n, k)
-    starts = [colons[:, j] - len(f) + 1 for j, f in enumerate(fixed)]  # where each fixed text begins
-    close = np.append(starts[0][1:] - 2, len(seg) - 1)  # each row's "}", then "," before the next row
-    spans = [(colons[:, j] + 1, starts[j + 1] if j + 1 < k else close) for j in range(k)]
-    if starts[0][0] != 0 or any((hi <= lo).any() for lo, hi in spans):
-        return None  # (tokens in order also keep every position below inside the text)
-    for f, s in zip(fixed, starts):
-        if s.min() < 0 or s.max() + len(f) > len(seg):
-            return None
-        if not (np.lib.stride_tricks.sliding_window_view(seg, len(f))[s] == np.frombuffer(f, dtype=np.uint8)).all():
-            return None
-    if not ((seg[close] == 125).all() and (seg[close[:-1] + 1] == 44).all()):
-        return None
-    return n, spans
-
-
-_ZEROS = np.uint64(0x3030303030303030)  # "00000000"
-_NULL = np.uint64(int.from_bytes(b"null", "little"))
-# for d = 0..8 digits at the end of a word: the bytes kept, and "0" in the bytes before them
-_KEEP = np.array([~((1 << 8 * (8 - d)) - 1) & (2**64 - 1) for d in range(9)], dtype=np.uint64)
-_FILL = np.array([int(_ZEROS) & ((1 << 8 * (8 - d)) - 1) for d in range(9)], dtype=np.uint64)
-
-
-def _words(padded: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """The 8 bytes ending just before each of ``ends``, as little-endian uint64 (byte 0 lowest)."""
-    every = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
-    return every[ends - 8].astype(np.uint64)
-
-
-def _eight_digits(words: np.ndarray, digits: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Numbers of the last ``digits`` (0..8) bytes of each word, and whether those are all ASCII
-    digits; the bytes before them count as "0"."""
-    words = (words & _KEEP[digits]) | _FILL[digits]
-    b = words.view(np.uint8)
-    if len(b) and (b.min() < 48 or b.max() > 57):
-        return words, False
-    words = words - _ZEROS
-    # eight digits to a number in three steps: pairs, then fours, then all eight
-    words = (words * np.uint64(10) + (words >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
-    words = (words * np.uint64(100) + (words >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
-    words = (words * np.uint64(10000) + (words >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
-    return words.astype(np.int64), True
-
-
-def _parse_ints(padded: np.ndarray, lo: np.ndarray, hi: np.ndarray, nulls: bool) -> tuple | None:
-    """JSON integers (``-?(0|[1-9][0-9]*)``, at most 16 digits) at ``[lo, hi)`` of ``padded`` (which
-    has 16 zero bytes before the text), and which were ``null`` (when ``nulls``); None if a token
-    is anything else."""
-    if not len(lo):
-        return np.zeros(0, dtype=np.int64), None
-    last = _words(padded, hi)
-    lens = hi - lo
-    defined = None
-    if nulls:
-        null = (lens == 4) & (last >> np.uint64(32) == _NULL)
-        if null.any():
-            defined = ~null
-            lens = np.where(null, 1, lens)
-            last = np.where(null, _ZEROS, last)
-            lo = np.where(null, hi - 1, lo)
-    neg = padded[lo] == 45
-    digits = lens - neg
-    if digits.min() < 1 or digits.max() > 16:
-        return None
-    value, ok = _eight_digits(last, np.minimum(digits, 8))
-    if not ok:
-        return None
-    if digits.max() > 8:
-        high, ok = _eight_digits(_words(padded, hi - 8), np.clip(digits - 8, 0, 8))
-        if not ok:
-            return None
-        value += high * 100_000_000
-    if ((digits > 1) & (padded[hi - digits] == 48)).any():
-        return None  # a leading zero is not JSON
-    return np.where(neg, -value, value), defined
-
-
-_SPACES = np.uint64(0x2020202020202020)
-_COMMA = np.uint64(int.from_bytes(b",       ", "little"))
-
-
-def _parse_tokens(padded: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list | None:
-    """The JSON values at ``[lo, hi)`` of ``padded`` (which has 24 zero bytes after the text),
-    decoded by orjson as one array, or None unless that is one value per token."""
-    n = len(lo)
-    if not n:
-        return []
-    lens = hi - lo
-    nwords = -(-int(lens.max()) // 8)
-    if nwords > 3:
-        return None  # longer than any number orjson writes
-    # each token in whole words, the bytes past it turned to spaces, then a comma
-    every = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
-    text = np.empty((n, nwords + 1), dtype="<u8")
-    for j in range(nwords):
-        own = _TOKEN_BYTES[np.clip(lens - 8 * j, 0, 8)] * np.uint64(0xFF)
-        text[:, j] = (every[lo + 8 * j] & own) | (_SPACES & ~own)
-    text[:, nwords] = _COMMA
-    try:
-        values = orjson.loads(b"[" + text.tobytes() + b"0]")
-    except orjson.JSONDecodeError:
-        return None
-    return values[:-1] if len(values) == n + 1 else None
-
-
-def _typed_column(values: list, kind: str) -> tuple[np.ndarray, np.ndarray | None] | None:
-    """A column of a numeric kind from decoded scalars, with which are defined; None where
-    the row path would refuse a value (or must name it)."""
-    seen = set(map(type, values))
-    gaps = type(None) in seen
-    if not seen - {type(None)} <= {"float": {int, float}, "int": {int}, "bool": {bool}}[kind]:
-        return None
-    if kind == "float":
-        return np.array(values, dtype=np.float64), None  # None reads as NaN, the float 'undefined'
-    defined = np.fromiter(map(operator.is_not, values, itertools.repeat(None)), dtype=bool,
-                          count=len(values)) if gaps else None
-    if gaps:
-        values = np.array(values, dtype=object)
-        values[~defined] = 0
-    try:
-        return np.array(values, dtype=np.int64 if kind == "int" else bool), defined
-    except OverflowError:
-        return None
 
 
 # -- columnar variant -----------------------------------------------------------------------
@@ -1011,11 +662,11 @@ def _columnar_document(X: ACSet, values: Callable[[ACSet, str], Any]) -> dict:
 def _columnar_json_bytes(X: ACSet) -> bytes:
     """``_dumps(to_columnar_json(X))``, with numeric columns dumped from their arrays."""
     def values(X: ACSet, name: str) -> Any:
-        whole = _dumped_whole(X, name)
+        whole = jsonfast.numeric_array(X, name)
         return _json_values(X, name) if whole is None else whole
 
     try:
-        return orjson.dumps(_columnar_document(X, values), option=_OPT_NUMPY)
+        return orjson.dumps(_columnar_document(X, values), option=orjson.OPT_SERIALIZE_NUMPY)
     except orjson.JSONEncodeError:  # an integer past 64 bits in an object column
         return _dumps(to_columnar_json(X))
 
@@ -1084,7 +735,7 @@ def from_columnar_json(data: Mapping, schema: Schema | None = None, **types: Any
             continue
         ob = schema.dom(name)
         vals = columns[name]
-        if vals.__class__ is _RawColumn:  # from _read_columnar_fast: numbers not yet decoded
+        if vals.__class__ is jsonfast.RawColumn:  # from jsonfast.read_columnar: numbers not yet decoded
             parsed[name] = vals.parse(schema, name, specs, sizes)
             continue
         if not isinstance(vals, list) or len(vals) != sizes[ob]:
@@ -1122,83 +773,6 @@ def from_columnar_json(data: Mapping, schema: Schema | None = None, **types: Any
         raise SerializationError(f"columnar ACSet JSON: {err}") from None
     return X
 
-
-# -- the columnar layout read from the bytes ------------------------------------------------------
-# As for the row layout: a file as _columnar_json_bytes writes it has its header decoded by orjson
-# and checked by from_columnar_json as always, and its numeric columns parsed from the bytes;
-# anything else, or any value that would need a message, goes to the general path.
-class _Decline(Exception):
-    """The fast reader leaves this file to the general path."""
-
-
-class _RawColumn:
-    """The text of one column's list in a columnar file, parsed once its storage type is known."""
-
-    __slots__ = ("raw", "padded", "lo", "hi")
-
-    def __init__(self, raw: bytes, padded: np.ndarray, lo: int, hi: int) -> None:
-        self.raw, self.padded, self.lo, self.hi = raw, padded, lo, hi  # the list is raw[lo:hi]
-
-    def parse(self, schema: Schema, name: str, specs: Mapping[str, AttrSpec],
-              sizes: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray | None]:
-        ob = schema.dom(name)
-        spec = None if schema.is_hom(name) else specs.get(schema.codom(name))
-        if spec is not None and (spec.width or spec.kind not in ("float", "int", "bool")) or (
-                spec is None and not schema.is_hom(name)):
-            raise _Decline
-        if spec is None or spec.kind == "int":
-            inner = np.frombuffer(self.raw, dtype=np.uint8, count=self.hi - self.lo - 2, offset=self.lo + 1)
-            commas = np.flatnonzero(inner == 44) + self.lo + 1
-            lo = np.append(self.lo + 1, commas + 1)
-            hi = np.append(commas, self.hi - 1)
-            out = _parse_ints(self.padded, lo + _PAD, hi + _PAD, nulls=spec is not None) if len(inner) else (
-                np.zeros(0, dtype=np.int64), None)
-        else:
-            try:
-                out = _typed_column(orjson.loads(self.raw[self.lo : self.hi]), spec.kind)
-            except orjson.JSONDecodeError:
-                out = None
-        if out is None or len(out[0]) != sizes[ob]:
-            raise _Decline
-        if spec is None and len(out[0]) and (out[0].min() < 0 or out[0].max() > sizes[schema.codom(name)]):
-            raise _Decline
-        return out
-
-
-def _read_columnar_fast(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | None:
-    if raw.startswith(_BOM):
-        raw = raw[len(_BOM):]
-    cut = raw.find(b',"columns":{"')
-    if not raw.startswith(b'{"format":') or cut < 0:
-        return None
-    try:
-        head = orjson.loads(raw[:cut] + b"}")
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(head, dict) or head.get("format") != COLUMNAR_FORMAT or "columns" in head:
-        return None
-    padded = np.concatenate([np.zeros(_PAD, dtype=np.uint8), np.frombuffer(raw, dtype=np.uint8)])
-    columns: dict[str, _RawColumn] = {}
-    at = cut + len(b',"columns":{')
-    while True:
-        key_end = raw.find(b'":[', at)
-        if key_end < 0 or raw[at : at + 1] != b'"' or b"\\" in raw[at:key_end] or b'"' in raw[at + 1 : key_end]:
-            return None
-        name = raw[at + 1 : key_end].decode("utf-8", "replace")
-        end = raw.find(b"]", key_end)
-        if end < 0 or name in columns:
-            return None
-        columns[name] = _RawColumn(raw, padded, key_end + 2, end + 1)
-        if raw[end + 1 : end + 3] == b',"':
-            at = end + 2
-        elif raw[end + 1 :] == b"}}":
-            break
-        else:
-            return None
-    try:
-        return from_columnar_json(head | {"columns": columns}, schema, **types)
-    except (_Decline, AcsetS2RError):
-        return None  # the general path reads the file again and says what is wrong
 
 
 def _shape(schema: Schema) -> tuple:

@@ -17,13 +17,12 @@ from hypothesis import strategies as st
 from acset_s2r import ACSet
 from acset_s2r.catalog import SchGraph, SchWeightedGraph
 from acset_s2r.errors import AcsetS2RError, InstanceError
+from acset_s2r.jsonfast import _parse_ints, read_rows
 from acset_s2r.serialization import (
     _acset_json_bytes,
     _columnar_json_bytes,
     _dumps,
-    _parse_ints,
     _read_columnar_fast,
-    _read_rows_fast,
     acset_from_json,
     acset_to_json,
     from_columnar_json,
@@ -148,7 +147,7 @@ def _slow(raw: bytes, schema, types):
 
 def _check_fast(raw: bytes, schema, types, reader=None) -> ACSet | None:
     """The fast reader returns what the general one does, or None; never a different answer."""
-    reader = reader or _read_rows_fast
+    reader = reader or read_rows
     try:
         fast = reader(raw, schema, types)
     except Exception as err:  # noqa: BLE001 -- the fast path must decline, not fail
@@ -261,10 +260,9 @@ def test_read_json_uses_the_fast_reader_and_the_file_stays_strict(tmp_path, monk
     assert path.read_bytes() == _dumps(acset_to_json(G))
     assert read_json(path, SchGraph) == G
     calls = []
-    import acset_s2r.serialization as ser
+    import acset_s2r.jsonfast as jsonfast
 
-    real = ser._read_rows_fast
-    monkeypatch.setattr(ser, "_read_rows_fast", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(jsonfast, "read_rows", lambda *a: calls.append(1) or read_rows(*a))
     assert read_json(path, SchGraph) == G and calls
     # a dangling foreign key is still named by the row path
     text = path.read_bytes().replace(b'"src":', b'"src":9', 1)
