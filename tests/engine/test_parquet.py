@@ -89,6 +89,14 @@ def test_the_layout_other_readers_see(tmp_path):
     meta = json.loads(pq.read_schema(tmp_path / "x" / "E.parquet").metadata[b"acset_s2r"])
     assert meta["object"] == "E" and meta["Hom"] == doc["Hom"]
     assert read_parquet(tmp_path / "x") == X
+    # ids and links delta-packed and left uncompressed, floats byte-stream split and LZ4, text zstd
+    chunks = {c.path_in_schema: c for rg in [pq.ParquetFile(tmp_path / "x" / "E.parquet").metadata.row_group(0)]
+              for c in (rg.column(i) for i in range(rg.num_columns))}
+    assert "DELTA_BINARY_PACKED" in chunks["src"].encodings and chunks["src"].compression == "UNCOMPRESSED"
+    assert "BYTE_STREAM_SPLIT" in chunks["weight.list.element"].encodings
+    assert chunks["weight.list.element"].compression.startswith("LZ4")
+    tag = pq.ParquetFile(tmp_path / "x" / "V.parquet").metadata.row_group(0).column(1)
+    assert tag.path_in_schema == "tag" and tag.compression == "ZSTD"
 
 
 def test_large_numeric_columns_come_back_exactly(tmp_path):
@@ -202,6 +210,19 @@ def test_a_dangling_foreign_key(written):
     t = pq.read_table(path)
     rewrite(path, t.set_column(t.column_names.index("tgt"), "tgt", pa.array([1, 2, 3])))
     with pytest.raises(SerializationError, match=r"E\.parquet, column tgt, row 2: 3 is not a part of V"):
+        read_parquet(written)
+
+
+@pytest.mark.parametrize("values, row, shown", [
+    ([0, -1, 1], 1, -1),  # -1 stored as a value, not as null, in a column without nulls
+    ([0, None, 3], 2, 3),  # a dangling key in a column that has nulls
+    ([None, -1, 0], 1, -1),
+])
+def test_foreign_keys_are_checked_with_and_without_nulls(written, values, row, shown):
+    path = written / "E.parquet"
+    t = pq.read_table(path)
+    rewrite(path, t.set_column(t.column_names.index("src"), "src", pa.array(values, type=pa.int64())))
+    with pytest.raises(SerializationError, match=rf"E\.parquet, column src, row {row}: {shown} is not a part of V"):
         read_parquet(written)
 
 
