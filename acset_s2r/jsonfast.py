@@ -11,7 +11,7 @@ and orjson still does all the text a number needs (it dumps whole arrays, and de
 non-integer tokens gathered into one array).
 
 - Writing (:func:`rows_json`): each column becomes its JSON tokens (one orjson dump of the
-  array, or one dump per value), and the rows are laid out in a byte matrix.
+  array, or one dump per value), copied into the output 8 bytes at a time.
 - Reading (:func:`read_rows`, :func:`read_columnar`): every fixed byte (braces, keys,
   commas) is checked in place, integers are parsed in numpy, other numbers decoded by
   orjson, and the general reader's checks run on whole columns. Anything else, or any
@@ -39,11 +39,10 @@ from acset_s2r.schema import Schema
 # -- the row layout as bytes, from the columns ------------------------------------------------
 # Building 1.3M row dicts for orjson cost more than the rest of a write, so the row layout is
 # assembled from column tokens in numpy: each column becomes its JSON tokens (numbers and
-# ``null`` from one orjson dump of the array, other values one dump each), and each chunk of
-# rows is laid out in a byte matrix (keys fixed, each token left-aligned in a slot as wide as
-# the column's widest) from which a mask keeps the keys and the tokens' own bytes.
+# ``null`` from one orjson dump of the array, other values one dump each), and the rows are
+# written straight into the output, each piece of every row at once in whole 8-byte words
+# (see _write_rows), at positions from the tokens' lengths.
 _OPT_NUMPY = orjson.OPT_SERIALIZE_NUMPY
-_CHUNK_BYTES = 1 << 19  # matrix bytes per chunk: temporaries stay small and cache-warm
 
 
 class _Tokens:
@@ -100,49 +99,59 @@ def _column_tokens(X: ACSet, name: str, json_values: Callable[[ACSet, str], list
 
 # for a token of L bytes in an 8-byte word: 0x01 in each of its bytes (little-endian), L = 0..8
 _TOKEN_BYTES = np.array([(1 << 8 * L) // 255 for L in range(9)], dtype=np.uint64)
+_FIRST = b'{"_id":'  # every row begins so
+_CLOSER = np.frombuffer(b'},' + _FIRST[:6], dtype="<u8")[0]  # a row's end, and the next row's first bytes
+_ROWS = 1 << 16  # rows per step: positions and gathered words stay small and cache-warm
 
 
-def _rows_bytes(keys: list[str], columns: list[_Tokens], n: int) -> np.ndarray:
-    """``{"_id":1,"k":v,...},{"_id":2,...}`` (the inside of a table's list) as a uint8 array."""
+def _table(keys: list[str], columns: list[_Tokens], n: int) -> tuple[list[bytes], list[_Tokens], int, int]:
+    """A table's fixed texts (the last closes a row and separates it from the next), its
+    columns with the ids first, its rows, and the bytes of ``{"_id":1,"k":v,...},{"_id":2,...}``."""
+    columns = [_Tokens.numbers(np.arange(1, n + 1, dtype=np.int64)), *columns] if n else []
+    fixed = [_FIRST] + [b"," + orjson.dumps(k) + b":" for k in keys] + [b"},"]
+    size = n * sum(map(len, fixed)) - 1 + sum(int(c.lens.sum()) for c in columns) if n else 0
+    return fixed, columns, n, size
+
+
+def _write_rows(words: np.ndarray, at: int, fixed: list[bytes], columns: list[_Tokens], n: int) -> None:
+    """Write a table's rows (see :func:`_table`) from byte ``at`` of the output, whose 8-byte
+    words at every byte offset are ``words``; at most 7 bytes past the rows are written too.
+
+    Every piece of a row (fixed text or token) is written in whole 8-byte words from where it
+    begins, so up to 7 bytes after it are written as well: whatever followed it in its
+    column's text. Pieces are written in row order, one piece of every row at a time, so a
+    piece's spill lands on later pieces of its row, written after it, except at a row's end:
+    the last token and the fixed text before it can spill up to 5 bytes into the next row,
+    whose first pieces are already written. The row's closing word is written last and
+    holds ``},`` and the next row's first 6 bytes, which are the same in every row: it puts
+    them back.
+    """
     if not n:
-        return np.zeros(0, dtype=np.uint8)
-    columns = [_Tokens.numbers(np.arange(1, n + 1, dtype=np.int64)), *columns]
-    # the fixed bytes before each token; the last entry closes a row and separates it from the next
-    fixed = [(b"{" if i == 0 else b",") + orjson.dumps(k) + b":" for i, k in enumerate(["_id", *keys])] + [b"},"]
-    # A row of the matrix is 8-byte words: each fixed text ends where the next token's words
-    # begin, and a token is copied in whole words (8 bytes read at once from its column's
-    # text), so the bytes after it in that text come along; ``keep`` marks the fixed bytes
-    # and each token's own, which are what the output holds.
+        return
+    fixed_words = [np.frombuffer(f + bytes(-len(f) % 8), dtype="<u8") for f in fixed[:-1]]
     nwords = [-(-int(c.lens.max()) // 8) for c in columns]
     texts = [np.concatenate([c.buf, np.zeros(8 * q, np.uint8)]) for c, q in zip(columns, nwords)]
-    words = [np.ndarray((len(t) - 7,), dtype="<u8", buffer=t, strides=(1,)) for t in texts]
-    fixed_words = [-(-len(f) // 8) for f in fixed]
-    row = sum(fixed_words) + sum(nwords)
-    step = max(1, min(n, _CHUNK_BYTES // (8 * row)))
-    m = np.zeros((step, row), dtype="<u8")
-    keep = np.zeros((step, row), dtype="<u8")
-    slots, at = [], 0
-    for f, fw, q in zip(fixed, fixed_words, [*nwords, 0]):
-        lead = 8 * fw - len(f)  # the fixed text ends at the word boundary
-        m.view(np.uint8)[:, 8 * at + lead : 8 * (at + fw)] = np.frombuffer(f, dtype=np.uint8)
-        keep.view(np.uint8)[:, 8 * at + lead : 8 * (at + fw)] = 1
-        slots.append(at + fw)
-        at += fw + q
-    total = sum(len(f) for f in fixed) * n - 1 + sum(int(c.lens.sum()) for c in columns)
-    out = np.empty(total + 1, dtype=np.uint8)  # room for the last row's separator, dropped below
-    pos = 0
-    for lo in range(0, n, step):
-        hi = min(n, lo + step)
-        k = hi - lo
-        for c, q, w, slot in zip(columns, nwords, words, slots):
-            starts, lens = c.starts[lo:hi], c.lens[lo:hi]
-            for j in range(q):
-                m[:k, slot + j] = w[starts + 8 * j]
-                keep[:k, slot + j] = _TOKEN_BYTES[np.clip(lens - 8 * j, 0, 8)]
-        kept = m[:k].view(np.uint8)[keep[:k].view(bool)]
-        out[pos : pos + len(kept)] = kept
-        pos += len(kept)
-    return out[:-1]
+    sources = [np.ndarray((len(t) - 7,), dtype="<u8", buffer=t, strides=(1,)) for t in texts]
+    row_fixed = sum(map(len, fixed))
+    for lo in range(0, n, _ROWS):
+        hi = min(n, lo + _ROWS)
+        lens = [c.lens[lo:hi] for c in columns]
+        row_lens = np.full(hi - lo, row_fixed, dtype=np.int64)
+        for x in lens:
+            row_lens += x
+        pos = np.cumsum(row_lens) - row_lens + at
+        at += int(row_lens.sum())
+        for f, fw, c, length, q, source in zip(fixed, fixed_words, columns, lens, nwords, sources):
+            for j, w in enumerate(fw):
+                words[pos + 8 * j] = w
+            pos += len(f)
+            starts = c.starts[lo:hi]
+            words[pos] = source[starts]
+            for j in range(1, q):
+                longer = length > 8 * j
+                words[pos[longer] + 8 * j] = source[starts[longer] + 8 * j]
+            pos += length
+        words[pos] = _CLOSER
 
 
 def rows_json(X: ACSet, json_values: Callable[[ACSet, str], list]) -> bytes | np.ndarray | None:
@@ -156,14 +165,23 @@ def rows_json(X: ACSet, json_values: Callable[[ACSet, str], list]) -> bytes | np
             tokens = [_column_tokens(X, name, json_values) for name in names]
         except orjson.JSONEncodeError:
             return None
-        tables.append((ob, _rows_bytes(names, tokens, X.nparts(ob))))
+        tables.append((ob, _table(names, tokens, X.nparts(ob))))
     for t in X.schema.attrtypes:
-        tables.append((t, _rows_bytes([], [], X.nparts(t))))
-    pieces = []
-    for i, (k, body) in enumerate(tables):
-        pieces += [np.frombuffer((b"{" if i == 0 else b",") + orjson.dumps(k) + b":[", dtype=np.uint8), body,
-                   np.frombuffer(b"]", dtype=np.uint8)]
-    return np.concatenate([*pieces, np.frombuffer(b"}", dtype=np.uint8)]) if pieces else b"{}"
+        tables.append((t, _table([], [], X.nparts(t))))
+    if not tables:
+        return b"{}"
+    heads = [(b"{" if i == 0 else b"],") + orjson.dumps(k) + b":[" for i, (k, _) in enumerate(tables)] + [b"]}"]
+    total = sum(map(len, heads)) + sum(size for _, (*_, size) in tables)
+    out = np.empty(total + 8, dtype=np.uint8)  # 8 bytes for the last spill
+    words = np.ndarray((len(out) - 7,), dtype="<u8", buffer=out, strides=(1,))
+    at = 0
+    for head, (_, (fixed, columns, n, size)) in zip(heads, tables):
+        out[at : at + len(head)] = np.frombuffer(head, dtype=np.uint8)  # after the last table's spill
+        at += len(head)
+        _write_rows(words, at, fixed, columns, n)
+        at += size
+    out[at : at + 2] = np.frombuffer(b"]}", dtype=np.uint8)
+    return out[:total]
 
 
 # -- the row layout read from the bytes ---------------------------------------------------------

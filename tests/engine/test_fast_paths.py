@@ -137,6 +137,19 @@ def test_row_bytes_wide_values_and_many_chunks():
     assert bytes(_acset_json_bytes(big)) == _dumps(acset_to_json(big))
 
 
+def test_row_bytes_short_tokens_after_wide_ones_at_a_rows_end():
+    # each piece is written in whole words, so a short token in a wide column, or a one-digit
+    # value under a one-letter key closing a row, writes past itself into the next row
+    schema = SchWeightedGraph.extend("S", attrtypes=["Tag"], attrs=[("t", "E", "Tag")])
+    X = ACSet(schema, Weight=float, Tag=int)
+    X.add_parts("V", 3)
+    n = 70_000  # more rows than one step writes
+    weight = np.where(np.arange(n) % 3 == 0, np.nan, -1.2345678901234567e-300)
+    X.add_parts("E", n, src=np.arange(n) % 3, tgt=-1, weight=weight, t=np.arange(n) % 10)
+    assert bytes(_acset_json_bytes(X)) == _dumps(acset_to_json(X))
+    assert acset_from_json(bytes(_acset_json_bytes(X)), schema, Weight=float, Tag=int) == X
+
+
 # -- reading ----------------------------------------------------------------------------------
 def _slow(raw: bytes, schema, types):
     try:
