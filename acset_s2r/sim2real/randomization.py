@@ -161,12 +161,12 @@ def _name(model: mujoco.MjModel, obj: mujoco.mjtObj, i: int, prefix: str) -> str
 
 
 def _dof_names(model: mujoco.MjModel) -> list[str]:
+    joint = model.dof_jntid.astype(int)
+    ndof = np.bincount(joint, minlength=model.njnt)
     names = []
-    for i in range(model.nv):
-        j = int(model.dof_jntid[i])
+    for i, j in enumerate(joint):
         base = _name(model, mujoco.mjtObj.mjOBJ_JOINT, j, "joint")
-        ndof = int(np.sum(model.dof_jntid == j))
-        names.append(base if ndof == 1 else f"{base}:{i - int(model.jnt_dofadr[j])}")
+        names.append(base if ndof[j] == 1 else f"{base}:{i - int(model.jnt_dofadr[j])}")
     return names
 
 
@@ -251,7 +251,9 @@ def _resolve(model: mujoco.MjModel, names: Sequence[str]) -> list[tuple[str, int
     cache: dict[str, dict[str, int]] = {}
     for name in names:
         field, element = _split(name)
-        els = cache.setdefault(field, elements(model, field))
+        if field not in cache:  # not setdefault: its argument would be built on every name
+            cache[field] = elements(model, field)
+        els = cache[field]
         if element not in els:
             raise SimulationError(
                 f"parameter {name!r}: the model has no {field} element {element!r}; "
