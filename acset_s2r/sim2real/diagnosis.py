@@ -56,6 +56,7 @@ observation transitions against the sim-vs-sim floor).
 from __future__ import annotations
 
 import enum
+import os
 from typing import Sequence
 
 import attrs
@@ -303,21 +304,27 @@ def _policy_data(X: ACSet, policy, base: mujoco.MjModel, names: Sequence[str], n
 
 
 class _Replay:
-    """One-step replays of recorded states through given models, by mujoco.rollout."""
+    """One-step replays of recorded states through given models, by mujoco.rollout.
 
-    def __init__(self, base: mujoco.MjModel, substeps: int):
+    ``transform`` is the task's (offset, scale) from actions to controls
+    (:meth:`Task.action_transform`): a recorded action is the policy's, not the plant's ctrl."""
+
+    def __init__(self, base: mujoco.MjModel, substeps: int, transform: tuple[np.ndarray, np.ndarray] | None = None):
         self.base = base
         self.substeps = substeps
+        self.transform = transform
         self.spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
         d = mujoco.MjData(base)
         self.template = np.empty(mujoco.mj_stateSize(base, self.spec))
         mujoco.mj_getState(base, d, self.template, self.spec)
-        self.data = [d]
+        # one MjData per core: mujoco.rollout steps the rows on that many threads
+        self.data = [d] + [mujoco.MjData(base) for _ in range(min(4, os.cpu_count() or 1) - 1)]
         self.nq, self.nv = base.nq, base.nv
 
-    def step(self, models: list[mujoco.MjModel], states: np.ndarray, ctrl: np.ndarray) -> np.ndarray:
-        """(N, nq + nv) states after one control step of ``ctrl`` (N, nu) from ``states``."""
+    def step(self, models: list[mujoco.MjModel], states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """(N, nq + nv) states after one control step of ``actions`` (N, nu) from ``states``."""
         n = len(states)
+        ctrl = actions if self.transform is None else self.transform[0] + self.transform[1] * actions
         init = np.repeat(self.template[None], n, axis=0)
         init[:, 1 : 1 + self.nq + self.nv] = states
         control = np.repeat(ctrl[:, None, :], self.substeps, axis=1)
@@ -491,7 +498,8 @@ def _read_policy(X: ACSet, policy: int, task: Task | None = None, logs_only: boo
     dscale = np.maximum(np.sqrt(np.mean(dv_sim**2, axis=0)), 1e-9)
     members = [apply_parameters(base, names, p) for p in params]
     return _Policy(
-        base, _Replay(base, task.substeps), real, sims, params, names, members, dscale, observer(task, base),
+        base, _Replay(base, task.substeps, task.action_transform(base)), real, sims, params, names, members, dscale,
+        observer(task, base),
         bool(logs_only), float(setup.control_dt), _tick_jitter(X, policy, float(setup.control_dt)),
         position_channels(task, base), fit_real, fit_sims, apply_parameters(base, names, params.mean(axis=0)),
     )

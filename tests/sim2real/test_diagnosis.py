@@ -28,7 +28,7 @@ from acset_s2r.sim2real.faults import (
 )
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import RealPlantConfig, make_real_plant
-from acset_s2r.sim2real.policy import lqr_policy, stance_policy
+from acset_s2r.sim2real.policy import LinearGaussianPolicy, lqr_policy, stance_policy
 from acset_s2r.sim2real.randomization import apply_parameters
 from acset_s2r.sim2real.record import read_setup
 from acset_s2r.sim2real.rollout import VelocityKicks, deploy, rollout, stack_episodes
@@ -103,6 +103,26 @@ def test_replay_reproduces_recorded_transitions_through_the_true_model():
     x = np.concatenate([batch.qpos[0], batch.qvel[0]], axis=1)
     nxt = _Replay(BASE, TASK.substeps).step([plant.model] * 60, x[:-1], batch.ctrl[0])
     np.testing.assert_allclose(nxt, x[1:], atol=1e-8)
+
+
+def test_replay_turns_recorded_actions_into_controls_as_the_task_does():
+    # the quadruped's actions are offsets from the keyframe's servo targets: replayed as raw
+    # controls they would send every servo to zero
+    task = get_task("quadruped")
+    base = task.load_model()
+    low, high = task.action_bounds(base)
+    nobs = task.observation_size(base)
+    policy = LinearGaussianPolicy(np.zeros((base.nu, nobs)), np.zeros(base.nu), np.full(base.nu, 0.1), np.zeros(nobs), low, high)
+    no_lag = attrs.evolve(FAULT_BENCH_SIM, latency_max=0)  # so that each step's action is what acted
+    plant = make_real_plant(base, plant_config(base, no_lag, Fault("none")), np.random.default_rng(0))
+    batch = deploy(plant, policy, task, np.random.default_rng(1), 1, 30)
+    x = np.concatenate([batch.qpos[0], batch.qvel[0]], axis=1)
+    transform = task.action_transform(base)
+    assert transform is not None and np.abs(transform[0]).max() > 0.1
+    nxt = _Replay(base, task.substeps, transform).step([plant.model] * 30, x[:-1], batch.action[0])
+    np.testing.assert_allclose(nxt, x[1:], atol=1e-6)
+    raw = _Replay(base, task.substeps).step([plant.model] * 30, x[:-1], batch.action[0])
+    assert np.abs(raw - x[1:]).max() > 1e-2
 
 
 def test_a_zero_disturbance_is_the_undisturbed_deploy():
