@@ -7,6 +7,9 @@ import pytest
 
 from acset_s2r.sim2real.diagnosis import (
     Cause,
+    Thresholds,
+    TransferEvidence,
+    _flags,
     _sensor_noise,
     _Stream,
     _tick_jitter,
@@ -120,3 +123,28 @@ def test_episodes_too_short_for_the_noise_estimate_are_refused():
     short = [_Stream(np.zeros((4, 2)), np.zeros((4, 1)), np.zeros((4, 4))) for _ in range(5)]
     with pytest.raises(InstanceError, match="too short"):
         _sensor_noise(short)
+
+
+def _evidence(**kw) -> TransferEvidence:
+    base = dict(
+        observation_error=0.0, obs_variance_ratio=1.0, obs_whiteness=0.0, real_latency=0, sim_latency_low=0,
+        sim_latency_high=1, latency_delta=0.0, latency_peak=0.5, dynamics_error=1.0, sim_dynamics_error=1.0,
+        dynamics_explained=0.1, coverage=0.95, expected_coverage=0.95, vfe_past=0.0, kl_future=0.0, kl_floor=0.0,
+        n_steps=400, logs_only=True,
+    )
+    return TransferEvidence(**{**base, **kw})
+
+
+@pytest.mark.parametrize(
+    "coverage, force, logs_only, flagged",
+    [
+        (0.85, 2.5, True, True),  # a small deficit with rough velocities: a random force
+        (0.85, 1.5, True, False),  # the same deficit, velocities no rougher than positions
+        (0.92, 2.5, True, False),  # rough velocities, a deficit within chance
+        (0.85, 2.5, False, False),  # with the true state the deficit alone decides
+        (0.70, 1.0, True, True),  # a large deficit needs no roughness
+    ],
+)
+def test_a_small_coverage_deficit_counts_with_rough_velocities(coverage, force, logs_only, flagged):
+    ev = _evidence(coverage=coverage, force_noise_ratio=force, logs_only=logs_only)
+    assert (Cause.OVERCONFIDENCE in _flags(ev, Thresholds())) == flagged
