@@ -78,7 +78,7 @@ def test_the_layout_other_readers_see(tmp_path):
     write_parquet(X, tmp_path / "x")
     e = pq.read_table(tmp_path / "x" / "E.parquet")
     assert e.column_names == ["_id", "src", "tgt", "weight"]
-    assert e.schema.field("weight").type == pa.list_(pa.float64(), 2)
+    assert e.schema.field("weight").type == pa.list_(pa.field("element", pa.float64(), nullable=False), 2)
     assert e.column("src").to_pylist() == [0, None]  # undefined hom: null
     assert e.column("weight").to_pylist() == [[0.5, 1.0], None]  # every component NaN: undefined
     v = pq.read_table(tmp_path / "x" / "V.parquet")
@@ -110,6 +110,23 @@ def test_large_numeric_columns_come_back_exactly(tmp_path):
     Y = read_parquet(tmp_path / "x")
     assert Y == X
     np.testing.assert_array_equal(Y.subpart("weight"), w)
+
+
+def test_vectors_whose_components_may_be_null_read_as_before(tmp_path):
+    # folders written before components were declared never null; a null component is refused
+    X = ACSet(catalog.SchWeightedGraph, Weight=(float, 2))
+    X.add_parts("V", 2)
+    X.add_parts("E", 3, src=0, tgt=1, weight=[[0.5, np.nan], [np.nan, np.nan], [1.0, 2.0]])
+    write_parquet(X, tmp_path / "x")
+    path = tmp_path / "x" / "E.parquet"
+    t = pq.read_table(path)
+    i = t.column_names.index("weight")
+    old = pa.array([[0.5, float("nan")], None, [1.0, 2.0]], type=pa.list_(pa.float64(), 2))
+    rewrite(path, t.set_column(i, "weight", old))
+    assert read_parquet(tmp_path / "x") == X
+    rewrite(path, t.set_column(i, "weight", pa.array([[0.5, None], None, [1.0, 2.0]], type=old.type)))
+    with pytest.raises(SerializationError, match=r"E\.parquet, column weight: .*null component"):
+        read_parquet(tmp_path / "x")
 
 
 # -- writes are atomic --------------------------------------------------------------------------
@@ -301,7 +318,7 @@ def test_float32_rounds_each_float_to_the_nearest_float32(tmp_path):
     for name in ("src", "tgt"):
         np.testing.assert_array_equal(Y.subpart(name), X.subpart(name))
     assert json.loads((tmp_path / "f" / SCHEMA_FILE).read_text())["acset_s2r"]["float32"] == ["weight"]
-    assert pq.read_schema(tmp_path / "f" / "E.parquet").field("weight").type == pa.list_(pa.float32(), 3)
+    assert pq.read_schema(tmp_path / "f" / "E.parquet").field("weight").type == pa.list_(pa.field("element", pa.float32(), nullable=False), 3)
 
 
 def test_float32_halves_the_float_columns(tmp_path):
