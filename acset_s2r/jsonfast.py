@@ -4,8 +4,8 @@ Why this module exists: orjson turns JSON into Python objects, one per value, an
 ACSets.jl's row layout holds one object per part (``{"_id":1,"src":3,"tgt":7}``), so a
 1M-edge graph through orjson alone is 1.3M row dicts built to write and decoded to read,
 then each column gathered and checked value by value; measured on that graph
-(``bench/files.py``), write + read that way took 3.2x as long as orjson's own dumps + loads
-of the same bytes, the target being 1x. Here the numbers never become Python objects:
+(``bench/files.py``'s graph), write + read that way took 2.8-3.6x as long as orjson's own
+dumps + loads of the same bytes (with or without a float column), the target being 1x. Here the numbers never become Python objects:
 a file laid out exactly as we write it is read and written column by column in numpy,
 and orjson still does all the text a number needs (it dumps whole arrays, and decodes
 non-integer tokens gathered into one array).

@@ -324,3 +324,20 @@ def test_columnar_fast_reader_on_damaged_files(data):
     raw, spec = _damaged(data, write)
     for types in ({"Weight": spec}, {}, {"Weight": float}):
         _check_columnar_fast(raw, SchWeightedGraph, types)
+
+
+def test_only_serialization_imports_the_byte_level_json_module():
+    import ast
+    from pathlib import Path
+
+    import acset_s2r
+
+    root = Path(acset_s2r.__file__).parent
+    importers = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, (ast.Import, ast.ImportFrom)) else []
+            module = node.module or "" if isinstance(node, ast.ImportFrom) else ""
+            if "jsonfast" in module or any("jsonfast" in n for n in names):
+                importers.add(path.relative_to(root).as_posix())
+    assert importers == {"serialization.py"}
