@@ -148,5 +148,7 @@ def read_toml(path: str | os.PathLike, what: str, error: type[AcsetS2RError]) ->
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise error(f"{what} {str(path)!r} does not exist") from None
+    except OSError as exc:  # a folder, no permission
+        raise error(f"{what} {str(path)!r} cannot be read: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise error(f"{what} {str(path)!r} is not valid TOML: {exc}") from None

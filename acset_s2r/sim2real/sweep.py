@@ -41,7 +41,6 @@ import math
 import os
 import re
 import time
-import tomllib
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -51,7 +50,7 @@ import attrs
 
 from acset_s2r.acset import ACSet
 from acset_s2r.errors import AcsetS2RError
-from acset_s2r.fileio import atomic_write_bytes, atomic_write_text
+from acset_s2r.fileio import atomic_write_bytes, atomic_write_text, read_toml
 from acset_s2r.parquet import write_parquet
 from acset_s2r.progress import track
 from acset_s2r.sim2real.config import ExperimentConfig, PolicySpec, default_config
@@ -199,10 +198,7 @@ def load_sweep(path: str | os.PathLike) -> tuple[SweepTask, ...]:
     [('cartpole-L0-seed0', 2, 300), ('cartpole-L1-seed0', 2, 300), ('hopper-L1-s0.1-seed0', 2, 50)]
     """
     path = Path(path)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise AcsetS2RError(f"{path}: cannot read the sweep file: {err}") from None
+    doc = read_toml(path, "sweep file", AcsetS2RError)
     unknown = set(doc) - {"base", "grid", "experiment"}
     if unknown:
         raise AcsetS2RError(f"{path}: unknown tables {sorted(unknown)}; a sweep file has [base], [grid] and [[experiment]]")

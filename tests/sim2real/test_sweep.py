@@ -174,6 +174,14 @@ def test_bad_sweeps_raise_our_errors(tmp_path):
         load_sweep(bad)
     with pytest.raises(AcsetS2RError, match="cannot name a folder"):
         point(name="a/b")
+    # the file itself: missing, a folder, not TOML; each named as the sweep file it should be
+    with pytest.raises(AcsetS2RError, match=r"sweep file '.*missing.toml' does not exist"):
+        load_sweep(tmp_path / "missing.toml")
+    with pytest.raises(AcsetS2RError, match=r"sweep file '.*' cannot be read"):
+        load_sweep(tmp_path)
+    bad.write_text("[grid\n")
+    with pytest.raises(AcsetS2RError, match=r"sweep file '.*bad.toml' is not valid TOML"):
+        load_sweep(bad)
 
 
 def test_run_json_writes_the_row_json_beside_the_parquet(tmp_path):
