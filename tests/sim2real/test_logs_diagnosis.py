@@ -9,7 +9,10 @@ from acset_s2r.sim2real.diagnosis import (
     Cause,
     Thresholds,
     TransferEvidence,
+    _dynamics_evidence,
     _flags,
+    _latency_evidence,
+    _read_policy,
     _sensor_noise,
     _Stream,
     _tick_jitter,
@@ -17,7 +20,7 @@ from acset_s2r.sim2real.diagnosis import (
 )
 from acset_s2r.sim2real.estimate import position_channels
 from acset_s2r.sim2real.faults import Fault, fault_log_experiment
-from acset_s2r.sim2real.policy import lqr_policy
+from acset_s2r.sim2real.policy import LinearGaussianPolicy, lqr_policy
 from acset_s2r.sim2real.tasks import get_task
 
 TASK = get_task("cartpole")
@@ -148,3 +151,25 @@ def _evidence(**kw) -> TransferEvidence:
 def test_a_small_coverage_deficit_counts_with_rough_velocities(coverage, force, logs_only, flagged):
     ev = _evidence(coverage=coverage, force_noise_ratio=force, logs_only=logs_only)
     assert (Cause.OVERCONFIDENCE in _flags(ev, Thresholds())) == flagged
+
+
+@pytest.mark.parametrize("kind, magnitude", [("none", 0.0), ("latency", 2)])
+def test_the_quadrupeds_log_replays_as_well_as_its_sim_and_shows_its_latency(kind, magnitude):
+    # a floating base on position servos whose actions are offsets from the keyframe's pose
+    task = get_task("quadruped")
+    base = task.load_model()
+    low, high = task.action_bounds(base)
+    nobs = task.observation_size(base)
+    policy = LinearGaussianPolicy(np.zeros((base.nu, nobs)), np.zeros(base.nu), np.full(base.nu, 0.1), np.zeros(nobs), low, high)
+    X, true_latency = fault_log_experiment(policy, task, Fault(kind, magnitude), 8000)
+    pol = _read_policy(X, 0)
+    lat = _latency_evidence(pol)
+    dyn = _dynamics_evidence(pol, lat)
+    # the replay error from estimated states is the sensor noise's, alike for real and sim
+    assert dyn.dynamics_error < 2.0 and dyn.sim_dynamics_error < 2.0
+    assert abs(dyn.dynamics_error / dyn.sim_dynamics_error - 1) < 0.2
+    if kind == "latency":
+        assert lat.latency_delta >= 1 and lat.latency_contrast > 0.1
+        assert abs(lat.latency_ms - 1000 * true_latency) <= 1000 * task.control_dt(base)
+    else:
+        assert lat.latency_delta == 0
