@@ -50,7 +50,7 @@ from acset_s2r.errors import InstanceError, SimulationError
 from acset_s2r.sim2real.diagnosis import Cause, diagnose_transfer_failure
 from acset_s2r.sim2real.faults import FAULT_BENCH_SIM, Fault, fault_experiment, fault_log_experiment, sim_ensemble
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
-from acset_s2r.sim2real.policy import LinearGaussianPolicy, lqr_policy, stance_policy
+from acset_s2r.sim2real.policy import lqr_policy, stance_policy, zero_policy
 from acset_s2r.sim2real.rollout import rollout
 from acset_s2r.sim2real.tasks import get_task
 
@@ -82,10 +82,7 @@ def make_policy(model: str):
         return lqr_policy(base, sigma=0.1)
     if model == "quadruped":
         # the servos hold the keyframe stance; exploration around it excites the legs
-        low, high = task.action_bounds(base)
-        nobs = task.observation_size(base)
-        return LinearGaussianPolicy(np.zeros((base.nu, nobs)), np.zeros(base.nu), np.full(base.nu, 0.1),
-                                    np.zeros(nobs), low, high)
+        return zero_policy(base, sigma=0.1, task=task)
     # A policy that keeps the hopper standing for the whole episode, so that every fault is
     # seen over a long stream (the hopping CEM policy fell within ~50 steps, often before
     # MIN_STEPS). (1+1) random search on the PD gains for mean episode length on two sim

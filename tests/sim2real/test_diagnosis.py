@@ -28,7 +28,7 @@ from acset_s2r.sim2real.faults import (
 )
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import RealPlantConfig, make_real_plant
-from acset_s2r.sim2real.policy import LinearGaussianPolicy, lqr_policy, stance_policy
+from acset_s2r.sim2real.policy import lqr_policy, stance_policy, zero_policy
 from acset_s2r.sim2real.randomization import apply_parameters
 from acset_s2r.sim2real.record import read_setup
 from acset_s2r.sim2real.rollout import VelocityKicks, deploy, rollout, stack_episodes
@@ -110,9 +110,7 @@ def test_replay_turns_recorded_actions_into_controls_as_the_task_does():
     # controls they would send every servo to zero
     task = get_task("quadruped")
     base = task.load_model()
-    low, high = task.action_bounds(base)
-    nobs = task.observation_size(base)
-    policy = LinearGaussianPolicy(np.zeros((base.nu, nobs)), np.zeros(base.nu), np.full(base.nu, 0.1), np.zeros(nobs), low, high)
+    policy = zero_policy(base, sigma=0.1, task=task)
     no_lag = attrs.evolve(FAULT_BENCH_SIM, latency_max=0)  # so that each step's action is what acted
     plant = make_real_plant(base, plant_config(base, no_lag, Fault("none")), np.random.default_rng(0))
     batch = deploy(plant, policy, task, np.random.default_rng(1), 1, 30)

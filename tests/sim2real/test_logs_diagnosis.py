@@ -20,7 +20,7 @@ from acset_s2r.sim2real.diagnosis import (
 )
 from acset_s2r.sim2real.estimate import position_channels
 from acset_s2r.sim2real.faults import Fault, fault_log_experiment
-from acset_s2r.sim2real.policy import LinearGaussianPolicy, lqr_policy
+from acset_s2r.sim2real.policy import lqr_policy, zero_policy
 from acset_s2r.sim2real.tasks import get_task
 
 TASK = get_task("cartpole")
@@ -158,9 +158,7 @@ def test_the_quadrupeds_log_replays_as_well_as_its_sim_and_shows_its_latency(kin
     # a floating base on position servos whose actions are offsets from the keyframe's pose
     task = get_task("quadruped")
     base = task.load_model()
-    low, high = task.action_bounds(base)
-    nobs = task.observation_size(base)
-    policy = LinearGaussianPolicy(np.zeros((base.nu, nobs)), np.zeros(base.nu), np.full(base.nu, 0.1), np.zeros(nobs), low, high)
+    policy = zero_policy(base, sigma=0.1, task=task)
     X, true_latency = fault_log_experiment(policy, task, Fault(kind, magnitude), 8000)
     pol = _read_policy(X, 0)
     lat = _latency_evidence(pol)
