@@ -87,12 +87,29 @@ def numeric_array(X: ACSet, name: str) -> np.ndarray | None:
     return None
 
 
+def _vector_tokens(X: ACSet, name: str, spec: AttrSpec) -> _Tokens:
+    """Tokens of a numeric vector column: each row as orjson dumps it from the 2-D array
+    (``[x,y]``, a NaN component as null), and ``null`` for an undefined row (for floats,
+    one whose components are all NaN), as the row layout writes them."""
+    col = np.ascontiguousarray(X.subpart(name))
+    undefined = np.isnan(col).all(axis=1) if spec.kind == "float" else ~X.is_defined(name)
+    buf = np.frombuffer(orjson.dumps(col, option=_OPT_NUMPY), dtype=np.uint8)[1:-1]
+    starts = np.flatnonzero(buf == 91)  # "[": the rows hold numbers only
+    lens = np.flatnonzero(buf == 93) + 1 - starts  # "]"
+    if undefined.any():
+        buf = np.concatenate([buf, np.frombuffer(b"null", dtype=np.uint8)])
+        starts[undefined], lens[undefined] = len(buf) - 4, 4
+    return _Tokens(buf, starts, lens)
+
+
 def _column_tokens(X: ACSet, name: str, json_values: Callable[[ACSet, str], list]) -> _Tokens:
     """The tokens of ``json_values(X, name)``, without a Python object per row where the column is numeric."""
     whole = numeric_array(X, name)
     if whole is not None:
         return _Tokens.numbers(whole)
     spec = X.types[X.schema.codom(name)]
+    if spec.width and spec.kind in ("float", "int", "bool"):
+        return _vector_tokens(X, name, spec)
     vals = json_values(X, name)
     return _Tokens.numbers(vals) if spec.kind in ("int", "bool") and not spec.width else _Tokens.each(vals)
 
@@ -146,10 +163,13 @@ def _write_rows(words: np.ndarray, at: int, fixed: list[bytes], columns: list[_T
                 words[pos + 8 * j] = w
             pos += len(f)
             starts = c.starts[lo:hi]
-            words[pos] = source[starts]
-            for j in range(1, q):
-                longer = length > 8 * j
-                words[pos[longer] + 8 * j] = source[starts[longer] + 8 * j]
+            whole = int(length.min())  # the words every token of the step fills
+            for j in range(q):
+                if 8 * j < whole:
+                    words[pos + 8 * j] = source[starts + 8 * j]
+                else:
+                    longer = length > 8 * j
+                    words[pos[longer] + 8 * j] = source[starts[longer] + 8 * j]
             pos += length
         words[pos] = _CLOSER
 
@@ -208,7 +228,7 @@ def read_rows(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | N
         return None
     for a in schema.attrs:
         spec = specs.get(a.codom)
-        if spec is not None and (spec.width or spec.kind not in ("float", "int", "bool")):
+        if spec is not None and spec.kind not in ("float", "int", "bool"):
             return None
     if raw.startswith(_BOM):
         raw = raw[len(_BOM):]
@@ -227,8 +247,8 @@ def read_rows(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | N
         if not raw.startswith(head, at):
             return None
         start = at + len(head)
-        end = raw.find(b"]", start)
-        if end < 0:
+        end = start if raw.startswith(b"]", start) else raw.find(b"}]", start) + 1  # vectors hold "]"
+        if end <= 0:
             return None
         names = [h.name for h in schema.homs_out(table)] + [a.name for a in schema.attrs_of(table)] if (
             table in schema.obs) else []
@@ -238,8 +258,9 @@ def read_rows(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | N
         n, tokens = spans
         tables[table] = n
         for j, (name, (lo, hi)) in enumerate(zip(["_id", *names], tokens)):
+            spec = None if name == "_id" or schema.is_hom(name) else specs.get(schema.codom(name))
             kind = "int" if name == "_id" or schema.is_hom(name) else (
-                specs[schema.codom(name)].kind if schema.codom(name) in specs else None)
+                spec.kind if spec is not None and not spec.width else None)
             if kind == "int":
                 parsed = _parse_ints(padded, lo + start + pad, hi + start + pad, nulls=name != "_id" and
                                      not schema.is_hom(name))
@@ -247,7 +268,8 @@ def read_rows(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | N
                     return None
                 cols[name] = parsed
             else:
-                values = _parse_tokens(padded, lo + start + pad, hi + start + pad)
+                longest = 24 if spec is None or not spec.width else 32 * spec.width  # 24 a number, and ","
+                values = _parse_tokens(padded, lo + start + pad, hi + start + pad, longest)
                 if values is None:
                     return None
                 raws[name] = values
@@ -266,7 +288,8 @@ def read_rows(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | N
         if bound[t] is None or bound[t] is object and any(a.codom == t for a in schema.attrs):
             return None
     for name, values in raws.items():
-        column = _typed_column(values, attr_spec(bound[schema.codom(name)]).kind)
+        spec = attr_spec(bound[schema.codom(name)])
+        column = _typed_vectors(values, spec) if spec.width else _typed_column(values, spec.kind)
         if column is None:
             return None
         cols[name] = column
@@ -390,28 +413,54 @@ _SPACES = np.uint64(0x2020202020202020)
 _COMMA = np.uint64(int.from_bytes(b",       ", "little"))
 
 
-def _parse_tokens(padded: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list | None:
+def _parse_tokens(padded: np.ndarray, lo: np.ndarray, hi: np.ndarray, longest: int = 24) -> list | None:
     """The JSON values at ``[lo, hi)`` of ``padded`` (which has 24 zero bytes after the text),
-    decoded by orjson as one array, or None unless that is one value per token."""
+    decoded by orjson as one array, or None unless that is one value per token, each at most
+    ``longest`` bytes (24 holds any number orjson writes)."""
     n = len(lo)
     if not n:
         return []
     lens = hi - lo
+    if int(lens.max()) > longest:
+        return None
     nwords = -(-int(lens.max()) // 8)
     if nwords > 3:
-        return None  # longer than any number orjson writes
-    # each token in whole words, the bytes past it turned to spaces, then a comma
+        text = _token_bytes(padded, lo, hi)
+    else:
+        text = _token_words(padded, lo, hi, nwords)
+    try:
+        values = orjson.loads(b"[" + text + b"0]")
+    except orjson.JSONDecodeError:
+        return None
+    return values[:-1] if len(values) == n + 1 else None
+
+
+def _token_bytes(padded: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bytes:
+    """The tokens at ``[lo, hi)`` (in order, apart), each followed by a comma: for long tokens
+    (vectors), every byte of them kept through one mask over the text they span."""
+    base, top = int(lo[0]), int(hi[-1]) + 1
+    runs = np.empty(2 * len(lo), dtype=np.int64)  # the gap before each token, then the token and the byte after it
+    runs[0] = 0
+    runs[2::2] = lo[1:] - hi[:-1] - 1
+    runs[1::2] = hi - lo + 1  # (a comma goes in that byte)
+    keep = np.repeat(np.tile(np.array([False, True]), len(lo)), runs)
+    chars = padded[base:top][keep]
+    chars[np.cumsum(hi - lo + 1) - 1] = 44
+    return chars.tobytes()
+
+
+def _token_words(padded: np.ndarray, lo: np.ndarray, hi: np.ndarray, nwords: int) -> bytes:
+    """The tokens at ``[lo, hi)``, each in ``nwords`` 8-byte words (the bytes past it turned to
+    spaces), then a comma: for short tokens (numbers), a gather of words instead of a mask."""
+    n, lens = len(lo), hi - lo
     every = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
     text = np.empty((n, nwords + 1), dtype="<u8")
     for j in range(nwords):
         own = _TOKEN_BYTES[np.clip(lens - 8 * j, 0, 8)] * np.uint64(0xFF)
-        text[:, j] = (every[lo + 8 * j] & own) | (_SPACES & ~own)
+        at = np.minimum(lo + 8 * j, hi - 1)  # a word past a short token: any byte of it, all masked
+        text[:, j] = (every[at] & own) | (_SPACES & ~own)
     text[:, nwords] = _COMMA
-    try:
-        values = orjson.loads(b"[" + text.tobytes() + b"0]")
-    except orjson.JSONDecodeError:
-        return None
-    return values[:-1] if len(values) == n + 1 else None
+    return text.tobytes()
 
 
 def _typed_column(values: list, kind: str) -> tuple[np.ndarray, np.ndarray | None] | None:
@@ -432,6 +481,32 @@ def _typed_column(values: list, kind: str) -> tuple[np.ndarray, np.ndarray | Non
         return np.array(values, dtype=np.int64 if kind == "int" else bool), defined
     except OverflowError:
         return None
+
+
+def _typed_vectors(values: list, spec: AttrSpec) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """A vector column from decoded rows (each a list of ``spec.width`` components, or None),
+    with which are defined; None where the row path would refuse a row, or might read it
+    otherwise than as the writer wrote it (components other than what orjson writes for the
+    kind: floats, with null for NaN; ints; bools)."""
+    seen = set(map(type, values))
+    if not seen <= {list, type(None)}:
+        return None
+    rows = [v for v in values if v is not None] if type(None) in seen else values
+    if rows and set(map(len, rows)) != {spec.width}:
+        return None
+    flat = list(itertools.chain.from_iterable(rows))
+    if not set(map(type, flat)) <= {"float": {float, type(None)}, "int": {int}, "bool": {bool}}[spec.kind]:
+        return None
+    try:
+        given = np.array(flat, dtype=spec.dtype).reshape(len(rows), spec.width)  # None: NaN
+    except OverflowError:
+        return None
+    if len(rows) == len(values):
+        return given, None
+    defined = np.fromiter(map(operator.is_not, values, itertools.repeat(None)), dtype=bool, count=len(values))
+    out = np.full((len(values), spec.width), spec.fill, dtype=spec.dtype)
+    out[defined] = given
+    return out, (None if spec.kind == "float" else defined)
 
 
 # -- the columnar layout read from the bytes ------------------------------------------------------

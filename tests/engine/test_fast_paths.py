@@ -34,6 +34,7 @@ from acset_s2r.strategies import acsets, schemas, schemas_and_acsets
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NUMERIC = (float, int, bool)
+VECTORS = ((float, 2), (int, 2), (bool, 3))  # the row reader reads these from the bytes too
 
 
 def _graph(n: int = 5, m: int = 12, seed: int = 0) -> ACSet:
@@ -137,6 +138,25 @@ def test_row_bytes_wide_values_and_many_chunks():
     assert bytes(_acset_json_bytes(big)) == _dumps(acset_to_json(big))
 
 
+@pytest.mark.parametrize("kind", [float, int, bool])
+def test_row_bytes_of_vector_columns(kind):
+    # a vector row is written from the 2-D array's dump; an undefined row is null
+    rng = np.random.default_rng(1)
+    X = ACSet(SchWeightedGraph, Weight=(kind, 3))
+    X.add_parts("V", 2)
+    n = 70_000
+    w = rng.normal(size=(n, 3)) * 10.0 ** rng.integers(-300, 300, size=(n, 3)) if kind is float else (
+        rng.integers(-(2**62), 2**62, size=(n, 3)) if kind is int else rng.random((n, 3)) < 0.5)
+    X.add_parts("E", n, src=0, tgt=1, weight=w)
+    if kind is float:
+        X.set_subpart([0, 5], "weight", [[np.nan] * 3, [1.0, np.nan, -0.0]])  # undefined; partly NaN
+    X.clear_subpart([1, n - 1], "weight")
+    assert bytes(_acset_json_bytes(X)) == _dumps(acset_to_json(X))
+    assert _check_fast(bytes(_acset_json_bytes(X)), SchWeightedGraph, {"Weight": (kind, 3)}) == X
+    Y = ACSet(SchWeightedGraph, Weight=(kind, 3))
+    assert bytes(_acset_json_bytes(Y)) == _dumps(acset_to_json(Y))
+
+
 def test_row_bytes_short_tokens_after_wide_ones_at_a_rows_end():
     # each piece is written in whole words, so a short token in a wide column, or a one-digit
     # value under a one-letter key closing a row, writes past itself into the next row
@@ -179,7 +199,7 @@ def _check_columnar_fast(raw: bytes, schema, types) -> ACSet | None:
 @SETTINGS
 @given(schemas(), st.data())
 def test_fast_reader_reads_numeric_instances(schema, data):
-    types = data.draw(st.fixed_dictionaries({t: st.sampled_from(NUMERIC) for t in schema.attrtypes}))
+    types = data.draw(st.fixed_dictionaries({t: st.sampled_from(NUMERIC + VECTORS) for t in schema.attrtypes}))
     X = data.draw(acsets(schema, max_parts=7, types=types))
     raw = bytes(_acset_json_bytes(X))
     fast = _check_fast(raw, schema, types)
@@ -204,13 +224,16 @@ _EDITS = st.sampled_from(["flip", "drop", "insert", "swap"])
 def _damaged(data, write) -> tuple[bytes, object]:
     """A small weighted graph of a numeric weight type, written by ``write`` and then edited
     (bytes flipped, dropped, inserted or swapped) after the offset ``write`` returns."""
-    X = ACSet(SchWeightedGraph, Weight=data.draw(st.sampled_from([float, int, bool])))
+    X = ACSet(SchWeightedGraph, Weight=data.draw(st.sampled_from([*NUMERIC, *VECTORS])))
     X.add_parts("V", 3)
     spec = X.types["Weight"]
     value = {"float": st.floats(allow_nan=False, allow_infinity=False), "int": st.integers(-(2**63), 2**63 - 1),
              "bool": st.booleans()}[spec.kind]
+    filler = type(spec.fill)()
+    if spec.width:
+        value, filler = st.lists(value, min_size=spec.width, max_size=spec.width), [filler] * spec.width
     w = data.draw(st.lists(st.one_of(st.none(), value), min_size=4, max_size=4))
-    X.add_parts("E", 4, src=[0, 1, 2, -1], tgt=[2, 2, -1, 0], weight=[type(spec.fill)() if v is None else v for v in w])
+    X.add_parts("E", 4, src=[0, 1, 2, -1], tgt=[2, 2, -1, 0], weight=[filler if v is None else v for v in w])
     X.clear_subpart([i for i, v in enumerate(w) if v is None], "weight")
     raw, start = write(X)
     raw = bytearray(raw)
