@@ -193,8 +193,8 @@ def main() -> None:
               f"(opt-in, lossy: largest relative error of obs {f32['obs rel err']:.1e})")
         if js:
             print(f"  row JSON write {js['write']:6.2f} s  read {js['read']:6.2f} s  file   {js['MB']:7.1f} MB  "
-                  f"peak RSS {js['peak GB']:.2f} GB   -> Parquet is {js['write'] / pq_['write']:.0f}x faster to "
-                  f"write, {js['read'] / pq_['read']:.0f}x to read, {js['MB'] / pq_['MB']:.1f}x smaller")
+                  f"peak RSS {js['peak GB']:.2f} GB   -> Parquet takes {pq_['write'] / js['write']:.2g}x the time to "
+                  f"write, {pq_['read'] / js['read']:.2g}x to read, {pq_['MB'] / js['MB']:.2g}x the size")
         print(f"  SQL group-by over Step by stream: {sq['folder']:.3f} s on the folder, {sq['memory']:.3f} s in memory")
         print(f"  kl_gap of one policy over {n:,} real steps: {kl['s']:.2f} s, peak RSS {kl['peak GB']:.2f} GB "
               f"(after the build {kl['build GB']:.2f} GB, +{kl['peak GB'] - kl['build GB']:.2f}); policy_samples "
