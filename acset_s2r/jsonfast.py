@@ -247,8 +247,12 @@ def read_rows(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | N
         if not raw.startswith(head, at):
             return None
         start = at + len(head)
-        end = start if raw.startswith(b"]", start) else raw.find(b"}]", start) + 1  # vectors hold "]"
-        if end <= 0:
+        # the list ends where the next table's head begins (vectors hold "]"; a long needle is found fast)
+        if i + 1 < len(tables_in_order):
+            end = raw.find(b"]," + orjson.dumps(tables_in_order[i + 1]) + b":[", start)
+        else:
+            end = len(raw) - 2 if raw.endswith(b"]}") else -1
+        if end < start:
             return None
         names = [h.name for h in schema.homs_out(table)] + [a.name for a in schema.attrs_of(table)] if (
             table in schema.obs) else []
