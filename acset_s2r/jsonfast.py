@@ -206,10 +206,11 @@ def rows_json(X: ACSet, json_values: Callable[[ACSet, str], list]) -> bytes | np
 
 # -- the row layout read from the bytes ---------------------------------------------------------
 # Decoding 42 MB of rows into 1.3M dicts, then checking them row by row, cost several times an
-# orjson dump. A file laid out exactly as rows_json writes it, with numeric columns only,
-# is read here from the bytes: every fixed byte (braces, keys, commas) is checked in place, the
-# tokens between them parsed column by column in numpy (integers) or by orjson (other numbers),
-# and the same checks as the row path made on whole columns. Anything else (other spacing or
+# orjson dump. A file laid out exactly as rows_json writes it, with numeric columns only
+# (scalars, and vectors of a bound type), is read here from the bytes: every fixed byte (braces,
+# keys, commas) is checked in place, the tokens between them parsed column by column in numpy
+# (integers) or by orjson (other numbers, and vectors), and the same checks as the row path
+# made on whole columns. Anything else (other spacing or
 # key order, str or object columns, a value out of range, a malformed token) returns None, and
 # the general path reads the file and names what is wrong, so what is accepted, what is refused
 # and every message stay as they were.
