@@ -14,8 +14,9 @@ non-integer tokens gathered into one array).
   array, or one dump per value), copied into the output 8 bytes at a time.
 - Reading (:func:`read_rows`, :func:`read_columnar`): every fixed byte (braces, keys,
   commas) is checked in place, integers are parsed in numpy, other numbers decoded by
-  orjson, and the general reader's checks run on whole columns. Anything else, or any
-  value that would need a message, returns None: ``acset_s2r.serialization`` then reads
+  orjson, and the general reader's checks run on whole columns; tables with text columns
+  (small, in the files we write) are decoded by orjson and given to the general reader as a
+  document of their own. Anything else, or any value that would need a message, returns None: ``acset_s2r.serialization`` then reads
   the file its general way, which decides what is refused and says why. So this module
   never decides what a file means; it only gets there sooner.
 
@@ -218,19 +219,30 @@ _BOM = b"\xef\xbb\xbf"
 _PAD = 24  # zeros before the text, so a token's right-aligned window never starts before it
 
 
-def read_rows(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | None:
-    """The ACSet of a row-layout file as :func:`rows_json` writes it, with only numeric columns
-    (``types`` binds attribute types; the others are inferred as the general reader does), or None."""
+_NUMERIC = ("float", "int", "bool")
+
+
+def read_rows(raw: bytes, schema: Schema, types: Mapping[str, Any],
+              general: Callable[..., ACSet] | None = None) -> ACSet | None:
+    """The ACSet of a row-layout file as :func:`rows_json` writes it, or None.
+
+    Tables whose columns are numeric are read from the bytes (``types`` binds attribute
+    types; the others are inferred as the general reader does). With ``general`` (the
+    general reader, ``general(data, schema, **types)``) and every attribute type bound,
+    the other tables (``str`` or ``object`` columns, typically small) are decoded by orjson
+    and read by ``general`` as a document of their own, provided no hom leads from them
+    into a table read from the bytes; anything it refuses is left to the general path too.
+    """
     try:
         specs = {t: attr_spec(b) for t, b in types.items() if t in schema.attrtypes}
     except AcsetS2RError:
         return None
     if set(types) - set(schema.attrtypes):
         return None
-    for a in schema.attrs:
-        spec = specs.get(a.codom)
-        if spec is not None and spec.kind not in ("float", "int", "bool"):
-            return None
+    other = {a.dom for a in schema.attrs if a.codom in specs and specs[a.codom].kind not in _NUMERIC}
+    if other and (general is None or set(specs) != set(schema.attrtypes) or any(
+            h.dom in other and h.codom not in other for h in schema.homs)):
+        return None
     if raw.startswith(_BOM):
         raw = raw[len(_BOM):]
     tables_in_order = (*schema.obs, *schema.attrtypes)
@@ -242,6 +254,7 @@ def read_rows(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | N
     tables: dict[str, int] = {}
     cols: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     raws: dict[str, list] = {}
+    decoded: dict[str, list] = {}
     at = 0
     for i, table in enumerate(tables_in_order):
         head = (b"{" if i == 0 else b",") + orjson.dumps(table) + b":["
@@ -255,6 +268,16 @@ def read_rows(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | N
             end = len(raw) - 2 if raw.endswith(b"]}") else -1
         if end < start:
             return None
+        if table in other:  # decoded whole; a head found inside a string leaves text orjson refuses
+            try:
+                decoded[table] = orjson.loads(raw[start - 1 : end + 1])
+            except orjson.JSONDecodeError:
+                return None
+            if type(decoded[table]) is not list:
+                return None
+            tables[table] = len(decoded[table])
+            at = end + 1
+            continue
         names = [h.name for h in schema.homs_out(table)] + [a.name for a in schema.attrs_of(table)] if (
             table in schema.obs) else []
         spans = _row_spans(buf[start:end], names, padded, start + pad)
@@ -299,14 +322,22 @@ def read_rows(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | N
             return None
         cols[name] = column
     for h in schema.homs:
-        vals = cols[h.name][0]
+        vals = cols[h.name][0] if h.name in cols else ()  # (the other tables' homs are general's)
         if len(vals) and (vals.min() < 0 or vals.max() > tables[h.codom]):
             return None
-    X = ACSet(schema, **bound)
-    for t in schema.attrtypes:
-        X.add_parts(t, tables[t])
+    if decoded:
+        variables = {t: [{"_id": k} for k in range(1, tables[t] + 1)] for t in schema.attrtypes}
+        try:
+            X = general(decoded | variables, schema, **bound)
+        except AcsetS2RError:
+            return None  # the general path reads the whole file and says what is wrong
+    else:
+        X = ACSet(schema, **bound)
+        for t in schema.attrtypes:
+            X.add_parts(t, tables[t])
     for ob in schema.obs:
-        X.add_parts(ob, tables[ob])
+        if ob not in other:
+            X.add_parts(ob, tables[ob])
     for name, (vals, defined) in cols.items():
         ids = X.parts(schema.dom(name))
         X.set_subpart(ids, name, vals - 1 if schema.is_hom(name) else vals)

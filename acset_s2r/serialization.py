@@ -623,7 +623,7 @@ def read_json(path: str | os.PathLike, schema: Schema, **types: Any) -> ACSet:
 
 def _read_fast(raw: bytes, schema: Schema, types: Mapping[str, Any]) -> ACSet | None:
     """The file read from its bytes (see :mod:`acset_s2r.jsonfast`), or None for the general path."""
-    out = jsonfast.read_rows(raw, schema, types)
+    out = jsonfast.read_rows(raw, schema, types, general=acset_from_json)
     return _read_columnar_fast(raw, schema, types) if out is None else out
 
 

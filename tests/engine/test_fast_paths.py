@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from acset_s2r import ACSet
 from acset_s2r.catalog import SchGraph, SchWeightedGraph
 from acset_s2r.errors import AcsetS2RError, InstanceError
+import acset_s2r.serialization as ser
 from acset_s2r.jsonfast import _parse_ints, read_rows
 from acset_s2r.serialization import (
     _acset_json_bytes,
@@ -262,6 +263,71 @@ def test_fast_reader_on_damaged_files(data):
         _check_fast(raw, SchWeightedGraph, types)
 
 
+def _hybrid(raw: bytes, schema, types) -> ACSet | None:
+    """The row reader with the general reader for the tables it does not read from the bytes."""
+    return read_rows(raw, schema, types, general=acset_from_json)
+
+
+# a graph whose vertices carry names (a str column) and whose edges carry a float vector
+SchNamedGraph = SchWeightedGraph.extend("SchNamedGraph", attrtypes=["Name"], attrs=[("name", "V", "Name")])
+
+
+def _named_graph(names, weights) -> ACSet:
+    X = ACSet(SchNamedGraph, Weight=(float, 2), Name=str)
+    X.add_parts("V", len(names), name=names)
+    n = len(weights)
+    X.add_parts("E", n, src=np.arange(n) % len(names), tgt=(np.arange(n) + 1) % len(names), weight=weights)
+    return X
+
+
+def test_tables_with_text_are_read_by_the_general_reader_and_the_rest_from_the_bytes(monkeypatch):
+    X = _named_graph(["a", "b,c}{\"", None, "],\"E\":[{\"_id\":1"], np.arange(20.0).reshape(10, 2))
+    raw = bytes(_acset_json_bytes(X))
+    types = {"Weight": (float, 2), "Name": str}
+    seen = []
+    monkeypatch.setattr("acset_s2r.serialization._set_attr_column", lambda X, name, values, *a, real=ser._set_attr_column:
+                        seen.append((name, len(values))) or real(X, name, values, *a))
+    assert _hybrid(raw, SchNamedGraph, types) == X
+    assert seen == [("name", 4), ("weight", 0)]  # the edges' weights were not read by the general reader
+    assert _check_fast(raw, SchNamedGraph, types, _hybrid) == X
+    # without every type bound, or with a hom from a text table into a numeric one: the general path
+    assert _hybrid(raw, SchNamedGraph, {"Name": str}) is None
+    back = SchNamedGraph.extend("S2", homs=[("first", "V", "E")])
+    Y = ACSet(back, Weight=(float, 2), Name=str)
+    Y.add_parts("V", 1, name=["a"])
+    Y.add_parts("E", 1, src=0, tgt=0, weight=[[1.0, 2.0]])
+    assert _hybrid(bytes(_acset_json_bytes(Y)), back, types) is None
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_hybrid_reader_on_damaged_files(data):
+    names = data.draw(st.lists(st.one_of(st.none(), st.text(max_size=6)), min_size=1, max_size=3))
+    X = _named_graph(names, np.arange(8.0).reshape(4, 2))
+    raw = bytearray(_acset_json_bytes(X))
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(raw) - 1))
+        byte = data.draw(st.sampled_from(b'0123456789-.,:{}[]"nulltrefase \\\x00'))
+        edit = data.draw(_EDITS)
+        if edit == "drop":
+            del raw[i]
+        elif edit == "insert":
+            raw.insert(i, byte)
+        else:
+            raw[i] = byte
+    for types in ({"Weight": (float, 2), "Name": str}, {"Weight": (float, 2), "Name": object}):
+        _check_fast(bytes(raw), SchNamedGraph, types, _hybrid)
+
+
+@SETTINGS
+@given(schemas_and_acsets(max_parts=6, max_vars=2))
+def test_hybrid_reader_other_instances(pair):
+    schema, X = pair
+    raw = bytes(_acset_json_bytes(X))
+    fast = _check_fast(raw, schema, dict(X.types), _hybrid)
+    assert fast is None or fast == X
+
+
 @pytest.mark.parametrize("token", [b"01", b"-0", b"1.0", b"1e2", b"-", b"+1", b"null", b"true", b" 1", b"1 ",
                                    b"12345678901234567", b"9223372036854775807", b"\x00", b"0x1", b"1e999",
                                    b"-1e999", b"18446744073709551615", b"1.5e-400", b"{}", b"\"1\""])
@@ -298,7 +364,7 @@ def test_read_json_uses_the_fast_reader_and_the_file_stays_strict(tmp_path, monk
     calls = []
     import acset_s2r.jsonfast as jsonfast
 
-    monkeypatch.setattr(jsonfast, "read_rows", lambda *a: calls.append(1) or read_rows(*a))
+    monkeypatch.setattr(jsonfast, "read_rows", lambda *a, **k: calls.append(1) or read_rows(*a, **k))
     assert read_json(path, SchGraph) == G and calls
     # a dangling foreign key is still named by the row path
     text = path.read_bytes().replace(b'"src":', b'"src":9', 1)
