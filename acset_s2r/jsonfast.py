@@ -473,16 +473,19 @@ def _parse_tokens(padded: np.ndarray, lo: np.ndarray, hi: np.ndarray, longest: i
 
 def _token_bytes(padded: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bytes:
     """The tokens at ``[lo, hi)`` (in order, apart), each followed by a comma: for long tokens
-    (vectors), every byte of them kept through one mask over the text they span."""
-    base, top = int(lo[0]), int(hi[-1]) + 1
-    runs = np.empty(2 * len(lo), dtype=np.int64)  # the gap before each token, then the token and the byte after it
-    runs[0] = 0
-    runs[2::2] = lo[1:] - hi[:-1] - 1
-    runs[1::2] = hi - lo + 1  # (a comma goes in that byte)
-    keep = np.repeat(np.tile(np.array([False, True]), len(lo)), runs)
-    chars = padded[base:top][keep]
-    chars[np.cumsum(hi - lo + 1) - 1] = 44
-    return chars.tobytes()
+    (vectors), every byte of them kept through a mask over the text they span, a step of
+    rows at a time (the mask is as long as that text)."""
+    parts = []
+    for a in range(0, len(lo), _ROWS):
+        los, his = lo[a : a + _ROWS], hi[a : a + _ROWS]
+        runs = np.empty(2 * len(los), dtype=np.int64)  # the gap before each token, then it and the byte after it
+        runs[0] = 0
+        runs[2::2] = los[1:] - his[:-1] - 1
+        runs[1::2] = his - los + 1  # (a comma goes in that byte)
+        chars = padded[int(los[0]) : int(his[-1]) + 1][np.repeat(np.tile(np.array([False, True]), len(los)), runs)]
+        chars[np.cumsum(his - los + 1) - 1] = 44
+        parts.append(chars.tobytes())
+    return b"".join(parts)
 
 
 def _token_words(padded: np.ndarray, lo: np.ndarray, hi: np.ndarray, nwords: int) -> bytes:
