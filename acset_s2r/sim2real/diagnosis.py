@@ -266,12 +266,13 @@ def _steps(episodes: list[_Stream]) -> int:
     return sum(len(e.obs) for e in episodes)
 
 
-def _transitions(episodes: list[_Stream], lag) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _transitions(episodes: list[_Stream], lag, substeps: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(x_t, control acting under ``lag``, x_{t+1}) of every transition inside an episode;
-    ``lag`` is one latency or one per episode."""
+    ``lag`` is one latency or one per episode; with ``substeps`` > 1 the controls are per
+    physics step (see :func:`_lagged`)."""
     lags = np.broadcast_to(np.asarray(lag, float), (len(episodes),))
     x = np.concatenate([e.next_state[:-1] for e in episodes])
-    u = np.concatenate([_lagged(e.action, k)[1:] for e, k in zip(episodes, lags)])
+    u = np.concatenate([_lagged(e.action, k, substeps)[1:] for e, k in zip(episodes, lags)])
     x1 = np.concatenate([e.next_state[1:] for e in episodes])
     return x, u, x1
 
@@ -330,12 +331,13 @@ class _Replay:
         self.nq, self.nv = base.nq, base.nv
 
     def step(self, models: list[mujoco.MjModel], states: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        """(N, nq + nv) states after one control step of ``actions`` (N, nu) from ``states``."""
+        """(N, nq + nv) states after one control step of ``actions`` from ``states``: (N, nu)
+        held over the step, or (N, substeps, nu) one per physics step."""
         n = len(states)
         ctrl = actions if self.transform is None else self.transform[0] + self.transform[1] * actions
         init = np.repeat(self.template[None], n, axis=0)
         init[:, 1 : 1 + self.nq + self.nv] = states
-        control = np.repeat(ctrl[:, None, :], self.substeps, axis=1)
+        control = ctrl if ctrl.ndim == 3 else np.repeat(ctrl[:, None, :], self.substeps, axis=1)
         out, _ = mujoco.rollout.rollout(models, self.data, init, control, nstep=self.substeps)
         return out[:, -1, 1 : 1 + self.nq + self.nv]
 
@@ -352,15 +354,19 @@ def _constraint_signature(base: mujoco.MjModel, states: np.ndarray) -> np.ndarra
     return out
 
 
-def _lagged(action: np.ndarray, k) -> np.ndarray:
+def _lagged(action: np.ndarray, k, substeps: int = 1) -> np.ndarray:
     """Commands acting at each step under latency k: a_{t-k}, zeros before the episode. A
-    fractional k = n + φ blends (1 - φ)·a_{t-n} + φ·a_{t-n-1}, the mean control over a step
-    whose first φ of it still ran the older command."""
+    fractional k = n + φ means the first φ of each step still ran the older command a_{t-n-1}:
+    with one physics step per control step its mean control (1 - φ)·a_{t-n} + φ·a_{t-n-1};
+    with ``substeps`` > 1, (T, substeps, nu), each physics step's own mean control."""
     n = int(np.floor(k))
     phi = float(k) - n
     out = np.zeros_like(action)
     if n < len(action):
         out[n:] = action[: len(action) - n] if n else action
+    if substeps > 1:
+        older = np.clip(phi * substeps - np.arange(substeps), 0.0, 1.0)[None, :, None]
+        return (1 - older) * out[:, None, :] + older * _lagged(action, n + 1)[:, None, :]
     if phi > 0:
         return (1 - phi) * out + phi * _lagged(action, n + 1)
     return out
@@ -462,10 +468,10 @@ class _Policy:
     def predict(self, episodes: list[_Stream], lag, models: list[mujoco.MjModel]) -> np.ndarray:
         """(models, transitions, nv) next velocities replayed from each recorded state, scaled."""
         nq, nv = self.base.nq, self.base.nv
-        x, u, _ = _transitions(episodes, lag)
+        x, u, _ = _transitions(episodes, lag, self.replay.substeps)
         n = len(x)
         out = self.replay.step(
-            [m for m in models for _ in range(n)], np.tile(x, (len(models), 1)), np.tile(u, (len(models), 1))
+            [m for m in models for _ in range(n)], np.tile(x, (len(models), 1)), np.concatenate([u] * len(models))
         )
         return out[:, nq:].reshape(len(models), n, nv) / self.dscale
 
@@ -649,7 +655,7 @@ def _fractional_lag(rep: _Replay, model: mujoco.MjModel, episodes: list[_Stream]
     x, _, x1 = _transitions(episodes, 0)
     n, nq = len(x), rep.nq
     ks = np.arange(max(lag - 1.0, 0.0), lag + 1.0 + 1e-9, LAG_RESOLUTION)
-    u = np.concatenate([_transitions(episodes, k)[1] for k in ks])
+    u = np.concatenate([_transitions(episodes, k, rep.substeps)[1] for k in ks])
     nxt = rep.step([model] * len(u), np.tile(x, (len(ks), 1)), u)[:, nq:].reshape(len(ks), n, -1)
     sq = np.sum(((nxt - x1[None, :, nq:]) / dscale) ** 2, axis=(1, 2))
     return float(ks[int(np.argmin(sq))])
@@ -891,9 +897,9 @@ def _model_at(pol: _Policy, center, scale, x) -> mujoco.MjModel:
 
 def _replay_rows(pol: _Policy, episodes: list[_Stream], lag, rows, models) -> np.ndarray:
     """(models, rows, nv) scaled next velocities of the transitions ``rows`` of ``episodes``."""
-    x, u, _ = _transitions(episodes, lag)
+    x, u, _ = _transitions(episodes, lag, pol.replay.substeps)
     x, u = x[rows], u[rows]
-    out = pol.replay.step([m for m in models for _ in rows], np.tile(x, (len(models), 1)), np.tile(u, (len(models), 1)))
+    out = pol.replay.step([m for m in models for _ in rows], np.tile(x, (len(models), 1)), np.concatenate([u] * len(models)))
     return out[:, pol.base.nq:].reshape(len(models), len(rows), -1) / pol.dscale
 
 

@@ -4,8 +4,8 @@ Tests, the benchmark and the notebook need real logs whose truth is known but no
 :func:`robot_log` runs a policy on a plant model the way a robot's controller would:
 
 - the loop ticks at irregular times ``k·T + U(-j, j)·T`` (``jitter`` j, a fraction of T);
-- at each tick it reads the observation (the state between physics steps, extrapolated
-  from the last two, plus Gaussian sensor noise), computes a command and logs
+- at each tick it reads the observation (the state between physics steps, on the path of
+  the step it falls in, plus Gaussian sensor noise), computes a command and logs
   (timestamp, observation, command);
 - each command reaches the actuators ``latency`` seconds later, any real number: over a
   physics step the control is the time-weighted mean of the commands active in it;
@@ -30,6 +30,10 @@ from acset_s2r.sim2real.rollout import install_warning_handler
 from acset_s2r.sim2real.tasks import Task
 
 
+def _state(data: mujoco.MjData) -> np.ndarray:
+    return np.concatenate([data.qpos, data.qvel])
+
+
 def _episode(model, task, policy, sigma, rng, steps, latency, jitter, noise_std, kick_std, with_state):
     nq, nv, nu = model.nq, model.nv, model.nu
     h = model.opt.timestep
@@ -45,22 +49,46 @@ def _episode(model, task, policy, sigma, rng, steps, latency, jitter, noise_std,
     ticks = T * (np.arange(steps) + rng.uniform(-jitter, jitter, steps))
     ticks[0] = max(ticks[0], 0.0)
     arrive = ticks + latency
+    edges = np.concatenate([arrive, [np.inf]])
     commands = np.zeros((steps, nu))
     times, obs, act, states = [], [], [], []
-    prev = np.concatenate([data.qpos, data.qvel])
     k = 0  # next tick to serve
     n_phys = int(np.ceil((ticks[-1] + h) / h)) + 1
-    noise_std = np.broadcast_to(np.asarray(noise_std, float), (observe(prev[None]).shape[1],))
+    # the physics step each tick falls in, decided once: comparing a tick with i·h + h in the
+    # loop served a tick on the grid one step early whenever the product rounded up
+    tick_step = np.floor(ticks / h + 1e-9).astype(int)
+    noise_std = np.broadcast_to(np.asarray(noise_std, float), (len(observe(_state(data)[None])[0]),))
+    spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
+    saved = np.empty(mujoco.mj_stateSize(model, spec))
+
+    def ctrl_over_step(cmds, t):
+        # time-weighted mean of the commands active over [t, t + h)
+        w = (np.clip(edges[1:], t, t + h) - np.clip(edges[:-1], t, t + h)) / h
+        return offset + scale * (w @ cmds)
+
+    def step(ctrl, kick):
+        data.ctrl[:] = ctrl
+        if kick is not None:
+            data.qvel[:] += kick
+        mujoco.mj_step(model, data)
+
     for i in range(n_phys):
         t = i * h
-        cur = np.concatenate([data.qpos, data.qvel])
-        o_cur = observe(cur[None])[0]
-        o_prev = observe(prev[None])[0]
-        # serve the ticks in [t, t + h): observation extrapolated from the last two states
-        while k < steps and ticks[k] < t + h:
-            frac = (ticks[k] - t) / h
-            o_true = o_cur + frac * (o_cur - o_prev)
-            o = o_true + rng.standard_normal(len(o_true)) * noise_std
+        cur = _state(data)
+        kick = None if kick_std is None else rng.standard_normal(nv) * kick_std
+        # serve the ticks in [t, t + h): the state at a tick lies on this physics step's path,
+        # stepped with the commands known then (a later command arrives after the tick)
+        while k < steps and tick_step[k] <= i:
+            frac = max(ticks[k] - t, 0.0) / h
+            x_tick = cur
+            if frac > 0:
+                known = commands.copy()
+                known[k:] = commands[k - 1] if k else 0.0
+                mujoco.mj_getState(model, data, saved, spec)
+                step(ctrl_over_step(known, t), kick)
+                x_tick = cur + frac * (_state(data) - cur)
+                mujoco.mj_setState(model, data, saved, spec)
+            o = observe(x_tick[None])[0] + rng.standard_normal(len(noise_std)) * noise_std
             a = np.asarray(policy(o[None]), float).reshape(-1) + sigma * rng.standard_normal(nu)
             a = np.clip(a, low, high)
             if not np.all(np.isfinite(a)):
@@ -69,23 +97,12 @@ def _episode(model, task, policy, sigma, rng, steps, latency, jitter, noise_std,
             times.append(ticks[k])
             obs.append(o)
             act.append(a)
-            states.append(cur + frac * (cur - prev))
+            states.append(x_tick)
             k += 1
         if k >= steps and t > ticks[-1]:
             break
-        # time-weighted mean of the commands active over [t, t + h)
-        edges = np.concatenate([arrive, [np.inf]])
-        lo = np.clip(edges[:-1], t, t + h)
-        hi = np.clip(edges[1:], t, t + h)
-        w = (hi - lo) / h
-        u = w @ commands
-        ctrl = offset + scale * u
-        data.ctrl[:] = ctrl
-        if kick_std is not None:
-            data.qvel[:] += rng.standard_normal(nv) * kick_std
-        prev = cur
-        mujoco.mj_step(model, data)
-        x = np.concatenate([data.qpos, data.qvel])
+        step(ctrl_over_step(commands, t), kick)
+        x = _state(data)
         if not np.all(np.isfinite(x)) or np.any(np.abs(x) > 1e6):
             raise SimulationError(f"the hidden plant diverged at t = {t:.3f} s")
         if task.terminated(data.qpos[None, None], data.qvel[None, None])[0, 0]:

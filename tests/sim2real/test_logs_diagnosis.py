@@ -13,14 +13,17 @@ from acset_s2r.sim2real.diagnosis import (
     _flags,
     _latency_evidence,
     _read_policy,
+    _Replay,
     _sensor_noise,
     _Stream,
     _tick_jitter,
+    _transitions,
     diagnose_transfer_failure,
 )
 from acset_s2r.sim2real.estimate import position_channels
 from acset_s2r.sim2real.faults import Fault, fault_log_experiment
 from acset_s2r.sim2real.policy import lqr_policy, zero_policy
+from acset_s2r.sim2real.robotlog import robot_log
 from acset_s2r.sim2real.tasks import get_task
 
 TASK = get_task("cartpole")
@@ -171,3 +174,42 @@ def test_the_quadrupeds_log_replays_as_well_as_its_sim_and_shows_its_latency(kin
         assert abs(lat.latency_ms - 1000 * true_latency) <= 1000 * task.control_dt(base)
     else:
         assert lat.latency_delta == 0
+
+
+def _replay_residual(task, policy, latency_steps, jitter, seed=1):
+    """(rms one-step velocity residual, rms of the jitter band's term) of the resampled true
+    states of a noise-free log, replayed with the log's own fractional latency."""
+    base = task.load_model()
+    dt = task.control_dt(base)
+    log = robot_log(base, policy, task, np.random.default_rng(seed), episodes=2, steps=120,
+                    latency=latency_steps * dt, jitter=jitter, obs_noise=0.0, with_state=True)
+    episodes = [
+        _Stream(e.obs[:-1], e.action[:-1], np.concatenate([e.qpos, e.qvel], 1)[1:]) for e in log.resample(dt).episodes
+    ]
+    rep = _Replay(base, task.substeps, task.action_transform(base))
+    x, u, x1 = _transitions(episodes, latency_steps, task.substeps)
+    residual = (rep.step([base] * len(x), x, u) - x1)[:, base.nq:]
+    n = int(np.floor(latency_steps))
+    older, newer = (rep.step([base] * len(x), x, _transitions(episodes, k)[1]) for k in (n + 1, n))
+    band = jitter / np.sqrt(3) * (older - newer)[:, base.nq:]
+    return np.sqrt(np.mean(residual**2)), np.sqrt(np.mean(band**2))
+
+
+@pytest.mark.parametrize("model", ["cartpole", "hopper"])
+@pytest.mark.parametrize("latency_steps", [0.0, 0.3, 1.6])
+def test_a_log_on_the_control_grid_replays_exactly_at_its_fractional_latency(model, latency_steps):
+    # ticks on the grid: the replay must reproduce every logged transition, the hopper's two
+    # physics steps per control step each with its own share of the older command
+    task = get_task(model)
+    policy = POLICY if model == "cartpole" else zero_policy(task.load_model(), sigma=0.1, task=task)
+    residual, _ = _replay_residual(task, policy, latency_steps, jitter=0.0)
+    assert residual < 1e-6  # the typical velocity change is ~1
+
+
+@pytest.mark.parametrize("latency_steps", [0.3, 0.85])
+def test_a_jittered_logs_replay_error_is_the_jitter_bands(latency_steps):
+    # a tick's state lies on the physics step's own path: what is left after resampling is the
+    # command switch moved by the jitter, which the band carries (it was 6-28x the band when
+    # the tick's state was extrapolated from the step before)
+    residual, band = _replay_residual(TASK, POLICY, latency_steps, jitter=0.15)
+    assert 0.5 < residual / band < 2.0
