@@ -46,9 +46,9 @@ states are estimated from the observations for the real and the sim streams alik
   step's command switch by δ), and the parameter-offset fit reads states estimated from
   smoothed observations, since noise in the regressors biases a fit; its cross-validated
   share is compared with what held-out sim streams get from the same estimator;
-- overconfidence: a smaller coverage deficit also counts when the velocity channels are
-  rougher than the position channels, against the sim (a random force is white in a
-  velocity and smooth in a position).
+- overconfidence: the band is wide (the estimated states carry the sensor noise), so a
+  random force shows in the surprise (VFE) before it shows in coverage: real transitions
+  more surprising than held-out members by twice those members' own spread count.
 
 :func:`diagnose_transfer_failure` turns the evidence into one :class:`Cause`, and explains
 it with the seed's PAD split: VFE on the past (how surprising the recorded real past is
@@ -125,6 +125,8 @@ class TransferEvidence:
       parameter offset explains (cross-validated over the two halves of each episode);
     - ``coverage``, ``expected_coverage``: fraction of real (held-out sim) residuals inside
       the ensemble's ``BAND_Z``-sigma band;
+    - ``vfe_spread``: the standard deviation, over held-out sim members, of their own mean
+      surprise (nats per step): how far ``vfe_past`` goes by chance;
     - ``vfe_past``: mean excess surprise (nats per step) of the real transitions under the
       ensemble's Gaussian predictive law, over held-out sim transitions;
     - ``kl_future``, ``kl_floor``: kl_gap on observation transitions and its sim-vs-sim floor
@@ -165,6 +167,7 @@ class TransferEvidence:
     sim_dynamics_explained: float = 0.0
     latency_contrast: float = 0.0
     force_noise_ratio: float = 0.0
+    vfe_spread: float = 0.0
 
     def as_dict(self) -> dict:
         return attrs.asdict(self)
@@ -188,10 +191,11 @@ class Thresholds:
       (two-sigma bands hold ~95% of a Gaussian; a calibrated ensemble loses far less).
     - ``explained = 0.4``: a parameter offset explaining at least 40% of the residual power
       makes it a dynamics mismatch; white, unexplained error is overconfidence.
-    - ``rough_deficit = 0.08``, ``force_noise = 2.0``: from logs only, a deficit of 8 points
-      is overconfidence when the velocity channels are also twice as rough (against the sim)
-      as the position channels (``force_noise_ratio``). On the tuning seeds in-support plants
-      reach a ratio of 1.8 but not with such a deficit, and small random kicks reach 2.2-2.8.
+    - ``vfe_z = 2.0``: from logs only, real transitions more surprising to the ensemble than
+      held-out members by twice the spread of those members' own surprise (``vfe_past`` over
+      ``vfe_spread``) are overconfidence when no parameter offset explains them. On the tuning
+      seeds in-support plants stay below 0.8 and a random kick of 0.4 of the typical velocity
+      change reaches 3.5 (cartpole) to 14 (hopper); the standing quadruped needs 0.8 to reach 2.
     - ``explained_logs = 0.25``: from logs only, the noise of estimated states widens the band
       so much that an offset shows in the cross-validated fit before it shows in coverage: a
       quarter of the residual explained, more than held-out sim streams get, is a dynamics
@@ -205,8 +209,7 @@ class Thresholds:
     latency_peak: float = 0.3
     latency_contrast: float = 0.1
     coverage_deficit: float = 0.2
-    rough_deficit: float = 0.08
-    force_noise: float = 2.0
+    vfe_z: float = 2.0
     explained: float = 0.4
     explained_logs: float = 0.25
 
@@ -681,6 +684,7 @@ class _DynamicsEvidence:
     coverage: float
     expected_coverage: float
     vfe_past: float
+    vfe_spread: float  # std over held-out members of their mean surprise
 
 
 def _dynamics_evidence(pol: _Policy, lat: _LatencyEvidence) -> _DynamicsEvidence:
@@ -725,6 +729,7 @@ def _dynamics_evidence(pol: _Policy, lat: _LatencyEvidence) -> _DynamicsEvidence
         coverage=float(np.mean(np.abs(e_real) <= BAND_Z * sd_real)),
         expected_coverage=float(np.mean(np.concatenate(held_cov))),
         vfe_past=float(np.mean(_nll(e_real, sd_real)) - np.mean(np.concatenate(held_nll))),
+        vfe_spread=float(np.std([np.mean(h) for h in held_nll], ddof=1)) if len(held_nll) > 1 else 0.0,
     )
 
 
@@ -774,6 +779,7 @@ def transfer_evidence(
         coverage=dyn.coverage,
         expected_coverage=dyn.expected_coverage,
         vfe_past=dyn.vfe_past,
+        vfe_spread=dyn.vfe_spread,
         kl_future=kl_future,
         kl_floor=kl_floor,
         n_steps=len(dyn.residual),
@@ -925,10 +931,9 @@ def _flags(ev: TransferEvidence, th: Thresholds) -> dict[Cause, float]:
     if deficit > th.coverage_deficit:
         cause = Cause.DYNAMICS if ev.dynamics_explained >= th.explained else Cause.OVERCONFIDENCE
         out[cause] = deficit / th.coverage_deficit
-    elif ev.logs_only and deficit > th.rough_deficit and ev.force_noise_ratio >= th.force_noise:
-        # a smaller deficit counts when the extra error is white in the velocities alone:
-        # the mark of a random force, which no parameter offset makes
-        out[Cause.OVERCONFIDENCE] = min(deficit / th.rough_deficit, ev.force_noise_ratio / th.force_noise)
+    elif ev.logs_only and ev.vfe_spread > 0 and ev.vfe_past >= th.vfe_z * ev.vfe_spread:
+        # from estimated states the band is wide; surprise weighs every transition by it
+        out[Cause.OVERCONFIDENCE] = ev.vfe_past / (th.vfe_z * ev.vfe_spread)
     if ev.logs_only and ev.dynamics_explained >= th.explained_logs and ev.dynamics_explained > ev.sim_dynamics_explained:
         out[Cause.DYNAMICS] = max(out.get(Cause.DYNAMICS, 0.0), ev.dynamics_explained / th.explained_logs)
     return out
@@ -949,7 +954,8 @@ _WHY = {
     "the randomised family",
     Cause.OVERCONFIDENCE: "replayed through the ensemble, {coverage:.0%} of the real transitions fall in its "
     "two-sigma band against {expected_coverage:.0%} for held-out members (one-step error {dynamics_error:.2f} vs "
-    "{sim_dynamics_error:.2f}), and no parameter offset explains it ({dynamics_explained:.0%}): the "
+    "{sim_dynamics_error:.2f}; surprise {vfe_past:+.2f} nats/step beyond theirs, whose own spread is "
+    "{vfe_spread:.2f}), and no parameter offset explains it ({dynamics_explained:.0%}): the "
     "ensemble's spread is too narrow for an unmodelled, random part of reality",
     Cause.NONE: "every piece of evidence is within its threshold: sensor noise ratio {obs_variance_ratio:.1f}, "
     "latency {real_latency} steps in the sim's {sim_latency_low}..{sim_latency_high}, coverage {coverage:.0%} "

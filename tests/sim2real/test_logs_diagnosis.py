@@ -142,17 +142,17 @@ def _evidence(**kw) -> TransferEvidence:
 
 
 @pytest.mark.parametrize(
-    "coverage, force, logs_only, flagged",
+    "coverage, vfe, spread, logs_only, flagged",
     [
-        (0.85, 2.5, True, True),  # a small deficit with rough velocities: a random force
-        (0.85, 1.5, True, False),  # the same deficit, velocities no rougher than positions
-        (0.92, 2.5, True, False),  # rough velocities, a deficit within chance
-        (0.85, 2.5, False, False),  # with the true state the deficit alone decides
-        (0.70, 1.0, True, True),  # a large deficit needs no roughness
+        (0.95, 1.0, 0.3, True, True),  # no deficit, yet far more surprising than held-out members
+        (0.95, 0.5, 0.3, True, False),  # within twice the members' own spread
+        (0.95, 1.0, 0.0, True, False),  # no spread measured: nothing to compare with
+        (0.95, 1.0, 0.3, False, False),  # with the true state the coverage decides
+        (0.70, -1.0, 0.3, True, True),  # a large deficit needs no surprise
     ],
 )
-def test_a_small_coverage_deficit_counts_with_rough_velocities(coverage, force, logs_only, flagged):
-    ev = _evidence(coverage=coverage, force_noise_ratio=force, logs_only=logs_only)
+def test_surprise_beyond_the_held_out_members_is_overconfidence_from_logs(coverage, vfe, spread, logs_only, flagged):
+    ev = _evidence(coverage=coverage, vfe_past=vfe, vfe_spread=spread, logs_only=logs_only)
     assert (Cause.OVERCONFIDENCE in _flags(ev, Thresholds())) == flagged
 
 
