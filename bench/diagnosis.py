@@ -35,6 +35,13 @@ replay contrast and the offset fit on smoothed states against held-out sim strea
 seeds 8000-8002): 7000-7002 cartpole 94.4%, hopper 80.6% (overconfidence 2/9), latency within
 a control step 9/9 on both; the full-information mode on 6000-6009 stays cartpole 100%,
 hopper 96.7%.
+Replays through the task's action transform (the quadruped's actions are offsets from its
+keyframe), robot logs whose tick states lie on the physics step's path (they were extrapolated
+from the step before, an error 6-28x the jitter's, which the cartpole's 94.4% fed on), a
+fractional lag per physics step, and overconfidence from logs read as surprise beyond twice
+the held-out members' spread (set on 8000-8002): 7000-7002 hopper 97.2%, cartpole 83.3%,
+quadruped 80.6%, latency within a control step 9/9 on each; full information on 6000-6002
+cartpole 100%, hopper 100%, quadruped 77.8% (kicks of 0.2 and 0.4 barely move a servo stance).
 
     .venv/bin/python bench/diagnosis.py [--seeds 10] [--models cartpole hopper quadruped] [--logs-only]
 """
