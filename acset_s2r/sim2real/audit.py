@@ -56,7 +56,6 @@ from acset_s2r.sim2real.html_report import diagnosis_section, proof_section, ver
 from acset_s2r.sim2real.judge import Verdict, gap_score, judge_policy, measure_gap
 from acset_s2r.sim2real.kl import GapEstimate
 from acset_s2r.sim2real.logs import RealLog, Sampling, check_log, read_log
-from acset_s2r.sim2real.models import actuator_names
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.policies import as_policy, check_policy
 from acset_s2r.sim2real.randomization import (
@@ -67,13 +66,12 @@ from acset_s2r.sim2real.randomization import (
     playground_defaults,
 )
 from acset_s2r.sim2real.record import (
-    Setup,
     batch_samples,
     new_experiment,
     policy_samples,
     record_log_policy,
     record_null,
-    task_source,
+    task_setup,
 )
 from acset_s2r.sim2real.rollout import RolloutBatch, rollout
 from acset_s2r.sim2real.store import write_experiment
@@ -305,11 +303,7 @@ def audit(
     starts = _start_states(task, base, grid)
     sim_batch = _run_side(ensemble, policy, task, grid, starts, rng, noise, latency)
 
-    setup = Setup(
-        task_name=task.name, control_dt=control_dt, channels=tuple(task.observation_names(base)),
-        actuators=tuple(actuator_names(base)), parameters=tuple(params.names), horizon=len(grid.episodes[0]),
-        task_source=task_source(task),
-    )
+    setup = task_setup(task, base, params.names, horizon=len(grid.episodes[0]))
     vector = getattr(policy, "to_vector", None)
     X = new_experiment(setup, base.nq + base.nv, vector().size if callable(vector) else 1)
     name = "logged actions" if policy is None else "policy"

@@ -30,7 +30,6 @@ from acset_s2r.progress import track
 from acset_s2r.sim2real import kl
 from acset_s2r.sim2real.config import ExperimentConfig, PolicySpec, SimSide, default_config
 from acset_s2r.sim2real.judge import Verdict, gap_score, judge_policy, measure_gap
-from acset_s2r.sim2real.models import actuator_names
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import RealPlant, in_support, make_real_plant
 from acset_s2r.sim2real.randomization import (
@@ -40,13 +39,12 @@ from acset_s2r.sim2real.randomization import (
     draw_parameters,
 )
 from acset_s2r.sim2real.record import (
-    Setup,
     batch_samples,
     new_experiment,
     policy_samples,
     record_null,
     record_policy,
-    task_source,
+    task_setup,
 )
 from acset_s2r.sim2real.report import PolicyOutcome, report_text, save_experiment
 from acset_s2r.sim2real.rollout import RolloutBatch, deploy, rollout
@@ -174,11 +172,7 @@ def run_experiment(
         run, outcomes[spec.name] = _train_and_deploy(config, spec, task, base, plant, rng, progress, nthread)
         runs.append(run)
 
-    setup = Setup(
-        task_name=task.name, control_dt=float(base.opt.timestep * task.substeps),
-        channels=tuple(task.observation_names(base)), actuators=tuple(actuator_names(base)),
-        parameters=tuple(runs[0].params.names), horizon=config.training.steps, task_source=task_source(task),
-    )
+    setup = task_setup(task, base, runs[0].params.names, horizon=config.training.steps)
     X = new_experiment(setup, base.nq + base.nv, runs[0].trained.policy.to_vector().size)
     for run in runs:
         record_policy(

@@ -34,7 +34,6 @@ import numpy as np
 from acset_s2r.acset import ACSet
 from acset_s2r.errors import SimulationError
 from acset_s2r.sim2real.config import SimSide
-from acset_s2r.sim2real.models import actuator_names
 from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.plant import RealPlant, RealPlantConfig, make_real_plant
 from acset_s2r.sim2real.policy import LinearGaussianPolicy
@@ -44,7 +43,7 @@ from acset_s2r.sim2real.randomization import (
     RandomizationConfig,
     sample_ensemble,
 )
-from acset_s2r.sim2real.record import Setup, new_experiment, record_log_policy, record_policy, task_source
+from acset_s2r.sim2real.record import new_experiment, record_log_policy, record_policy, task_setup
 from acset_s2r.sim2real.robotlog import robot_log
 from acset_s2r.sim2real.rollout import RolloutBatch, VelocityKicks, deploy, rollout, stack_episodes
 from acset_s2r.sim2real.tasks import Task
@@ -118,14 +117,14 @@ def record_transfer(
     """One Policy, its ``train`` ensemble with one sim stream each, and one deployed real stream
     holding every episode of ``real_batch`` (``real_return`` is their mean)."""
     base = ensemble.base
-    setup = Setup(
-        task_name=task.name, control_dt=float(base.opt.timestep * task.substeps),
-        channels=tuple(task.observation_names(base)), actuators=tuple(actuator_names(base)),
-        parameters=tuple(ensemble.params.names), task_source=task_source(task),
-    )
-    X = new_experiment(setup, base.nq + base.nv, policy.to_vector().size)
+    X = new_experiment(task_setup(task, base, ensemble.params.names), base.nq + base.nv, policy.to_vector().size)
     record_policy(X, name, policy, sim_batch, ensemble.params.values, real_batch, plant, level, seed)
     return X
+
+
+def _check_real_episodes(real_episodes) -> None:
+    if isinstance(real_episodes, bool) or not isinstance(real_episodes, (int, np.integer)) or real_episodes < 1:
+        raise SimulationError(f"real_episodes must be a positive integer, got {real_episodes!r}")
 
 
 def _sim_runs(policy, task: Task, sim: SimSide, n_sim: int, steps: int, rng: np.random.Generator):
@@ -156,8 +155,7 @@ def fault_experiment(
     episodes of one real stream; the first is the same whatever their number. Everything is
     drawn from ``numpy.random.default_rng(seed)``.
     """
-    if isinstance(real_episodes, bool) or not isinstance(real_episodes, (int, np.integer)) or real_episodes < 1:
-        raise SimulationError(f"real_episodes must be a positive integer, got {real_episodes!r}")
+    _check_real_episodes(real_episodes)
     rng = np.random.default_rng(seed)
     base, ensemble, sim_batch = _sim_runs(policy, task, sim, n_sim, steps, rng)
     plant = make_real_plant(base, plant_config(base, sim, fault), rng)
@@ -192,6 +190,7 @@ def fault_log_experiment(
     steps: uniform in the sim's range, or for a latency fault ``sim.latency_max + magnitude +
     0.5`` (never a whole step); the overconfidence fault's kicks come per physics step, sized
     so that a control step's kick matches :func:`fault_experiment`'s."""
+    _check_real_episodes(real_episodes)
     rng = np.random.default_rng(seed)
     base, ensemble, sim_batch = _sim_runs(policy, task, sim, n_sim, steps, rng)
     # the latency fault lives in the log's timing; its plant keeps the sim's latency range
@@ -204,11 +203,7 @@ def fault_log_experiment(
         kicks = fault.magnitude * typical_velocity_change(sim_batch) / np.sqrt(task.substeps)
     log = robot_log(plant.model, policy, task, rng, episodes=real_episodes, steps=steps, latency=lag * dt,
                     jitter=jitter, obs_noise=float(np.mean(physics.obs_noise.std)), kick_std=kicks)
-    setup = Setup(
-        task_name=task.name, control_dt=dt, channels=tuple(task.observation_names(base)),
-        actuators=tuple(actuator_names(base)), parameters=tuple(ensemble.params.names), task_source=task_source(task),
-    )
-    X = new_experiment(setup, base.nq + base.nv, policy.to_vector().size)
+    X = new_experiment(task_setup(task, base, ensemble.params.names), base.nq + base.nv, policy.to_vector().size)
     record_log_policy(X, "policy", policy, sim_batch, ensemble.params.values, log.resample(dt), sim.level, seed,
                       log.sampling())
     return X, lag * dt

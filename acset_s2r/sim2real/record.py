@@ -20,6 +20,7 @@ import numpy as np
 
 from acset_s2r.acset import ACSet
 from acset_s2r.errors import InstanceError, SimulationError
+from acset_s2r.sim2real.models import actuator_names
 from acset_s2r.sim2real.plant import RealPlant
 from acset_s2r.sim2real.policies import describe, policy_hash
 from acset_s2r.sim2real.rollout import RolloutBatch
@@ -42,6 +43,23 @@ class Setup:
     parameters: tuple[str, ...]
     horizon: int | None = None
     task_source: str | None = None
+
+
+def task_setup(task, base, parameters: Sequence[str], horizon: int | None = None) -> Setup:
+    """The Setup of an experiment on ``task`` whose nominal model is ``base``, with the named
+    physical parameters: channels, actuators and control step read from the task and model.
+
+    >>> from acset_s2r.sim2real.tasks import get_task
+    >>> task = get_task("cartpole")
+    >>> s = task_setup(task, task.load_model(), ["body_mass/pole"])
+    >>> s.task_name, s.control_dt, s.actuators, s.parameters
+    ('cartpole', 0.01, ('push',), ('body_mass/pole',))
+    """
+    return Setup(
+        task_name=task.name, control_dt=task.control_dt(base), channels=tuple(task.observation_names(base)),
+        actuators=tuple(actuator_names(base)), parameters=tuple(parameters), horizon=horizon,
+        task_source=task_source(task),
+    )
 
 
 def task_source(task) -> str | None:

@@ -21,7 +21,8 @@ from acset_s2r.sim2real.diagnosis import (
     diagnose_transfer_failure,
 )
 from acset_s2r.sim2real.estimate import position_channels
-from acset_s2r.sim2real.faults import Fault, fault_log_experiment
+from acset_s2r.errors import SimulationError
+from acset_s2r.sim2real.faults import Fault, fault_experiment, fault_log_experiment
 from acset_s2r.sim2real.policy import lqr_policy, zero_policy
 from acset_s2r.sim2real.robotlog import robot_log
 from acset_s2r.sim2real.tasks import get_task
@@ -213,3 +214,10 @@ def test_a_jittered_logs_replay_error_is_the_jitter_bands(latency_steps):
     # the tick's state was extrapolated from the step before)
     residual, band = _replay_residual(TASK, POLICY, latency_steps, jitter=0.15)
     assert 0.5 < residual / band < 2.0
+
+
+@pytest.mark.parametrize("experiment", [fault_experiment, fault_log_experiment])
+@pytest.mark.parametrize("episodes", [0, 1.5, True])
+def test_the_fault_benches_refuse_a_bad_number_of_real_episodes(experiment, episodes):
+    with pytest.raises(SimulationError, match="real_episodes must be a positive integer"):
+        experiment(POLICY, TASK, Fault("none"), 0, real_episodes=episodes)
