@@ -11,6 +11,10 @@ in its 1-based JSON). Attribute types are bound per instance::
 validates all its input before it touches anything, so a failed call leaves the
 ACSet as it was.
 
+Columns are copied on write: a reader may hand the ACSet read-only arrays (a Parquet
+file's decoded buffers, see ``_adopt``), which are shared until the first in-place write
+copies them. Every in-place write goes through ``_writable`` / ``_owned``.
+
 Attribute variables (Catlab's ``AttrVar``) are the parts of an AttrType:
 ``X.add_parts("Weight", 2)`` makes ``AttrVar(0)`` and ``AttrVar(1)``, which ``str`` and
 ``object`` columns may hold in place of a value (numeric columns have no room for them).
@@ -318,6 +322,22 @@ def _pop_and_swap(n_old: int, rows: np.ndarray) -> np.ndarray:
         n -= 1
         source[i] = source[n]
     return source[:n]
+
+
+def _owned(store: dict[str, np.ndarray], key: str) -> np.ndarray:
+    """``store[key]``, about to be written in place: a read-only array (adopted from a
+    reader's buffers, shared by ``copy()``, or unpickled read-only) is replaced by a
+    copy first, so whatever it came from is never written (copy on write)."""
+    arr = store[key]
+    if not arr.flags.writeable:
+        arr = store[key] = arr.copy()
+    return arr
+
+
+def _share(arr: np.ndarray, n: int) -> np.ndarray:
+    """Rows ``:n`` for a copy of an ACSet: read-only arrays are shared (each side copies
+    before writing), writable ones copied, so two ACSets never share a writable buffer."""
+    return arr[:n] if not arr.flags.writeable else arr[:n].copy()
 
 
 def _is_defined_scalar(v: Any) -> bool:
@@ -642,27 +662,20 @@ class ACSet:
                 self._alive[ob] = np.concatenate([self._alive[ob][:start], np.ones(n, dtype=bool)])
             return np.arange(start, start + n, dtype=np.int64)
         self._check_ob(ob)
-        checked = {}
-        for name, values in subparts.items():
-            self._arrow_from(ob, name)
-            if name in self._spec:
-                checked[name] = self._attr_values(name, values, n)
-            else:
-                extra = n if self.schema.codom(name) == ob else 0
-                checked[name] = (self._hom_values(name, values, n, extra), None)
+        checked = self._check_subparts(ob, n, subparts, {ob: n})
         start = self._n[ob]
         stop = start + n
-        for name in self._unique.intersection(checked):
-            self._check_unique(name, np.arange(start, stop), *checked[name])
-        try:  # allocate before anything changes, so running out of memory changes nothing
+        try:  # allocate (and copy read-only columns) before anything changes: out of memory changes nothing
             ids = np.arange(start, stop, dtype=np.int64)
             self._grow(ob, stop, written=checked)
+            cols = {name: self._writable(name) for name in checked}
+            masks = {name: _owned(self._defined, name) for name, (_, mask) in checked.items() if mask is not None}
         except MemoryError:
             raise InstanceError(f"not enough memory to add {n} parts to {ob}") from None
         for name, (arr, mask) in checked.items():
-            self._cols[name][start:stop] = arr
+            cols[name][start:stop] = arr
             if mask is not None:
-                self._defined[name][start:stop] = mask
+                masks[name][start:stop] = mask
         self._n[ob] = stop
         rows = range(start, stop)
         for name, (arr, _) in checked.items():
@@ -675,6 +688,79 @@ class ACSet:
             elif name in self._attr_index:
                 self._attr_index[name].change(rows, [None] * n, self._plain(name, np.arange(start, stop)))
         return ids
+
+    def _check_subparts(self, ob: str, n: int, subparts: Mapping[str, Any],
+                        adding: Mapping[str, int]) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+        """Validate the columns of ``n`` new parts of ``ob``: name -> (values, defined mask or None).
+
+        ``adding`` counts the parts being added alongside, per object, which foreign keys may
+        already name. Nothing is written.
+        """
+        checked = {}
+        for name, values in subparts.items():
+            self._arrow_from(ob, name)
+            if name in self._spec:
+                checked[name] = self._attr_values(name, values, n)
+            else:
+                checked[name] = (self._hom_values(name, values, n, adding.get(self.schema.codom(name), 0)), None)
+        start = self._n[ob]
+        for name in self._unique.intersection(checked):
+            self._check_unique(name, np.arange(start, start + n), *checked[name])
+        return checked
+
+    def _adopt(self, parts: Mapping[str, int], checked: Mapping[str, tuple[np.ndarray, np.ndarray | None]],
+               defined: Mapping[str, np.ndarray] | None = None) -> None:
+        """Give each object in ``parts`` (all without parts) its ``parts[ob]`` parts, taking the
+        columns ``checked`` (from :meth:`_check_subparts`) as they are, without copying them.
+
+        This is how a reader keeps its decoded buffers: the arrays become the ACSet's, so the
+        caller must not write them afterwards; read-only ones are copied on their first write.
+        ``defined`` overrides the defined masks of masked (int, bool) columns. Columns not in
+        ``checked`` are undefined. All or nothing: on an error the ACSet is unchanged.
+        """
+        for ob in parts:
+            self._check_ob(ob)
+            if self._rows(ob):
+                raise InstanceError(f"_adopt: {ob} already has parts")
+        defined = defined or {}
+        cols, masks = {}, {}
+        try:
+            for name, ob in self._dom.items():
+                if ob not in parts:
+                    continue
+                n, spec = parts[ob], self._spec.get(name)
+                if name in checked:
+                    arr, mask = checked[name]
+                    # a broadcast value (stride 0) becomes a column of its own here
+                    cols[name] = np.ascontiguousarray(arr)
+                else:
+                    cols[name] = np.full(n, -1, dtype=np.int64) if spec is None else self._empty_attr(spec, n)
+                    mask = np.zeros(n, dtype=bool)
+                if name in self._defined:
+                    mask = defined.get(name, mask)
+                    if mask is None or mask.dtype != np.bool_ or mask.shape != (n,):
+                        raise InstanceError(f"_adopt: the defined mask of {name} is not {n} bools")
+                    masks[name] = np.ascontiguousarray(mask)
+                expect = (n, spec.width) if spec is not None and spec.width else (n,)
+                if cols[name].shape != expect:
+                    raise InstanceError(f"_adopt: column {name} has shape {cols[name].shape}, expected {expect}")
+            alive = {ob: np.ones(n, dtype=bool) for ob, n in parts.items()} if self._alive is not None else {}
+        except MemoryError:
+            raise InstanceError(f"not enough memory to add parts to {', '.join(parts)}") from None
+        self._cols |= cols
+        self._defined |= masks
+        if self._alive is not None:
+            self._alive |= alive
+        for ob, n in parts.items():
+            self._n[ob] = self._cap[ob] = n
+        for name in cols:
+            if name in self._hom_index:
+                self._hom_index[name].stale = True
+            self._attr_index.pop(name, None)
+
+    def _writable(self, name: str) -> np.ndarray:
+        """The column of ``name``, to be written in place (copied first if it is read-only)."""
+        return _owned(self._cols, name)
 
     def _check_room(self, ob: str, n: int) -> None:
         """Refuse a count whose new rows alone would not fit in this machine's memory."""
@@ -748,7 +834,8 @@ class ACSet:
             arr, mask = self._hom_values(name, values, len(rows)), None
         if name in self._unique:
             self._check_unique(name, rows, arr, mask)
-        col = self._cols[name]
+        col = self._writable(name)
+        masks = _owned(self._defined, name) if mask is not None else None
         ix = self._hom_index.get(name) or self._attr_index.get(name)
         # The index sees each row once, with its value before and after (repeated ids: last wins).
         if ix is not None and getattr(ix, "stale", False):
@@ -757,7 +844,7 @@ class ACSet:
         old = self._plain(name, touched) if ix is not None else None
         col[rows] = arr
         if mask is not None:
-            self._defined[name][rows] = mask
+            masks[rows] = mask
         if ix is not None:
             ix.change(touched.tolist(), old, self._plain(name, touched))
 
@@ -1094,7 +1181,7 @@ class ACSet:
 
     def _mark_deleted(self, ob: str, rows: np.ndarray) -> np.ndarray:
         """Mark ``rows`` deleted: their own values are cleared and homs into them become undefined."""
-        alive = self._alive[ob]
+        alive = _owned(self._alive, ob)
         alive[rows] = False
         self._ndead[ob] += len(rows)
         for name, dom in self._dom.items():
@@ -1117,9 +1204,11 @@ class ACSet:
     def _clear_rows(self, name: str, rows: np.ndarray) -> None:
         spec = self._spec[name]
         old = self._plain(name, rows) if name in self._attr_index else None
-        self._cols[name][rows] = spec.fill
-        if spec.masked:
-            self._defined[name][rows] = False
+        col = self._writable(name)
+        mask = _owned(self._defined, name) if spec.masked else None
+        col[rows] = spec.fill
+        if mask is not None:
+            mask[rows] = False
         if old is not None:
             self._attr_index[name].change(rows.tolist(), old, [None] * len(rows))
 
@@ -1150,7 +1239,7 @@ class ACSet:
                 continue
             source = np.flatnonzero(self._alive[x][:n_old]).astype(np.int64)
             (self._compact_vars if x in self._nvars else self._compact)(x, source, n_old)
-            self._alive[x][:] = True
+            _owned(self._alive, x)[:] = True
             self._ndead[x] = 0
             out[x] = source
         return out
@@ -1171,7 +1260,7 @@ class ACSet:
         rows = self._var_ids(t, ids)
         n_old = self._nvars[t]
         if self._alive is not None:
-            self._alive[t][rows] = False
+            _owned(self._alive, t)[rows] = False
             self._ndead[t] += len(rows)
             live = self._alive[t]
             self._rename_vars(t, [AttrVar(k) if ok else None for k, ok in enumerate(live.tolist())])
@@ -1194,6 +1283,7 @@ class ACSet:
             col = self._cols[a.name]
             for r, v in enumerate(col[: self._n[a.dom]].tolist()):
                 if v.__class__ is AttrVar:
+                    col = self._writable(a.name)
                     col[r] = new[v.k]
             self._attr_index.pop(a.name, None)
 
@@ -1236,14 +1326,14 @@ class ACSet:
         return {t: self._rem_vars(t, self.free_vars(t)) for t in self._nvars}
 
     def _permute_rows(self, name: str, source: np.ndarray, n_old: int) -> None:
-        col = self._cols[name]
+        col = self._writable(name)
         n = len(source)
         old = col[:n_old].copy()
         col[:n] = old[source]
         spec = self._spec.get(name)
         col[n:n_old] = -1 if spec is None else spec.fill
         if name in self._defined:
-            mask = self._defined[name]
+            mask = _owned(self._defined, name)
             mask[:n] = mask[:n_old][source]
             mask[n:n_old] = False
         new = col[:n_old]
@@ -1259,7 +1349,8 @@ class ACSet:
         changed = np.flatnonzero(old != new)
         if rows is not None:
             old, new, where = old[changed], new[changed], rows[changed]
-            self._cols[name][where] = new
+            if len(where):  # nothing changed: a read-only column stays shared
+                self._writable(name)[where] = new
             changed, old, new = where, old, new
             ix = self._hom_index[name]
             if len(changed) > 64:
@@ -1267,8 +1358,8 @@ class ACSet:
             else:
                 ix.change(changed.tolist(), old.tolist(), new.tolist())
             return
-        if not written:
-            self._cols[name][changed] = new[changed]
+        if not written and len(changed):
+            self._writable(name)[changed] = new[changed]
         ix = self._hom_index[name]
         if len(changed) > 64:
             ix.stale = True
@@ -1326,7 +1417,8 @@ class ACSet:
 
     # -- copies, equality, display -------------------------------------------------------
     def copy(self) -> ACSet:
-        """An independent copy (columns copied; indexes are rebuilt when first used).
+        """An independent copy: columns copied (read-only ones shared until either side writes),
+        indexes rebuilt when first used.
 
         Examples
         --------
@@ -1342,13 +1434,13 @@ class ACSet:
         out._n, out._cap = dict(self._n), dict(self._n)
         out._nvars = dict(self._nvars)
         out._dom, out._spec = self._dom, self._spec
-        out._cols = {k: v[: self._n[self._dom[k]]].copy() for k, v in self._cols.items()}
-        out._defined = {k: v[: self._n[self._dom[k]]].copy() for k, v in self._defined.items()}
+        out._cols = {k: _share(v, self._n[self._dom[k]]) for k, v in self._cols.items()}
+        out._defined = {k: _share(v, self._n[self._dom[k]]) for k, v in self._defined.items()}
         out._hom_index = {h: PreimageIndex() for h in self._hom_index}
         out._attr_index = {}
         out._unique = self._unique
         if self._alive is not None:
-            out._alive = {x: a[: self._rows(x)].copy() for x, a in self._alive.items()}
+            out._alive = {x: _share(a, self._rows(x)) for x, a in self._alive.items()}
             out._ndead = dict(self._ndead)
         return out
 
@@ -1564,7 +1656,7 @@ class ACSet:
         for ob in S.obs:
             out.add_parts(ob, self._n[ob])
         for name in S.hom_names:
-            out._cols[name][: self._n[self._dom[name]]] = self._cols[name][: self._n[self._dom[name]]]
+            out._writable(name)[: self._n[self._dom[name]]] = self._cols[name][: self._n[self._dom[name]]]
             out._hom_index[name].stale = True
         for a in S.attrs:
             rows = np.arange(self._n[a.dom])

@@ -552,25 +552,15 @@ def read_parquet(folder: str | os.PathLike) -> ACSet:
     for t in schema.attrtypes:
         if nparts[t]:
             X.add_parts(t, nparts[t])
-    later = []
+    obs = {ob: nparts[ob] for ob in schema.obs}
+    checked = {}
     for ob in schema.obs:
-        now = {}
-        for name in _columns(schema, ob):
-            if schema.is_hom(name) and schema.codom(name) != ob and X.nparts(schema.codom(name)) != nparts[
-                schema.codom(name)
-            ]:
-                later.append(name)
-            else:
-                now[name] = cols[name][0]
         try:
-            X.add_parts(ob, nparts[ob], **now)
+            checked |= X._check_subparts(ob, nparts[ob], {name: cols[name][0] for name in _columns(schema, ob)}, obs)
         except AcsetS2RError as err:  # a value the checks above cannot see, such as a dangling variable
             raise SerializationError(f"{files[ob][0]}: {err}") from None
-    for name in later:
-        X.set_subpart(X.parts(schema.dom(name)), name, cols[name][0])
-    for name, (_, defined) in cols.items():
-        if defined is not None and not defined.all():
-            X.clear_subpart(np.flatnonzero(~defined), name)
+    # the decoded buffers become the ACSet's columns, not copied: read-only, copied on first write
+    X._adopt(obs, checked, {name: defined for name, (_, defined) in cols.items() if defined is not None})
     return X
 
 

@@ -2,6 +2,8 @@
 SQL over the stored columns, and kl_gap of one policy, at 20k, 200k and 2M steps.
 
 Run: .venv/bin/python bench/storage.py [--quick] (--quick stops at 200k steps).
+``--parquet-only [--repeat 3]`` times only the full-precision Parquet write and read at each
+size, each round in a fresh process, and prints every round (the machine is shared: a range).
 
 Parquet is written at full precision and, as a second row, with ``float32=True`` (opt-in
 and lossy), the setting that brings the 2M-step folder under the size target.
@@ -168,12 +170,33 @@ def run(job, n: int, tmp: str) -> dict:
         return pool.apply(job, (n, tmp))
 
 
+def parquet_only(sizes: list[int], repeat: int) -> None:
+    for n in sizes:
+        rounds = []
+        for _ in range(repeat):
+            tmp = tempfile.mkdtemp(prefix="acset_bench_")
+            try:
+                rounds.append(run(job_parquet, n, tmp))
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        w, r = [x["write"] for x in rounds], [x["read"] for x in rounds]
+        print(f"-- {n:,} steps: Parquet write {min(w):.2f}-{max(w):.2f} s, read {min(r):.2f}-{max(r):.2f} s "
+              f"(targets at 2M: {TARGETS['write']:g} s, {TARGETS['read']:g} s); peak RSS "
+              f"{max(x['peak GB'] for x in rounds):.2f} GB; rounds: "
+              + ", ".join(f"{a:.2f} + {b:.2f}" for a, b in zip(w, r)), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="stop at 200k steps")
     ap.add_argument("--no-json", action="store_true", help="skip the row JSON at 2M steps (about 3 minutes)")
+    ap.add_argument("--parquet-only", action="store_true", help="only the Parquet write and read")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds of --parquet-only, each in a fresh process")
     args = ap.parse_args()
     sizes = [20_000, 200_000] if args.quick else [20_000, 200_000, 2_000_000]
+    if args.parquet_only:
+        parquet_only(sizes, args.repeat)
+        return
     rows = {}
     for n in sizes:
         tmp = tempfile.mkdtemp(prefix="acset_bench_")
