@@ -9,12 +9,15 @@ Parquet/CSV/NPZ file with a column mapping) and optionally its policy (an ONNX f
    written;
 2. puts the log on the control grid (its sampling measured) and cuts every episode to a
    common horizon;
-3. runs the sim side: with a policy, the randomised ensemble runs it closed-loop; without
-   one, each member replays one logged episode's commands from that episode's start (the
-   logged state, or one estimated from the first observation);
+3. runs the sim side: every member of the randomised ensemble runs every logged episode at
+   that episode's own ticks, closed-loop with a policy, or without one replaying its commands
+   from its start (the logged state, or one estimated from the first observation); each is
+   logged with the sim's sensor noise and a latency from its range and resampled as the log
+   was (:func:`~acset_s2r.sim2real.robotlog.log_ensemble`), so both sides are observed and
+   commanded alike;
 4. records the experiment ACSet (the RealEnv names the log; its physics stay undefined);
 5. measures kl_gap with its interval, and its null: plants drawn from the same
-   randomisation, each run or replayed as the sim side is, scored against the same sim
+   randomisation, each run or replayed and logged as the sim side is, scored against the same sim
    streams; judges the transfer (:mod:`~acset_s2r.sim2real.judge`);
 6. diagnoses the gap from the log alone (:mod:`~acset_s2r.sim2real.diagnosis`);
 7. writes, with ``out``, the ACSet, the ProofBundle, ``report.html`` and the plots, all
@@ -24,7 +27,7 @@ A randomisation file is TOML::
 
     level = 1.0          # curriculum level scaling every range
     obs_noise = 0.01     # the sim's sensor noise std
-    latency_max = 1      # the sim's action latency, 0..latency_max control steps
+    latency_max = 1      # the sim's action latency, 0..latency_max control steps (any real number in between)
     [[range]]
     field = "body_mass"
     low = 0.8
@@ -56,7 +59,6 @@ from acset_s2r.sim2real.html_report import diagnosis_section, proof_section, ver
 from acset_s2r.sim2real.judge import Verdict, gap_score, judge_policy, measure_gap
 from acset_s2r.sim2real.kl import GapEstimate
 from acset_s2r.sim2real.logs import RealLog, Sampling, check_log, read_log
-from acset_s2r.sim2real.noise import ActionLatency, ObservationNoise
 from acset_s2r.sim2real.policies import as_policy, check_policy
 from acset_s2r.sim2real.randomization import (
     Ensemble,
@@ -66,14 +68,14 @@ from acset_s2r.sim2real.randomization import (
     playground_defaults,
 )
 from acset_s2r.sim2real.record import (
-    batch_samples,
+    log_samples,
     new_experiment,
     policy_samples,
     record_log_policy,
     record_null,
     task_setup,
 )
-from acset_s2r.sim2real.rollout import RolloutBatch, rollout
+from acset_s2r.sim2real.robotlog import log_ensemble
 from acset_s2r.sim2real.store import write_experiment
 from acset_s2r.sim2real.tasks import Task, get_task
 from acset_s2r.sim2real.verification import ProofBundle, record_experiment_events, verify_transfer_success
@@ -105,28 +107,6 @@ def read_randomization(path: str | Path) -> SimSettings:
         return SimSettings(dr, float(doc.get("obs_noise", 0.01)), int(doc.get("latency_max", 1)), str(path))
     except (TypeError, ValueError, SimulationError) as exc:
         raise InstanceError(f"randomisation file {path}: {exc}") from None
-
-
-class ReplayActions:
-    """A batch policy that replays logged commands: env i gets row i of ``actions`` (N, T, nu)
-    at its t-th call, whatever it observes."""
-
-    kind = "replay"
-    source = ""
-
-    def __init__(self, actions: np.ndarray):
-        self.actions = np.asarray(actions, float)
-        self.t = 0
-
-    def reset(self, n_envs: int) -> None:
-        if n_envs != len(self.actions):
-            raise SimulationError(f"replay of {len(self.actions)} episodes asked for {n_envs} envs")
-        self.t = 0
-
-    def __call__(self, obs: np.ndarray) -> np.ndarray:
-        a = self.actions[:, min(self.t, self.actions.shape[1] - 1)]
-        self.t += 1
-        return a
 
 
 @attrs.frozen(eq=False)
@@ -162,6 +142,14 @@ class AuditResult:
         return "\n".join(lines)
 
 
+def _cut(log: RealLog, h: int) -> RealLog:
+    """Every episode of a log on the control grid cut to its first ``h`` steps."""
+    cut = tuple(attrs.evolve(e, time=e.time[:h], obs=e.obs[:h], action=e.action[:h],
+                             qpos=None if e.qpos is None else e.qpos[:h], qvel=None if e.qvel is None else e.qvel[:h])
+                for e in log.episodes)
+    return attrs.evolve(log, episodes=cut)
+
+
 def _common_horizon(log: RealLog, horizon: int | None) -> RealLog:
     """Every episode cut to the shortest one (or ``horizon``): the sim and null run the same."""
     h = min(len(e) for e in log.episodes)
@@ -172,10 +160,7 @@ def _common_horizon(log: RealLog, horizon: int | None) -> RealLog:
         raise InstanceError(
             f"{log.source}: episode {short} has {h} control steps on the grid; an audit needs {MIN_EPISODE} or more"
         )
-    cut = tuple(attrs.evolve(e, time=e.time[:h], obs=e.obs[:h], action=e.action[:h],
-                             qpos=None if e.qpos is None else e.qpos[:h], qvel=None if e.qvel is None else e.qvel[:h])
-                for e in log.episodes)
-    return attrs.evolve(log, episodes=cut)
+    return _cut(log, h)
 
 
 def _start_states(task: Task, base: mujoco.MjModel, log: RealLog) -> tuple[np.ndarray, np.ndarray]:
@@ -187,40 +172,47 @@ def _start_states(task: Task, base: mujoco.MjModel, log: RealLog) -> tuple[np.nd
     return x[:, : base.nq], x[:, base.nq :]
 
 
-def _run_side(ensemble: Ensemble, policy, task: Task, log: RealLog, starts, rng, noise, latency) -> RolloutBatch:
-    """One episode per member: the policy closed-loop, or member i replaying episode i mod n."""
-    n, h = len(ensemble), len(log.episodes[0])
-    if policy is not None:
-        return rollout(ensemble, policy, task, rng, horizon=h, obs_noise=noise, latency=latency, nthread=1)
-    which = np.arange(n) % len(log.episodes)
-    actions = np.stack([log.episodes[i].action for i in which])
-    return rollout(
-        ensemble, ReplayActions(actions), task, rng, horizon=h, obs_noise=noise, latency=latency,
-        initial_state=(starts[0][which], starts[1][which]), nthread=1,
+@attrs.frozen
+class _LogClocks:
+    """What the sim side copies from the real log: each episode's ticks (seconds, up to the
+    audited horizon and one tick beyond, for the resampling) and the commands logged at them."""
+
+    clocks: list[np.ndarray]
+    commands: list[np.ndarray]
+    horizon: int
+    control_dt: float
+
+    @classmethod
+    def of(cls, log: RealLog, horizon: int, control_dt: float) -> "_LogClocks":
+        keep = [np.searchsorted(e.time - e.time[0], horizon * control_dt, side="right") + 1 for e in log.episodes]
+        return cls([e.time[:k] for e, k in zip(log.episodes, keep)], [e.action[:k] for e, k in zip(log.episodes, keep)],
+                   horizon, control_dt)
+
+
+def _run_side(ensemble: Ensemble, policy, task: Task, ticks: _LogClocks, starts, rng, settings: SimSettings,
+              latency: tuple[float, float]) -> tuple[list[RealLog], np.ndarray]:
+    """(one log per member on the control grid, their latencies): each member logged at every
+    episode's ticks as the robot was, running the policy, or without one replaying that
+    episode's commands from its start."""
+    logs, lags = log_ensemble(
+        ensemble, policy, task, rng, ticks.clocks, latency=latency, obs_noise=settings.obs_noise,
+        initial_state=None if policy is not None else starts, commands=None if policy is not None else ticks.commands,
     )
+    return [_cut(log.resample(ticks.control_dt), ticks.horizon) for log in logs], lags
 
 
-def _null(base, dr, policy, task, log, starts, settings, n_null, X, p, rng, progress):
+def _null(base, dr, policy, task, ticks: _LogClocks, starts, settings, n_null, X, p, rng, progress):
     """(gaps, parameters, latencies) of ``n_null`` plants drawn from the randomisation, each
-    running every logged episode as the sim side does, scored against the sim streams."""
+    running every logged episode as the sim side does (logged at that episode's ticks),
+    scored against the sim streams."""
     params = draw_parameters(base, dr, n_null, rng)
-    latencies = ActionLatency(0, settings.latency_max).sample(rng, n_null)
-    episodes = len(log.episodes)
+    latencies = rng.uniform(0.0, settings.latency_max, n_null)
     _, _, sim, sim_segments = policy_samples(X, p)
-    noise = ObservationNoise(std=settings.obs_noise)
     gaps = np.empty(n_null)
     for i in track(range(n_null), "null plants", enabled=progress):
-        members = Ensemble(base, params).take(np.full(episodes, i))
-        if policy is None:
-            batch = rollout(
-                members, ReplayActions(np.stack([e.action for e in log.episodes])), task, rng,
-                horizon=len(log.episodes[0]), obs_noise=noise, latency=int(latencies[i]),
-                initial_state=starts, nthread=1,
-            )
-        else:
-            batch = rollout(members, policy, task, rng, horizon=len(log.episodes[0]), obs_noise=noise,
-                            latency=int(latencies[i]), nthread=1)
-        gaps[i] = gap_score(*batch_samples(batch, range(episodes)), sim, sim_segments)
+        lag = float(latencies[i])
+        logs, _ = _run_side(Ensemble(base, params).take([i]), policy, task, ticks, starts, rng, settings, (lag, lag))
+        gaps[i] = gap_score(*log_samples(logs[0]), sim, sim_segments)
     return gaps, params.values, latencies
 
 
@@ -299,17 +291,17 @@ def audit(
     dr = settings.randomization if settings.randomization is not None else playground_defaults(base)
     params = draw_parameters(base, dr, n_sim, rng)
     ensemble = Ensemble(base, params)
-    noise, latency = ObservationNoise(std=settings.obs_noise), ActionLatency(0, settings.latency_max)
     starts = _start_states(task, base, grid)
-    sim_batch = _run_side(ensemble, policy, task, grid, starts, rng, noise, latency)
+    ticks = _LogClocks.of(log, len(grid.episodes[0]), control_dt)
+    sim_logs, _ = _run_side(ensemble, policy, task, ticks, starts, rng, settings, (0.0, float(settings.latency_max)))
 
     setup = task_setup(task, base, params.names, horizon=len(grid.episodes[0]))
     vector = getattr(policy, "to_vector", None)
     X = new_experiment(setup, base.nq + base.nv, vector().size if callable(vector) else 1)
     name = "logged actions" if policy is None else "policy"
-    p = record_log_policy(X, name, policy, sim_batch, params.values, grid, dr.level, seed, sampling)
+    p = record_log_policy(X, name, policy, sim_logs, params.values, grid, dr.level, seed, sampling)
     gap = measure_gap(X, p, rng)
-    record_null(X, p, *_null(base, dr, policy, task, grid, starts, settings, n_null, X, p, rng, progress))
+    record_null(X, p, *_null(base, dr, policy, task, ticks, starts, settings, n_null, X, p, rng, progress))
     verdict = judge_policy(X, p, gap, MeasureSetup(n_null=n_null))
     try:
         diagnosis = diagnose_transfer_failure(X, p, task=task)

@@ -22,7 +22,8 @@ episodes on the same faulty plant go into the one real stream as episodes 0, 1, 
 :func:`fault_log_experiment` is the same bench seen from logs alone: the faulty plant logs as
 a robot does (:mod:`acset_s2r.sim2real.robotlog`: jittered control ticks, a latency in
 seconds), and the ACSet holds only what a LeRobot dataset holds, resampled onto the control
-grid.
+grid. Its sim ensemble is logged the same way at the same ticks, so both sides are observed
+alike.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from acset_s2r.sim2real.randomization import (
     sample_ensemble,
 )
 from acset_s2r.sim2real.record import new_experiment, record_log_policy, record_policy, task_setup
-from acset_s2r.sim2real.robotlog import robot_log
+from acset_s2r.sim2real.robotlog import jittered_clock, log_ensemble, robot_log
 from acset_s2r.sim2real.rollout import RolloutBatch, VelocityKicks, deploy, rollout, stack_episodes
 from acset_s2r.sim2real.tasks import Task
 
@@ -185,25 +186,36 @@ def fault_log_experiment(
     real_episodes: int = 4,
     jitter: float = LOG_JITTER,
 ) -> tuple[ACSet, float]:
-    """(ACSet, true latency in s): the sim side as :func:`fault_experiment` draws it, the real
-    side a robot log of the faulty plant. The plant's latency is a real number of control
-    steps: uniform in the sim's range, or for a latency fault ``sim.latency_max + magnitude +
-    0.5`` (never a whole step); the overconfidence fault's kicks come per physics step, sized
-    so that a control step's kick matches :func:`fault_experiment`'s."""
+    """(ACSet, true latency in s): the bench seen from logs alone.
+
+    The real plant is drawn as :func:`fault_experiment` draws it and logs as a robot does. Its
+    latency is a real number of control steps: uniform in the sim's range, or for a latency
+    fault ``sim.latency_max + magnitude + 0.5`` (never a whole step); the overconfidence
+    fault's kicks come per physics step, sized so that a control step's kick matches
+    :func:`fault_experiment`'s. The sim ensemble is logged the same way at the same ticks
+    (:func:`~acset_s2r.sim2real.robotlog.log_ensemble`, latencies uniform over the sim's
+    range), so an in-support plant is one more member, observed, commanded and resampled
+    alike."""
     _check_real_episodes(real_episodes)
     rng = np.random.default_rng(seed)
-    base, ensemble, sim_batch = _sim_runs(policy, task, sim, n_sim, steps, rng)
+    base = task.load_model()
+    ensemble = sim_ensemble(base, sim, n_sim, rng)
     # the latency fault lives in the log's timing; its plant keeps the sim's latency range
     physics = plant_config(base, sim, fault if fault.kind != "latency" else Fault("none"))
     plant = make_real_plant(base, physics, rng)
     dt = task.control_dt(base)
     lag = rng.uniform(0, sim.latency_max) if fault.kind != "latency" else sim.latency_max + fault.magnitude + 0.5
+    clocks = [jittered_clock(steps, dt, jitter, rng) for _ in range(real_episodes)]
+    sim_logs, _ = log_ensemble(ensemble, policy, task, rng, clocks, latency=(0.0, float(sim.latency_max)),
+                               obs_noise=sim.obs_noise)
+    sim_logs = [s.resample(dt) for s in sim_logs]
     kicks = None
     if fault.kind == "overconfidence":
-        kicks = fault.magnitude * typical_velocity_change(sim_batch) / np.sqrt(task.substeps)
-    log = robot_log(plant.model, policy, task, rng, episodes=real_episodes, steps=steps, latency=lag * dt,
-                    jitter=jitter, obs_noise=float(np.mean(physics.obs_noise.std)), kick_std=kicks)
+        dv = np.concatenate([np.diff(e.qvel, axis=0) for s in sim_logs for e in s.episodes])
+        kicks = fault.magnitude * np.sqrt(np.mean(dv**2, axis=0)) / np.sqrt(task.substeps)
+    log = robot_log(plant.model, policy, task, rng, episodes=real_episodes, latency=lag * dt, clocks=clocks,
+                    obs_noise=float(np.mean(physics.obs_noise.std)), kick_std=kicks)
     X = new_experiment(task_setup(task, base, ensemble.params.names), base.nq + base.nv, policy.to_vector().size)
-    record_log_policy(X, "policy", policy, sim_batch, ensemble.params.values, log.resample(dt), sim.level, seed,
+    record_log_policy(X, "policy", policy, sim_logs, ensemble.params.values, log.resample(dt), sim.level, seed,
                       log.sampling())
     return X, lag * dt

@@ -128,15 +128,23 @@ class RealLog:
             n = int(np.floor((e.time[-1] - t0) / control_dt + 1e-9)) + 1
             grid = t0 + control_dt * np.arange(n)
 
-            def lin(a):
-                return None if a is None else np.stack([np.interp(grid, e.time, a[:, j]) for j in range(a.shape[1])], 1)
-
             # a command belongs to the frame it was computed at: take the nearest frame's, so a
             # late tick does not shift a grid step's command by a whole step
             right = np.clip(np.searchsorted(e.time, grid), 1, len(e) - 1)
             near = np.where(grid - e.time[right - 1] <= e.time[right] - grid, right - 1, right)
-            out.append(LogEpisode(grid, lin(e.obs), e.action[near], lin(e.qpos), lin(e.qvel), None))
+            lin = [None if a is None else interpolate(grid, e.time, a) for a in (e.obs, e.qpos, e.qvel)]
+            out.append(LogEpisode(grid, lin[0], e.action[near], lin[1], lin[2], None))
         return attrs.evolve(self, episodes=tuple(out), fps=1.0 / control_dt)
+
+
+def interpolate(grid: np.ndarray, time: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(len(grid), d): each column of ``values`` (T, d), sampled at ``time``, linearly
+    interpolated at ``grid`` (held at the end values outside ``time``'s span).
+
+    >>> interpolate(np.array([0.0, 0.5, 2.0]), np.array([0.0, 1.0]), np.array([[0.0], [2.0]])).ravel().tolist()
+    [0.0, 1.0, 2.0]
+    """
+    return np.stack([np.interp(grid, time, values[:, j]) for j in range(values.shape[1])], 1)
 
 
 # --------------------------------------------------------------------- building and checking

@@ -291,3 +291,25 @@ def check_policy(policy: Any, obs_dim: int, act_dim: int) -> None:
     check = getattr(policy, "check", None)
     if callable(check):
         check(obs_dim, act_dim)
+
+
+class ReplayActions:
+    """A batch policy that replays logged commands: env i gets row i of ``actions`` (N, T, nu)
+    at its t-th call, whatever it observes."""
+
+    kind = "replay"
+    source = ""
+
+    def __init__(self, actions: np.ndarray):
+        self.actions = np.asarray(actions, float)
+        self.t = 0
+
+    def reset(self, n_envs: int) -> None:
+        if n_envs != len(self.actions):
+            raise SimulationError(f"replay of {len(self.actions)} episodes asked for {n_envs} envs")
+        self.t = 0
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        a = self.actions[:, min(self.t, self.actions.shape[1] - 1)]
+        self.t += 1
+        return a

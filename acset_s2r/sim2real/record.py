@@ -258,7 +258,7 @@ def record_log_policy(
     X: ACSet,
     name: str,
     policy,
-    sim_batch: RolloutBatch,
+    sim: RolloutBatch | Sequence,
     sim_params: np.ndarray,
     log,
     level: float,
@@ -268,6 +268,11 @@ def record_log_policy(
     """Record a policy (or, with ``policy`` None, the log's own commands replayed) against a
     real log: the Policy part, one SimEnv and sim stream per row of ``sim_params``, and one
     RealEnv whose stream is the log (on the control grid); return the Policy id.
+
+    ``sim`` is a RolloutBatch (env i ran member i) or, for a sim side logged as the real log
+    was (:func:`~acset_s2r.sim2real.robotlog.log_ensemble`), one log on the control grid per
+    member; logs have no rewards, so then ``sim_return`` and the streams' returns stay
+    undefined.
 
     The RealEnv names the log (``real_source``) and its measured sampling (``sampling``:
     :class:`~acset_s2r.sim2real.logs.Sampling` of the raw timestamps); its physical
@@ -281,12 +286,14 @@ def record_log_policy(
         kind, source = describe(policy)
         digest, noise = policy_hash(policy), float(np.mean(getattr(policy, "sigma", 0.0)))
         vector = {"policy_params": policy.to_vector()} if callable(getattr(policy, "to_vector", None)) else {}
+    batch = isinstance(sim, RolloutBatch)
+    returns = {"sim_return": float(sim.returns.mean())} if batch else {}
     p = X.add_part(
         "Policy", policy_name=name, **vector, policy_kind=kind, policy_source=source, policy_hash=digest,
-        action_noise=noise, sim_return=float(sim_batch.returns.mean()),
+        action_noise=noise, **returns,
     )
     for i in range(len(sim_params)):
-        stream = record_stream(X, sim_batch, i, "sim")
+        stream = record_stream(X, sim, i, "sim") if batch else record_log_stream(X, sim[i], "sim")
         X.add_part(
             "SimEnv", train=p, observe_sim=stream, sim_params=sim_params[i], sim_seed=seed, randomization_level=level,
         )
@@ -357,12 +364,20 @@ def batch_samples(batch: RolloutBatch, envs: Sequence[int]) -> tuple[np.ndarray,
     return obs, segments
 
 
+def log_samples(log) -> tuple[np.ndarray, np.ndarray]:
+    """(obs, segments) of a log's episodes (on the control grid), as :func:`stream_steps`
+    would read them back had the log been recorded as one stream."""
+    obs = np.concatenate([e.obs for e in log.episodes])
+    segments = np.repeat(np.arange(len(log.episodes)), [len(e) for e in log.episodes])
+    return obs, segments
+
+
 def record_null(X: ACSet, policy: int, gaps: np.ndarray, params: np.ndarray, latencies: np.ndarray) -> np.ndarray:
     """Record a policy's null: one NullPlant per extra plant (its gap, parameters and latency)."""
     gaps = np.asarray(gaps, float)
     return X.add_parts(
         "NullPlant", len(gaps), null_of=np.full(len(gaps), int(policy)), null_gap=gaps,
-        null_params=np.asarray(params, float), null_latency=np.asarray(latencies, np.int64),
+        null_params=np.asarray(params, float), null_latency=np.asarray(latencies, float),
     )
 
 

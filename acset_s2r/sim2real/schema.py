@@ -89,7 +89,7 @@ SchSim2RealTrajectory = SchSim2RealTransfer.extend(
         # the null: plants drawn from the policy's own randomisation, run as the real one was
         ("null_gap", "NullPlant", "TransferGap"),
         ("null_params", "NullPlant", "Params"),
-        ("null_latency", "NullPlant", "Count"),
+        ("null_latency", "NullPlant", "Real"),  # control steps; a log's are real numbers
         # what the columns mean
         ("task_name", "Setup", "Label"),
         ("task_source", "Setup", "Label"),

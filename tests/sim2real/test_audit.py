@@ -12,7 +12,7 @@ from acset_s2r.sim2real.faults import FAULT_BENCH_SIM, Fault, plant_config
 from acset_s2r.sim2real.logs import log_from_arrays, write_lerobot
 from acset_s2r.sim2real.plant import make_real_plant
 from acset_s2r.sim2real.policy import lqr_policy
-from acset_s2r.sim2real.record import read_setup
+from acset_s2r.sim2real.record import null_gaps, read_setup
 from acset_s2r.sim2real.robotlog import robot_log
 from acset_s2r.sim2real.store import read_experiment
 from acset_s2r.sim2real.tasks import get_task
@@ -65,7 +65,26 @@ def test_the_latency_is_found_in_milliseconds_from_the_log_alone(audited):
     latency_ms = float(X.subpart(X.subpart(0, "deploy"), "latency_ms"))
     assert abs(latency_ms - 1000 * LATENCY) <= 10.0  # within one control step
     summary = (audited / "summary.txt").read_text()
-    assert "temporal/latency mismatch" in summary and "did NOT transfer" in summary
+    assert "diagnosis: temporal/latency mismatch" in summary
+
+
+def _hidden_log(latency: float, seed: int = 7):
+    rng = np.random.default_rng(seed)
+    plant = make_real_plant(BASE, plant_config(BASE, FAULT_BENCH_SIM, Fault("none")), rng)
+    return robot_log(plant.model, POLICY, TASK, rng, episodes=3, steps=150, latency=latency, obs_noise=0.01)
+
+
+def test_with_its_policy_the_verdict_passes_an_in_support_log_and_rejects_a_late_one():
+    # closed loop, the sim side and the null plants are logged as the robot was; a plant in
+    # the sim's support (latency 0.5 steps) is one more draw, a 3.5-step latency is not
+    kept = audit("cartpole", _hidden_log(0.005), policy=POLICY, n_sim=6, n_null=20, progress=False)
+    late = audit("cartpole", _hidden_log(LATENCY), policy=POLICY, n_sim=6, n_null=20, progress=False)
+    assert kept.verdict.transferred and kept.verdict.p_value >= 0.1
+    assert not late.verdict.transferred and late.verdict.kl_gap > max(null_gaps(late.acset, 0))
+    assert kept.diagnosis.cause.value == "none" and late.diagnosis.cause.value == "temporal/latency mismatch"
+    # null plants' latencies are real numbers over the sim's range, as the sim side's are
+    lags = late.acset.subpart("null_latency")
+    assert np.all((lags >= 0) & (lags <= FAULT_BENCH_SIM.latency_max)) and len(np.unique(lags)) == 20
 
 
 def test_replayed_sim_streams_command_what_the_log_commanded(audited):
@@ -73,11 +92,15 @@ def test_replayed_sim_streams_command_what_the_log_commanded(audited):
     real = X.incident(X.subpart(X.subpart(0, "deploy"), "observe_real"), "stream")
     horizon = int(np.max(X.subpart(real, "t_index"))) + 1
     logged = np.asarray(X.subpart(real, "action"), float).reshape(-1, horizon)
-    for i, stream in enumerate(X.subpart(X.incident(0, "train"), "observe_sim")):
-        sim = np.asarray(X.subpart(X.incident(stream, "stream"), "action"), float)[:, 0]
-        # open loop, a replayed episode may leave the task's healthy set and end early
-        assert 1 < len(sim) <= horizon
-        np.testing.assert_array_equal(sim, logged[i % len(logged)][: len(sim)])
+    for stream in X.subpart(X.incident(0, "train"), "observe_sim"):
+        steps = X.incident(stream, "stream")
+        episode = X.subpart(steps, "episode")
+        assert set(episode.tolist()) == set(range(len(logged)))  # every member replays every episode
+        for e in range(len(logged)):
+            sim = np.asarray(X.subpart(steps[episode == e], "action"), float)[:, 0]
+            # open loop, a replayed episode may leave the task's healthy set and end early
+            assert 1 < len(sim) <= horizon
+            np.testing.assert_array_equal(sim, logged[e][: len(sim)])
 
 
 def write_linear_onnx(path, gain, obs_ref, bias):
