@@ -8,7 +8,8 @@ A folder written by :func:`write_parquet` holds
   each hom out of ``Ob`` as ``int64`` ids (null = undefined), each attribute with its
   Arrow type (``float64``, ``int64``, ``bool``, ``string``; a vector as a fixed-size list
   whose components are never null; null = undefined). ``object`` attributes are JSON text, an attribute variable written
-  ``{"_var": k}`` as in the row JSON. The file's key-value metadata repeats the schema
+  ``{"_var": k}`` as in the row JSON. A column with no undefined value is declared not
+  nullable (Parquet's ``required``). The file's key-value metadata repeats the schema
   document under ``acset_s2r``, so a lone file still says what it is.
 
 Numeric columns go to Arrow and back without a Python object per row; ``str`` and
@@ -123,7 +124,8 @@ def arrow_column(X: ACSet, name: str, float32: bool = False):
     schema = X.schema
     col = X.subpart(name)
     if schema.is_hom(name):
-        return pa.array(col, type=pa.int64(), mask=col < 0)
+        # the mask only where a value is undefined: building it is most of the cost of the array
+        return pa.array(col, type=pa.int64(), mask=col < 0 if len(col) and col.min() < 0 else None)
     spec: AttrSpec = X.types[schema.codom(name)]
     if spec.kind == "str" and not _has_vars(col):
         return pa.array(col, type=pa.string())
@@ -176,7 +178,10 @@ def arrow_table(X: ACSet, ob: str, float32: frozenset[str] = frozenset()):
     arrays = [pa.array(X.parts(ob))]
     for name in names:
         arr = arrow_column(X, name, name in float32)
-        fields.append(pa.field(name, arr.type, metadata=_JSON_ENCODING if _json_encoded(X, name) else None))
+        # a column without an undefined value is declared required: Parquet then stores no
+        # definition levels for it, a sixth of the time to write such a column and a third to read it
+        fields.append(pa.field(name, arr.type, nullable=arr.null_count > 0,
+                               metadata=_JSON_ENCODING if _json_encoded(X, name) else None))
         arrays.append(arr)
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
@@ -298,12 +303,40 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _write_files(tmp: Path, tables: Mapping[str, Any], text: str) -> None:
+    """Write and fsync every file of the folder, and the folder, side by side in threads:
+    pyarrow and fsync release the GIL, and fsyncs in flight together share the filesystem's
+    journal commits (three files' fsyncs took 2.7 ms together against 10 ms one after another
+    here)."""
+    import pyarrow.parquet as pq
+    from concurrent.futures import ThreadPoolExecutor
+
+    def write(path: Path, t) -> None:
+        pq.write_table(t, path, **_write_options(t))
+        _fsync(path)
+
+    # largest first, so the long write starts at once
+    order = sorted(tables, key=lambda ob: -tables[ob].nbytes)
+    paths = {ob: tmp / f"{ob}.parquet" for ob in order}
+    for path in (*paths.values(), tmp / SCHEMA_FILE):
+        path.touch()  # every name exists before the folder's own fsync starts beside the writes
+    # 'with' waits for every thread before an error propagates: the caller's cleanup never
+    # races a write still in progress
+    with ThreadPoolExecutor(max_workers=min(len(order) + 1, 8)) as pool:
+        futures = [pool.submit(write, paths[ob], tables[ob]) for ob in order] + [pool.submit(_fsync, tmp)]
+        (tmp / SCHEMA_FILE).write_text(text, encoding="utf-8")
+        _fsync(tmp / SCHEMA_FILE)
+        for f in futures:
+            f.result()
+
+
 def write_parquet(X: ACSet, folder: str | os.PathLike, float32: bool | Any = False) -> None:
     """Write ``X`` to ``folder`` as one Parquet file per object and ``schema.json``.
 
     The folder is replaced as a whole: the files are written to a temporary folder
     beside it, which is then renamed into place. An existing folder is replaced only
-    if it is empty or was written by this function.
+    if it is empty or was written by this function. Every file, the new folder and the
+    rename are fsynced: when this returns, the new folder is on disk.
 
     ``float32`` (``True`` for every float attribute, or their names) stores floats in half
     the bytes. It is lossy: a value reads back rounded to float32 (relative error up to
@@ -325,8 +358,6 @@ def write_parquet(X: ACSet, folder: str | os.PathLike, float32: bool | Any = Fal
     >>> read_parquet(folder).subpart("weight").dtype, read_parquet(folder) == X  # 0.5 and 1.5 are exact in float32
     (dtype('float64'), True)
     """
-    import pyarrow.parquet as pq
-
     for ob in X.schema.obs:
         if not _SAFE_NAME.fullmatch(ob) or ob + ".parquet" == SCHEMA_FILE:
             raise SerializationError(f"object {ob!r} cannot name a Parquet file; use letters, digits and _")
@@ -350,12 +381,7 @@ def write_parquet(X: ACSet, folder: str | os.PathLike, float32: bool | Any = Fal
         mask = os.umask(0)
         os.umask(mask)
         os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes it 0700
-        for ob, t in tables.items():
-            path = tmp / f"{ob}.parquet"
-            pq.write_table(t, path, **_write_options(t))
-            _fsync(path)
-        (tmp / SCHEMA_FILE).write_text(text + "\n", encoding="utf-8")
-        _fsync(tmp / SCHEMA_FILE)
+        _write_files(tmp, tables, text + "\n")
         if target.exists():
             old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))
             os.rename(target, old / "acset")
@@ -370,8 +396,11 @@ def write_parquet(X: ACSet, folder: str | os.PathLike, float32: bool | Any = Fal
         if old is not None and not (old / "acset").exists():
             shutil.rmtree(old, ignore_errors=True)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    try:
+        _fsync(target.parent)  # the rename itself, so that a crash now cannot bring the old folder back
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -440,6 +469,12 @@ def _one(col):
     return col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
 
 
+def _counts_up(ids: np.ndarray, n: int) -> bool:
+    """Whether ``ids`` is 0, 1, ..., n - 1: n values, the first 0, each one more than the last
+    (a pass without the n-long arange to compare against)."""
+    return len(ids) == n and (n == 0 or ids[0] == 0 and bool(np.all(ids[1:] - ids[:-1] == 1)))
+
+
 def _first_bad(ok: np.ndarray) -> int:
     return int(np.flatnonzero(~ok)[0])
 
@@ -454,7 +489,7 @@ def _read_table(path: Path, pf, ob: str, schema, specs, nparts) -> dict[str, tup
         raise SerializationError(f"{path}: cannot read its data: {err}") from None
     n = nparts[ob]
     ids = _one(table.column(ID))
-    if ids.null_count or not np.array_equal(ids.to_numpy(), np.arange(n)):
+    if ids.null_count or not _counts_up(ids.to_numpy(), n):
         raise SerializationError(f"{path}, column {ID}: the ids must be 0..{n - 1} in order")
     out = {}
     for name in _columns(schema, ob):

@@ -99,6 +99,20 @@ def test_the_layout_other_readers_see(tmp_path):
     assert tag.path_in_schema == "tag" and tag.compression == "ZSTD"
 
 
+def test_columns_without_undefined_values_are_declared_required(tmp_path):
+    X = weighted()  # src and weight have an undefined value, tgt has none
+    write_parquet(X, tmp_path / "x")
+    schema = pq.read_schema(tmp_path / "x" / "E.parquet")
+    assert {f.name: f.nullable for f in schema} == {"_id": False, "src": True, "tgt": False, "weight": True}
+    parquet_schema = pq.ParquetFile(tmp_path / "x" / "E.parquet").schema
+    assert parquet_schema.column(2).max_definition_level == 0  # no levels stored for tgt
+    X.set_subpart(1, "weight", 2.5)
+    X.set_subpart(2, "src", 2)
+    write_parquet(X, tmp_path / "x")
+    assert not any(f.nullable for f in pq.read_schema(tmp_path / "x" / "E.parquet"))
+    assert read_parquet(tmp_path / "x") == X
+
+
 def test_large_numeric_columns_come_back_exactly(tmp_path):
     rng = np.random.default_rng(0)
     X = ACSet(catalog.SchWeightedGraph, Weight=(float, 5))
@@ -140,6 +154,40 @@ def test_a_failed_write_leaves_the_folder_as_it_was(tmp_path):
     with pytest.raises(SerializationError, match=r"table E, row 1, column weight"):
         write_parquet(bad, folder)
     assert snapshot(folder) == before and siblings(folder) == ["x"]
+
+
+@pytest.mark.parametrize("failing", ["E.parquet", "V.parquet", "fsync"])
+def test_a_write_failing_on_disk_leaves_the_folder_as_it_was(tmp_path, monkeypatch, failing):
+    """The files are written side by side in threads: a failure in any of them fails the
+    write, after every thread has stopped, and leaves neither the folder changed nor a
+    temporary folder behind."""
+    import acset_s2r.parquet as parquet
+
+    folder = tmp_path / "x"
+    write_parquet(weighted(), folder)
+    before = snapshot(folder)
+    write_table, fsync = pq.write_table, parquet._fsync
+
+    def broken_write(table, path, **kw):
+        write_table(table, path, **kw)
+        if Path(path).name == failing:
+            raise OSError(28, "No space left on device")
+
+    def broken_fsync(path):
+        if Path(path).name.endswith(".tmp"):  # the new folder's own fsync
+            raise OSError(5, "Input/output error")
+        fsync(path)
+
+    monkeypatch.setattr(pq, "write_table", broken_write)
+    monkeypatch.setattr(parquet, "_fsync", broken_fsync if failing == "fsync" else fsync)
+    Y = weighted()
+    Y.add_parts("V", 2)
+    with pytest.raises(OSError, match="No space left" if failing != "fsync" else "Input/output"):
+        write_parquet(Y, folder)
+    assert snapshot(folder) == before and siblings(folder) == ["x"]
+    monkeypatch.undo()
+    write_parquet(Y, folder)
+    assert read_parquet(folder) == Y and siblings(folder) == ["x"]
 
 
 def test_a_folder_that_is_not_ours_is_not_replaced(tmp_path):
