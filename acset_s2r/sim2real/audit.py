@@ -23,6 +23,13 @@ Parquet/CSV/NPZ file with a column mapping) and optionally its policy (an ONNX f
 7. writes, with ``out``, the ACSet, the ProofBundle, ``report.html`` and the plots, all
    into a temporary folder renamed into place at the end.
 
+Pass the policy when you have it. Without it the sim side and the null plants replay the
+logged commands open loop, and on a plant the policy stabilises (a cartpole) open-loop
+replays drift away from the closed-loop log, so the verdict compares drifts: it rejected an
+in-support cartpole log as readily as one with 3.5 steps of latency. The diagnosis does not
+drift (it replays one step at a time from the log's own states) and names the latency
+either way.
+
 A randomisation file is TOML::
 
     level = 1.0          # curriculum level scaling every range

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from acset_s2r.errors import InstanceError
+from acset_s2r.errors import InstanceError, SimulationError
 from acset_s2r.sim2real.audit import audit
 from acset_s2r.sim2real.logs import check_log, log_from_arrays, read_lerobot, read_log, read_table, write_lerobot
 from acset_s2r.sim2real.policy import lqr_policy
@@ -149,3 +149,34 @@ def test_a_log_without_state_records_undefined_physics_and_states():
     steps = X.incident(record_log_stream(X, with_state), "stream")
     defined = X.is_defined("next_state", steps)
     assert defined.sum() == with_state.n_frames - len(with_state.episodes)  # each episode's last lacks it
+
+
+def test_the_sim_side_of_a_log_runs_every_member_over_every_logged_episode_at_its_ticks():
+    from acset_s2r.sim2real.randomization import Ensemble, draw_parameters, playground_defaults
+    from acset_s2r.sim2real.robotlog import jittered_clock, log_ensemble
+
+    rng = np.random.default_rng(4)
+    ensemble = Ensemble(BASE, draw_parameters(BASE, playground_defaults(BASE), 3, rng))
+    dt = TASK.control_dt(BASE)
+    clocks = [0.3 + jittered_clock(40, dt, 0.15, rng), jittered_clock(30, dt, 0.15, rng)]
+    policy = lqr_policy(BASE, sigma=0.1)
+    logs, lags = log_ensemble(ensemble, policy, TASK, rng, clocks, latency=(0.0, 1.0), obs_noise=0.01)
+    assert len(logs) == 3 and np.all((lags >= 0) & (lags <= 1)) and len(set(lags.tolist())) == 3
+    for log in logs:
+        assert log.has_state and [len(e) for e in log.episodes] == [40, 30]
+        for e, clock in zip(log.episodes, clocks):
+            np.testing.assert_allclose(e.time, clock - clock[0])  # each episode at its clock, from 0
+    # a replay commands what was logged, from the given starts
+    starts = (np.tile(BASE.qpos0, (2, 1)) + 0.01, np.zeros((2, BASE.nv)))
+    commands = [rng.uniform(-0.5, 0.5, (len(c), 1)) for c in clocks]
+    replays, _ = log_ensemble(ensemble, None, TASK, rng, clocks, initial_state=starts, commands=commands)
+    for log in replays:
+        for e, sent in zip(log.episodes, commands):
+            np.testing.assert_array_equal(e.action, sent)
+            np.testing.assert_allclose(e.qpos[0], starts[0][0])
+    with pytest.raises(SimulationError, match="latency range"):
+        log_ensemble(ensemble, policy, TASK, rng, clocks, latency=(1.0, 0.0))
+    with pytest.raises(SimulationError, match="clock 0"):
+        log_ensemble(ensemble, policy, TASK, rng, [np.array([0.0, 0.02, 0.01])])
+    with pytest.raises(SimulationError, match="replay needs"):
+        log_ensemble(ensemble, None, TASK, rng, clocks, commands=commands)

@@ -221,3 +221,37 @@ def test_a_jittered_logs_replay_error_is_the_jitter_bands(latency_steps):
 def test_the_fault_benches_refuse_a_bad_number_of_real_episodes(experiment, episodes):
     with pytest.raises(SimulationError, match="real_episodes must be a positive integer"):
         experiment(POLICY, TASK, Fault("none"), 0, real_episodes=episodes)
+
+
+@pytest.mark.parametrize(
+    "explained, sim_explained, flagged",
+    [
+        (0.90, 0.50, True),  # an offset leaves a fifth of what held-out streams leave
+        (0.85, 0.80, True),  # 0.20 / 0.15 = 1.33 >= 1.2
+        (0.84, 0.82, False),  # 0.18 / 0.16: as held-out streams, a coin toss
+        (0.40, 0.30, False),  # 0.70 / 0.60 = 1.17
+        (0.20, 0.00, False),  # below a quarter explained
+    ],
+)
+def test_from_logs_an_offset_must_leave_less_unexplained_than_held_out_streams_by_a_margin(explained, sim_explained, flagged):
+    ev = _evidence(dynamics_explained=explained, sim_dynamics_explained=sim_explained)
+    assert (Cause.DYNAMICS in _flags(ev, Thresholds())) == flagged
+
+
+def test_an_in_support_log_reads_like_one_more_sim_member():
+    # the sim side is logged as the real log was (robotlog.log_ensemble): the sensor noise,
+    # the replay's residual and its surprise of an in-support plant match the held-out
+    # members'. A grid rollout read against a jittered log gave 0.7x the noise and a
+    # surprise 2.5 spreads below the members'.
+    for seed in (8001, 8002):
+        X, _ = fault_log_experiment(POLICY, TASK, Fault("none"), seed)
+        pol = _read_policy(X, 0, None, True)
+        lat = _latency_evidence(pol)
+        dyn = _dynamics_evidence(pol, lat)
+        from acset_s2r.sim2real.diagnosis import _observation_evidence_logs
+
+        assert _observation_evidence_logs(pol).obs_variance_ratio == pytest.approx(1.0, abs=0.15)
+        assert abs(dyn.vfe_past) <= 2 * dyn.vfe_spread
+        assert dyn.dynamics_error == pytest.approx(dyn.sim_dynamics_error, rel=0.2)
+        # held-out streams are replayed with fractional lags, as the real one is
+        assert any(k[0] != np.round(k[0]) for k in lat.sim_lags)
