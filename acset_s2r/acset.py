@@ -665,6 +665,8 @@ class ACSet:
         checked = self._check_subparts(ob, n, subparts, {ob: n})
         start = self._n[ob]
         stop = start + n
+        if not n:  # checked, and nothing to write: read-only columns are not copied for it
+            return np.zeros(0, dtype=np.int64)
         try:  # allocate (and copy read-only columns) before anything changes: out of memory changes nothing
             ids = np.arange(start, stop, dtype=np.int64)
             self._grow(ob, stop, written=checked)
@@ -834,6 +836,8 @@ class ACSet:
             arr, mask = self._hom_values(name, values, len(rows)), None
         if name in self._unique:
             self._check_unique(name, rows, arr, mask)
+        if not len(rows):
+            return
         col = self._writable(name)
         masks = _owned(self._defined, name) if mask is not None else None
         ix = self._hom_index.get(name) or self._attr_index.get(name)
@@ -1203,6 +1207,8 @@ class ACSet:
 
     def _clear_rows(self, name: str, rows: np.ndarray) -> None:
         spec = self._spec[name]
+        if not len(rows):
+            return
         old = self._plain(name, rows) if name in self._attr_index else None
         col = self._writable(name)
         mask = _owned(self._defined, name) if spec.masked else None

@@ -109,6 +109,13 @@ def test_a_read_adopts_the_numeric_columns_read_only(folder):
     Y = read_parquet(folder)
     agree(Y, hand())
     assert [name for name in ADOPTED if Y._cols[name].flags.writeable] == []
+    # writes of nothing copy nothing
+    before = dict(Y._cols)
+    assert Y.add_parts("E", 0, src=[], weight=[]).tolist() == []
+    Y.set_subpart([], "src", [])
+    Y.clear_subpart([], "count")
+    assert all(Y._cols[name] is before[name] for name in ADOPTED)
+    agree(Y, hand())
 
 
 @pytest.mark.parametrize("what", sorted(MUTATIONS))
