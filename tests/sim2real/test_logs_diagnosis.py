@@ -224,18 +224,20 @@ def test_the_fault_benches_refuse_a_bad_number_of_real_episodes(experiment, epis
 
 
 @pytest.mark.parametrize(
-    "explained, sim_explained, flagged",
+    "explained, sim_explained, vfe, cause",
     [
-        (0.90, 0.50, True),  # an offset leaves a fifth of what held-out streams leave
-        (0.85, 0.80, True),  # 0.20 / 0.15 = 1.33 >= 1.2
-        (0.84, 0.82, False),  # 0.18 / 0.16: as held-out streams, a coin toss
-        (0.40, 0.30, False),  # 0.70 / 0.60 = 1.17
-        (0.20, 0.00, False),  # below a quarter explained
+        (0.90, 0.50, 1.0, Cause.DYNAMICS),  # surprising, and an offset leaves a fifth of what held-out streams leave
+        (0.85, 0.80, 1.0, Cause.DYNAMICS),  # 0.20 / 0.15 = 1.33 >= 1.2
+        (0.84, 0.82, 1.0, Cause.OVERCONFIDENCE),  # 0.18 / 0.16: no better than for held-out streams
+        (0.40, 0.30, 1.0, Cause.OVERCONFIDENCE),  # 0.70 / 0.60 = 1.17
+        (0.20, 0.00, 1.0, Cause.OVERCONFIDENCE),  # below a quarter explained
+        (0.90, 0.50, 0.5, None),  # an offset alone, without surprise, flags nothing
     ],
 )
-def test_from_logs_an_offset_must_leave_less_unexplained_than_held_out_streams_by_a_margin(explained, sim_explained, flagged):
-    ev = _evidence(dynamics_explained=explained, sim_dynamics_explained=sim_explained)
-    assert (Cause.DYNAMICS in _flags(ev, Thresholds())) == flagged
+def test_from_logs_surprise_is_split_by_how_much_better_an_offset_explains_it(explained, sim_explained, vfe, cause):
+    ev = _evidence(dynamics_explained=explained, sim_dynamics_explained=sim_explained, vfe_past=vfe, vfe_spread=0.3)
+    flags = _flags(ev, Thresholds())
+    assert set(flags) == ({cause} if cause else set())
 
 
 def test_an_in_support_log_reads_like_one_more_sim_member():
