@@ -42,6 +42,12 @@ fractional lag per physics step, and overconfidence from logs read as surprise b
 the held-out members' spread (set on 8000-8002): 7000-7002 hopper 97.2%, cartpole 83.3%,
 quadruped 80.6%, latency within a control step 9/9 on each; full information on 6000-6002
 cartpole 100%, hopper 100%, quadruped 77.8% (kicks of 0.2 and 0.4 barely move a servo stance).
+The sim side of a log is now logged as the log was (robotlog.log_ensemble: the log's ticks, a
+real-valued latency over the sim's range, every member over every episode), held-out streams
+get the real one's fractional lag fit, and the offset fit only splits surprising transitions
+into dynamics and overconfidence (alone it flagged 11 of 20 in-support cartpole plants, seeds
+9100-9119; now 2). 7000-7002: cartpole 83.3%, hopper 83.3%, quadruped 83.3% on seed 7000,
+latency within a control step 9/9, 9/9, 3/3; link-mass faults of 0.6 are missed on all three.
 
     .venv/bin/python bench/diagnosis.py [--seeds 10] [--models cartpole hopper quadruped] [--logs-only]
 """
