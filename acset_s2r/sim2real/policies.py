@@ -11,7 +11,8 @@ which raises when the widths do not fit.
 Adapters: :class:`NumpyPolicy` (any callable), :class:`OnnxPolicy` (a ``.onnx`` file run by
 onnxruntime), :class:`TorchPolicy` (a torch module, torch imported only then),
 :class:`ObservationHistory` (stacks the last k observations for policies trained on a
-history); :func:`as_policy` picks one for an object or a path.
+history), :class:`ReplayActions` (logged commands, whatever is observed); :func:`as_policy`
+picks one for an object or a path.
 
 :class:`~acset_s2r.sim2real.policy.LinearGaussianPolicy` is a Policy too (its call is the
 mean action); rollouts give it a fast batched path with its action noise.

@@ -174,7 +174,6 @@ def robot_log(
     )
 
 
-
 def _clock(clocks: Sequence[np.ndarray], e: int) -> np.ndarray:
     """Episode e's ticks from ``clocks``, shifted to start at 0; refused unless increasing."""
     if not len(clocks):
@@ -202,11 +201,10 @@ def log_ensemble(
     Every member runs one episode per clock (a real log's own ticks per episode), logged as
     :func:`robot_log` logs a plant, with one latency drawn uniformly from ``latency`` (low,
     high) in control steps, a real number as a robot's is, and sensor noise ``obs_noise``:
-    each member is observed,
-    commanded and resampled as the real plant was, over as many episodes. With ``commands``
-    (per clock, the commands logged at its ticks) episode e replays ``commands[e]`` from
-    ``initial_state`` row e instead of running ``policy``. Each log holds the true state, for
-    a sim stream's ``next_state``.
+    each member is observed, commanded and resampled as the real plant was, over as many
+    episodes. With ``commands`` (per clock, the commands logged at its ticks) episode e
+    replays ``commands[e]`` from ``initial_state`` row e instead of running ``policy``. Each
+    log holds the true state, for a sim stream's ``next_state``.
 
     Examples
     --------
