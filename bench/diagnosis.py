@@ -46,8 +46,9 @@ The sim side of a log is now logged as the log was (robotlog.log_ensemble: the l
 real-valued latency over the sim's range, every member over every episode), held-out streams
 get the real one's fractional lag fit, and the offset fit only splits surprising transitions
 into dynamics and overconfidence (alone it flagged 11 of 20 in-support cartpole plants, seeds
-9100-9119; now 2). 7000-7002: cartpole 83.3%, hopper 83.3%, quadruped 83.3% on seed 7000,
-latency within a control step 9/9, 9/9, 3/3; link-mass faults of 0.6 are missed on all three.
+9100-9119; now 2). 7000-7002: cartpole 83.3%, hopper 83.3%, quadruped 83.3% on 7000-7001,
+latency within a control step 9/9, 9/9, 6/6; the misses are link-mass faults of 0.6-1.0 and
+the quadruped's kicks of 0.2-0.4.
 
     .venv/bin/python bench/diagnosis.py [--seeds 10] [--models cartpole hopper quadruped] [--logs-only]
 """
