@@ -658,11 +658,16 @@ def _latency_evidence(pol: _Policy) -> _LatencyEvidence:
                             lag, contrast)
 
 
+def _others_params(pol: _Policy, i: int) -> np.ndarray:
+    """The mean parameters of every member but ``i``: the ensemble that predicts held-out member i."""
+    return np.delete(pol.params, i, axis=0).mean(axis=0)
+
+
 def _others_model(pol: _Policy, i: int) -> mujoco.MjModel:
-    """The nominal model at the mean parameters of every member but ``i``."""
+    """The nominal model at :func:`_others_params` (the ensemble's mean when there are none)."""
     if not pol.names or len(pol.params) < 2:
         return pol.mean_model
-    return apply_parameters(pol.base, pol.names, np.delete(pol.params, i, axis=0).mean(axis=0))
+    return apply_parameters(pol.base, pol.names, _others_params(pol, i))
 
 
 #: Resolution of the latency in milliseconds, in control steps.
@@ -910,8 +915,7 @@ def _sim_explained(pol: _Policy, lat: _LatencyEvidence, streams: int = 4) -> flo
     shares = []
     for i in range(min(streams, len(pol.fit_sims))):
         w = [_Stream(e.obs[:horizon], e.action[:horizon], e.next_state[:horizon]) for e in pol.fit_sims[i]]
-        others = np.delete(pol.params, i, axis=0).mean(axis=0)
-        shares.append(_cv_explained(pol, w, lat.sim_lags[i][: len(w)], others))
+        shares.append(_cv_explained(pol, w, lat.sim_lags[i][: len(w)], _others_params(pol, i)))
     return float(np.median(shares))
 
 
