@@ -8,6 +8,7 @@ import pytest
 from acset_s2r.cli import main
 from acset_s2r.errors import InstanceError
 from acset_s2r.sim2real.audit import audit
+from acset_s2r.sim2real.clone import MIN_R2, clone_from_log
 from acset_s2r.sim2real.faults import FAULT_BENCH_SIM, Fault, plant_config
 from acset_s2r.sim2real.logs import log_from_arrays, write_lerobot
 from acset_s2r.sim2real.plant import make_real_plant
@@ -82,13 +83,59 @@ def test_with_its_policy_the_verdict_passes_an_in_support_log_and_rejects_a_late
     assert kept.verdict.transferred and kept.verdict.p_value >= 0.1
     assert not late.verdict.transferred and late.verdict.kl_gap > max(null_gaps(late.acset, 0))
     assert kept.diagnosis.cause.value == "none" and late.diagnosis.cause.value == "temporal/latency mismatch"
+    assert kept.drive.mode == "policy" and "sim side: closed loop with the given policy" in kept.summary()
     # null plants' latencies are real numbers over the sim's range, as the sim side's are
     lags = late.acset.subpart("null_latency")
     assert np.all((lags >= 0) & (lags <= FAULT_BENCH_SIM.latency_max)) and len(np.unique(lags)) == 20
 
 
-def test_replayed_sim_streams_command_what_the_log_commanded(audited):
-    X = read_experiment(audited)
+def test_without_a_policy_a_clone_of_it_passes_an_in_support_log_and_rejects_a_late_one():
+    # the policy that made the logs is cloned from each log and runs the sim side and the
+    # null plants closed loop, as a given policy would; the late log's clone is the policy too
+    kept = audit("cartpole", _hidden_log(0.005), n_sim=6, n_null=20, progress=False)
+    late = audit("cartpole", _hidden_log(LATENCY), n_sim=6, n_null=20, progress=False)
+    assert kept.verdict.transferred and kept.verdict.p_value >= 0.1
+    assert not late.verdict.transferred and late.verdict.kl_gap > max(null_gaps(late.acset, 0))
+    assert late.diagnosis.cause.value == "temporal/latency mismatch"
+    for result in (kept, late):
+        assert result.drive.mode == "cloned" and result.drive.clone.fit > MIN_R2
+        assert result.acset.subpart(0, "policy_kind") == "cloned"
+        assert "sim side: closed loop with a linear-Gaussian policy cloned from the log (R² 0." in result.summary()
+
+
+def test_the_clone_recovers_the_gains_of_the_linear_policy_that_made_a_log():
+    # a late plant saturates 30% of the commands: least squares on every pair would flatten
+    # the gains; the censored fit recovers them to within 4 standard errors of least squares
+    # on the unsaturated pairs (σ² (ZᵀZ)⁻¹, Z the centred observations), and σ to within 4 of
+    # its own (σ / √(2n))
+    log = robot_log(BASE, POLICY, TASK, np.random.default_rng(3), episodes=3, steps=150, latency=LATENCY, obs_noise=0.01)
+    obs = np.concatenate([e.obs for e in log.episodes])
+    action = np.concatenate([e.action for e in log.episodes])[:, 0]
+    free = np.abs(action) < 1.0
+    assert 0.1 < 1 - free.mean() < 0.5  # the saturation the fit has to see through
+    z = obs[free] - obs[free].mean(0)
+    se = POLICY.sigma[0] * np.sqrt(np.diag(np.linalg.inv(z.T @ z)))
+    ols = np.linalg.lstsq(np.column_stack([obs, np.ones(len(obs))]), action, rcond=None)[0][:-1]
+    assert np.any(np.abs(ols - POLICY.gain[0]) > 4 * se)
+    clone = clone_from_log(TASK, BASE, log)
+    assert np.all(np.abs(clone.gain[0] - POLICY.gain[0]) < 4 * se)
+    assert abs(clone.sigma[0] - POLICY.sigma[0]) < 4 * POLICY.sigma[0] / np.sqrt(2 * free.sum())
+    assert clone.fits() and clone.pairs == len(obs) and clone.source == log.source
+
+
+def test_a_clone_that_fits_badly_falls_back_to_the_replay_and_says_it_is_not_calibrated():
+    # commands no linear map of the observations explains (R² about 0.06): a fast-varying
+    # function of the pole's angular velocity
+    rng = np.random.default_rng(5)
+    log = robot_log(BASE, lambda o: 0.8 * np.cos(200.0 * o[:, 3:]), TASK, rng, episodes=2, steps=60, obs_noise=0.01)
+    result = audit("cartpole", log, n_sim=2, n_null=20, progress=False)
+    assert result.drive.mode == "replay" and result.drive.clone.fit < MIN_R2 and not result.drive.calibrated
+    assert f"is below {MIN_R2}): the verdict compares open-loop drifts and is NOT calibrated" in result.summary()
+    assert result.acset.subpart(0, "policy_kind") == "replay"
+    _check_replayed(result.acset)
+
+
+def _check_replayed(X):
     real = X.incident(X.subpart(X.subpart(0, "deploy"), "observe_real"), "stream")
     horizon = int(np.max(X.subpart(real, "t_index"))) + 1
     logged = np.asarray(X.subpart(real, "action"), float).reshape(-1, horizon)
@@ -101,6 +148,14 @@ def test_replayed_sim_streams_command_what_the_log_commanded(audited):
             # open loop, a replayed episode may leave the task's healthy set and end early
             assert 1 < len(sim) <= horizon
             np.testing.assert_array_equal(sim, logged[e][: len(sim)])
+
+
+def test_asked_not_to_clone_the_audit_replays_the_logged_commands():
+    log = robot_log(BASE, POLICY, TASK, np.random.default_rng(6), episodes=2, steps=60, obs_noise=0.01)
+    result = audit("cartpole", log, n_sim=2, n_null=20, progress=False, clone=False)
+    assert result.drive.mode == "replay" and result.drive.clone is None
+    assert "sim side: open loop, replaying the logged commands (no clone asked for)" in result.summary()
+    _check_replayed(result.acset)
 
 
 def write_linear_onnx(path, gain, obs_ref, bias):
