@@ -31,7 +31,7 @@ Without a policy the audit clones one, so the sim side and the null plants run c
 as the robot did. A late plant changes what a policy observes, not the map from observation
 to command that the log shows, so the clone is the policy whatever the fault. On cartpole
 logs of hidden plants (an LQR policy with σ 0.1, 3 episodes of 150 steps, n_null 39;
-``bench/audit_calibration.py``) the clone fits with R² 0.87–0.99; 1 of 10 in-support logs
+``bench/audit_calibration.py``) the clone fits with R² 0.87–0.99; 1 of 20 in-support logs
 was flagged at p < 0.05, and all 3 logs with 3.5 steps of latency and all 3 with sensor noise
 σ 0.05 were rejected at the smallest p, 1/40. When the clone fits badly (R² below
 :data:`~acset_s2r.sim2real.clone.MIN_R2`: a policy no linear map explains) the sim side
