@@ -12,6 +12,8 @@ inside the bounds has the Gaussian density around the clipped mean, a command at
 the probability of the noise carrying the mean there. Least squares on every pair would
 not do: the policy's saturated commands are the largest excursions, and treating them as
 linear flattens the gains (on a cartpole log with 0.7% of its commands at a bound, by 15%).
+The gains carry a ridge penalty chosen by generalised cross-validation, so that channels the
+log barely excites get no gain the data does not support.
 
 The clone does not depend on the plant's latency: a late plant changes what the
 observations are, not the map from an observation to its command. Its fit, R² of the
@@ -51,9 +53,8 @@ MIN_R2 = 0.5
 
 # A command within this (relative) distance of a bound was clipped to it.
 _AT_BOUND = 1e-9
-# Ridge on the standardised gains: it fixes the gain of a constant channel at 0 and is
-# otherwise far below the data's weight (one pair weighs 1).
-_RIDGE = 1e-6
+# Ridge strengths tried, per pair, on the standardised gains (0 is least squares).
+_RIDGES = np.concatenate([[0.0], np.logspace(-6, 1, 29)])
 
 
 @attrs.frozen(eq=False)
@@ -106,20 +107,49 @@ def _negative_log_likelihood(theta, z_obs, a, low, high, ridge):
     return value, grad
 
 
+def _ridge(z: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, float, float, float]:
+    """(k, b, σ, λ): ridge regression of ``a`` on ``z``, λ by generalised cross-validation.
+
+    Channels the log barely excites (many of a legged robot's, at a stance) leave least
+    squares free to give them large gains that the data does not support and that a closed
+    loop then acts on; GCV shrinks those and leaves well-excited gains alone."""
+    n = len(a)
+    zc, ac = z - z.mean(0), a - a.mean()
+    u, sv, _ = np.linalg.svd(zc, full_matrices=False)
+    keep = sv > 1e-9 * max(sv.max(initial=0.0), 1.0)  # a constant channel has no direction
+    u, sv = u[:, keep], sv[keep]
+    proj = u.T @ ac
+    outside = ac @ ac - proj @ proj
+    best = None
+    for lam in _RIDGES * n:
+        shrink = sv**2 / (sv**2 + lam)
+        rss = np.sum(((1 - shrink) * proj) ** 2) + outside
+        dof = np.sum(shrink) + 1.0
+        if n - dof <= 0:
+            continue
+        gcv = n * rss / (n - dof) ** 2
+        if best is None or gcv < best[0]:
+            best = (gcv, lam, rss, dof)
+    _, lam, rss, dof = best
+    _, _, vt = np.linalg.svd(zc, full_matrices=False)
+    k = vt[keep].T @ (sv / (sv**2 + lam) * proj)
+    return k, float(a.mean() - z.mean(0) @ k), float(np.sqrt(max(rss, 0.0) / (n - dof))), float(lam)
+
+
 def _fit_actuator(z_obs, a, low, high):
-    """(k, b, σ) of one actuator on standardised observations, started from least squares on
-    the commands inside the bounds."""
+    """(k, b, σ) of one actuator on standardised observations: ridge on the commands inside
+    the bounds, then, when some were clipped, the censored likelihood with the same ridge."""
     at_bound = (a >= high) | (a <= low)
-    free = ~at_bound if np.count_nonzero(~at_bound) > z_obs.shape[1] + 1 else np.ones(len(a), bool)
-    design = np.column_stack([z_obs[free], np.ones(np.count_nonzero(free))])
-    start, *_ = np.linalg.lstsq(design, a[free], rcond=None)
-    spread = np.std(a[free] - design @ start)
-    theta0 = np.concatenate([start, [np.log(max(spread, 1e-6))]])
+    free = ~at_bound if np.count_nonzero(~at_bound) > z_obs.shape[1] + 2 else np.ones(len(a), bool)
+    k, b, spread, lam = _ridge(z_obs[free], a[free])
     if not at_bound.any():
-        # nothing censored: least squares is the maximum-likelihood fit
-        return start[:-1], start[-1], max(spread, 0.0)
+        # nothing censored: the ridge fit is the (penalised) maximum-likelihood fit
+        return k, b, spread
+    spread = max(spread, 1e-6)
+    theta0 = np.concatenate([k, [b, np.log(spread)]])
+    # the ridge's penalty in the likelihood's units (its squares are divided by 2σ²)
     res = scipy.optimize.minimize(
-        _negative_log_likelihood, theta0, args=(z_obs, a, low, high, _RIDGE * len(a)), jac=True, method="L-BFGS-B",
+        _negative_log_likelihood, theta0, args=(z_obs, a, low, high, lam / spread**2), jac=True, method="L-BFGS-B",
     )
     theta = res.x if np.isfinite(res.fun) else theta0
     return theta[:-2], theta[-2], float(np.exp(theta[-1]))
