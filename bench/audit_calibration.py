@@ -12,6 +12,7 @@ clone's R² and the diagnosis; at the end, how many in-support logs were flagged
 and how many faulty ones were.
 
     .venv/bin/python bench/audit_calibration.py                 # 10 in-support, 3 + 3 faulty
+    .venv/bin/python bench/audit_calibration.py --in-support 20 # the README's figure (about 7 min)
     .venv/bin/python bench/audit_calibration.py --replay        # the open-loop replay, for comparison
     .venv/bin/python bench/audit_calibration.py --teacher-forced
 

@@ -140,7 +140,7 @@ class Drive:
     open loop, replaying the logged commands (asked for): the verdict compares open-loop drifts and is NOT calibrated
     """
 
-    mode: str
+    mode: str = attrs.field(validator=attrs.validators.in_(("policy", "cloned", "replay")))
     clone: ClonedPolicy | None = None
     why: str = ""
 
