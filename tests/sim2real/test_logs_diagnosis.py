@@ -13,6 +13,7 @@ from acset_s2r.sim2real.diagnosis import (
     _flags,
     _latency_evidence,
     _read_policy,
+    _PRECEDENCE,
     _Replay,
     _sensor_noise,
     _Stream,
@@ -231,13 +232,34 @@ def test_the_fault_benches_refuse_a_bad_number_of_real_episodes(experiment, epis
         (0.84, 0.82, 1.0, Cause.OVERCONFIDENCE),  # 0.18 / 0.16: no better than for held-out streams
         (0.40, 0.30, 1.0, Cause.OVERCONFIDENCE),  # 0.70 / 0.60 = 1.17
         (0.20, 0.00, 1.0, Cause.OVERCONFIDENCE),  # below a quarter explained
-        (0.90, 0.50, 0.5, None),  # an offset alone, without surprise, flags nothing
+        (0.80, 0.52, 0.5, None),  # without surprise, an offset leaving 0.48 / 0.20 = 2.4x less flags nothing
+        (0.80, 0.50, 0.5, Cause.DYNAMICS),  # ... but 0.50 / 0.20 = 2.5x less is a mismatch by itself
     ],
 )
 def test_from_logs_surprise_is_split_by_how_much_better_an_offset_explains_it(explained, sim_explained, vfe, cause):
     ev = _evidence(dynamics_explained=explained, sim_dynamics_explained=sim_explained, vfe_past=vfe, vfe_spread=0.3)
     flags = _flags(ev, Thresholds())
     assert set(flags) == ({cause} if cause else set())
+
+
+@pytest.mark.parametrize(
+    "whiteness, logs_only, cause",
+    [
+        (0.1, True, Cause.OBSERVATION),  # white extra noise: the sensor
+        (0.1, False, Cause.OBSERVATION),
+        (0.9, False, Cause.LATENCY),  # correlated, at the true state: a delayed sensor
+        (0.9, True, Cause.OVERCONFIDENCE),  # correlated roughness of a log: a random force as likely
+    ],
+)
+def test_inflated_noise_is_named_by_its_whiteness_and_what_it_was_read_from(whiteness, logs_only, cause):
+    ev = _evidence(obs_variance_ratio=2.5, observation_error=0.2, obs_whiteness=whiteness, logs_only=logs_only)
+    assert set(_flags(ev, Thresholds())) == {cause}
+
+
+def test_from_logs_a_correlated_inflation_leaves_latency_to_the_lag():
+    ev = _evidence(obs_variance_ratio=2.5, observation_error=0.2, obs_whiteness=0.9, latency_delta=2.0, real_latency=3)
+    flags = _flags(ev, Thresholds())
+    assert next(c for c in _PRECEDENCE if c in flags) is Cause.LATENCY
 
 
 def test_an_in_support_log_reads_like_one_more_sim_member():
