@@ -93,7 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     real.add_argument("--model", required=True, help="an MJCF file, a TOML task file or a shipped model name")
     real.add_argument("--real", required=True, metavar="LOG",
                       help="a LeRobot v3 dataset folder, or a .parquet/.csv/.npz file with --obs/--action/--time")
-    real.add_argument("--policy", default=None, help="the policy as an ONNX file (default: replay the logged commands)")
+    real.add_argument("--policy", default=None,
+                      help="the policy as an ONNX file (default: a linear policy cloned from the log)")
+    real.add_argument("--no-clone", action="store_true",
+                      help="without --policy, replay the logged commands open loop instead of cloning a policy "
+                           "(the verdict is then not calibrated)")
     real.add_argument("--randomization", default=None, metavar="TOML", help="the sim's ranges, noise and latency")
     real.add_argument("--out", default="runs/audit", help="output folder (default runs/audit)")
     real.add_argument("--obs", nargs="+", default=None, help="observation column(s) of a single log file")
@@ -312,7 +316,8 @@ def _audit(args: argparse.Namespace) -> int:
         if args.episode:
             columns["episode"] = args.episode
     result = audit(args.model, args.real, policy=args.policy, randomization=args.randomization, out=args.out,
-                   columns=columns, n_sim=args.n_sim, n_null=args.n_null, seed=args.seed, progress=not args.quiet)
+                   columns=columns, n_sim=args.n_sim, n_null=args.n_null, seed=args.seed, progress=not args.quiet,
+                   clone=not args.no_clone)
     print(result.summary())
     return 0
 

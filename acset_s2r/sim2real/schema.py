@@ -19,7 +19,8 @@ seed's morphisms' meaning:
   the mean and standard deviation of its sampling interval (``sample_dt_mean``,
   ``sample_dt_std``, seconds) and the latency estimated from it (``latency_ms``);
 - a real Step read from a log without the true state has ``next_state`` undefined;
-- ``Policy`` carries what it is (``policy_kind``: linear-gaussian, numpy, onnx, torch;
+- ``Policy`` carries what it is (``policy_kind``: linear-gaussian, numpy, onnx, torch; in an
+  audit, cloned for a policy cloned from the log, replay for the logged commands replayed;
   ``policy_source``: its file name, if any; ``policy_hash``: a sha256 of its file or
   parameter vector), its parameters (undefined for policies that have no parameter
   vector), its action noise (the entropy of Q), its returns in

@@ -150,12 +150,17 @@ def _check_replayed(X):
             np.testing.assert_array_equal(sim, logged[e][: len(sim)])
 
 
-def test_asked_not_to_clone_the_audit_replays_the_logged_commands():
+def test_asked_not_to_clone_the_audit_replays_the_logged_commands(tmp_path):
     log = robot_log(BASE, POLICY, TASK, np.random.default_rng(6), episodes=2, steps=60, obs_noise=0.01)
-    result = audit("cartpole", log, n_sim=2, n_null=20, progress=False, clone=False)
-    assert result.drive.mode == "replay" and result.drive.clone is None
-    assert "sim side: open loop, replaying the logged commands (no clone asked for)" in result.summary()
-    _check_replayed(result.acset)
+    dataset = write_lerobot(log, tmp_path / "ds", fps=100)
+    out = tmp_path / "out"
+    assert main(["audit", "--model", "cartpole", "--real", str(dataset), "--out", str(out), "--n-sim", "2",
+                 "--n-null", "20", "--quiet", "--no-clone"]) == 0
+    summary = (out / "summary.txt").read_text(encoding="utf-8")
+    assert "sim side: open loop, replaying the logged commands (no clone asked for)" in summary
+    X = read_experiment(out)
+    assert X.subpart(0, "policy_kind") == "replay"
+    _check_replayed(X)
 
 
 def write_linear_onnx(path, gain, obs_ref, bias):
