@@ -115,9 +115,9 @@ def _ridge(z: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, float, float, floa
     loop then acts on; GCV shrinks those and leaves well-excited gains alone."""
     n = len(a)
     zc, ac = z - z.mean(0), a - a.mean()
-    u, sv, _ = np.linalg.svd(zc, full_matrices=False)
+    u, sv, vt = np.linalg.svd(zc, full_matrices=False)
     keep = sv > 1e-9 * max(sv.max(initial=0.0), 1.0)  # a constant channel has no direction
-    u, sv = u[:, keep], sv[keep]
+    u, sv, vt = u[:, keep], sv[keep], vt[keep]
     proj = u.T @ ac
     outside = ac @ ac - proj @ proj
     best = None
@@ -131,8 +131,7 @@ def _ridge(z: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, float, float, floa
         if best is None or gcv < best[0]:
             best = (gcv, lam, rss, dof)
     _, lam, rss, dof = best
-    _, _, vt = np.linalg.svd(zc, full_matrices=False)
-    k = vt[keep].T @ (sv / (sv**2 + lam) * proj)
+    k = vt.T @ (sv / (sv**2 + lam) * proj)
     return k, float(a.mean() - z.mean(0) @ k), float(np.sqrt(max(rss, 0.0) / (n - dof))), float(lam)
 
 
