@@ -507,20 +507,20 @@ def _read_policy(X: ACSet, policy: int, task: Task | None = None, logs_only: boo
         raise InstanceError(f"policy {policy} has no real stream: deploy ⋅ observe_real is undefined")
     if logs_only is None:
         logs_only = not has_true_state(X, policy)
-    estimate = None
     if logs_only:
         nobs = task.observation_size(base)
         got = X.types[X.schema.codom("obs")].width
         if got != nobs:
             raise InstanceError(f"policy {policy}: Step.obs has width {got} but the task's model needs {nobs}")
 
-        def estimate(obs):
-            return estimate_states(task, base, obs)
+    def estimate(obs):
+        return estimate_states(task, base, obs)
 
-        def smoothed(obs):
-            return estimate_states(task, base, _smooth(obs))
+    def smoothed(obs):
+        return estimate_states(task, base, _smooth(obs))
+
     real, sims, params, names = _policy_data(
-        X, policy, base, setup.parameters, task.observation_size(base), estimate
+        X, policy, base, setup.parameters, task.observation_size(base), estimate if logs_only else None
     )
     fit_real, fit_sims = real, sims
     if logs_only:
