@@ -151,6 +151,21 @@ def test_a_log_without_state_records_undefined_physics_and_states():
     assert defined.sum() == with_state.n_frames - len(with_state.episodes)  # each episode's last lacks it
 
 
+def test_a_logs_samples_are_what_its_recorded_stream_reads_back():
+    # the null plants' logs are scored without recording them: their samples must be the
+    # recorded stream's, frame for frame, cut into the same episodes
+    from acset_s2r.sim2real.record import log_samples, stream_steps
+
+    log = _hidden_log().resample(0.01)
+    X = new_experiment(Setup("cartpole", 0.01, ("a", "b", "c", "d"), ("u",), ("mass",)), 4, 1)
+    steps, segments = stream_steps(X, record_log_stream(X, log))
+    obs, episodes = log_samples(log)
+    assert np.array_equal(obs, X.subpart(steps, "obs"))
+    assert [len(e) for e in log.episodes] == np.bincount(episodes).tolist()
+    # one segment per episode, in the same order: the two labellings are one partition
+    assert np.array_equal(np.unique(segments, return_inverse=True)[1], episodes)
+
+
 def test_the_sim_side_of_a_log_runs_every_member_over_every_logged_episode_at_its_ticks():
     from acset_s2r.sim2real.randomization import Ensemble, draw_parameters, playground_defaults
     from acset_s2r.sim2real.robotlog import jittered_clock, log_ensemble
