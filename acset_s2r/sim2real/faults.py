@@ -98,9 +98,13 @@ def plant_config(base: mujoco.MjModel, sim: SimSide, fault: Fault) -> RealPlantC
     )
 
 
-def typical_velocity_change(batch: RolloutBatch) -> np.ndarray:
-    """(nv,) RMS one-step velocity change per dof over the live steps of a batch."""
-    dv = np.diff(batch.qvel, axis=1)[batch.alive]
+def typical_velocity_change(runs) -> np.ndarray:
+    """(nv,) RMS one-step velocity change per dof: over the live steps of a RolloutBatch, or
+    over every episode of logs that hold the true state (on the control grid)."""
+    if isinstance(runs, RolloutBatch):
+        dv = np.diff(runs.qvel, axis=1)[runs.alive]
+    else:
+        dv = np.concatenate([np.diff(e.qvel, axis=0) for log in runs for e in log.episodes])
     return np.sqrt(np.mean(dv**2, axis=0))
 
 
@@ -211,8 +215,7 @@ def fault_log_experiment(
     sim_logs = [s.resample(dt) for s in sim_logs]
     kicks = None
     if fault.kind == "overconfidence":
-        dv = np.concatenate([np.diff(e.qvel, axis=0) for s in sim_logs for e in s.episodes])
-        kicks = fault.magnitude * np.sqrt(np.mean(dv**2, axis=0)) / np.sqrt(task.substeps)
+        kicks = fault.magnitude * typical_velocity_change(sim_logs) / np.sqrt(task.substeps)
     log = robot_log(plant.model, policy, task, rng, episodes=real_episodes, latency=lag * dt, clocks=clocks,
                     obs_noise=float(np.mean(physics.obs_noise.std)), kick_std=kicks)
     X = new_experiment(task_setup(task, base, ensemble.params.names), base.nq + base.nv, policy.to_vector().size)
