@@ -141,7 +141,11 @@ class TransferEvidence:
       streams (noise in estimated states alone lets an offset explain part of a residual);
     - ``force_noise_ratio``: from logs only, the velocity channels' white-noise ratio (real over
       sim) over the position channels': an unmodelled random force is white in a velocity
-      and smooth in a position (about 1 without one; 0 when not measured).
+      and smooth in a position (about 1 without one; 0 when not measured);
+    - ``force_noise_z``: from logs only, ``force_noise_ratio`` against held-out sim streams'
+      own (each against the other members), in standard deviations of their logarithms:
+      below zero the velocities answer the commands' noise less than the members' do (heavier
+      links or weaker actuators); 0 when not measured.
     """
 
     observation_error: float
@@ -168,6 +172,7 @@ class TransferEvidence:
     latency_contrast: float = 0.0
     force_noise_ratio: float = 0.0
     vfe_spread: float = 0.0
+    force_noise_z: float = 0.0
 
     def as_dict(self) -> dict:
         return attrs.asdict(self)
@@ -213,6 +218,12 @@ class Thresholds:
       every transition a mass fault can surprise the ensemble no more than its own members do
       (hopper link masses x2: 0.9 spreads), while the fit aims at it. Set above every
       in-support plant on the tuning seeds (cartpole 9100-9119 and 8000-8002: at most 2.07).
+    - ``force_z = 2.0``: from logs only, velocities that answer the commands' noise less than
+      held-out members' by two of their spreads (``force_noise_z <= -2``) are a dynamics
+      mismatch: a heavier body or a weaker actuator moves less under the same random force.
+      On the tuning seeds in-support plants sat at -1.6 or above (cartpole 9100-9119, hopper
+      9100-9111 and 8000-8002); hopper link masses x1.6 read -0.6 to -4.4, the cartpole's -0.4
+      to -1.5 (there it separates nothing).
     """
 
     obs_ratio: float = 2.0
@@ -227,6 +238,7 @@ class Thresholds:
     explained_logs: float = 0.25
     unexplained_ratio: float = 1.2
     offset_alone_ratio: float = 2.5
+    force_z: float = 2.0
 
 
 @attrs.frozen
@@ -568,6 +580,7 @@ class _ObservationEvidence:
     obs_variance_ratio: float
     obs_whiteness: float
     force_noise_ratio: float = 0.0
+    force_noise_z: float = 0.0
 
 
 def _observation_evidence(pol: _Policy) -> _ObservationEvidence:
@@ -623,10 +636,31 @@ def _observation_evidence_logs(pol: _Policy) -> _ObservationEvidence:
     # the neighbour residual of white noise has a lag-1 autocorrelation of -2/3; 0 = white
     resid = [(e.obs[1:-1] - 0.5 * (e.obs[:-2] + e.obs[2:]))[:, chosen] / np.sqrt(n_sim) for e in pol.real if len(e.obs) > 2]
     # a white random force is white in a velocity and integrates to a smooth position
-    force = 0.0
+    force, force_z = 0.0, 0.0
     if positions.any() and not positions.all():
-        force = float(np.mean(all_real[~positions] / all_sim[~positions]) / ratio)
-    return _ObservationEvidence(error, ratio, _lag1(resid) + 2.0 / 3.0, force)
+        force = _force_ratio(all_real, all_sim, positions)
+        force_z = _force_z(pol, force)
+    return _ObservationEvidence(error, ratio, _lag1(resid) + 2.0 / 3.0, force, force_z)
+
+
+def _force_ratio(noise: np.ndarray, reference: np.ndarray, positions: np.ndarray) -> float:
+    """The velocity channels' white-noise ratio over the position channels', against ``reference``."""
+    ratio = noise / reference
+    return float(np.mean(ratio[~positions]) / np.mean(ratio[positions]))
+
+
+def _force_z(pol: _Policy, force: float) -> float:
+    """``force`` against each held-out sim stream's own ratio (that stream against the other
+    members'), in standard deviations of their logarithms."""
+    if len(pol.sims) < 3 or force <= 0:
+        return 0.0
+    held = []
+    for i, stream in enumerate(pol.sims):
+        others = [e for j, s in enumerate(pol.sims) if j != i for e in s]
+        held.append(_force_ratio(_sensor_noise(stream), _sensor_noise(others), pol.position_channels))
+    logs = np.log(np.maximum(held, 1e-12))
+    spread = float(np.std(logs, ddof=1))
+    return float((np.log(force) - logs.mean()) / spread) if spread > 0 else 0.0
 
 
 @attrs.frozen(eq=False)
@@ -799,6 +833,7 @@ def transfer_evidence(
         obs_variance_ratio=obs.obs_variance_ratio,
         obs_whiteness=obs.obs_whiteness,
         force_noise_ratio=obs.force_noise_ratio,
+        force_noise_z=obs.force_noise_z,
         real_latency=lat.real_latency,
         sim_latency_low=lat.sim_latency_low,
         sim_latency_high=lat.sim_latency_high,
@@ -978,6 +1013,8 @@ def _flags(ev: TransferEvidence, th: Thresholds) -> dict[Cause, float]:
         out[cause] = max(out.get(cause, 0.0), deficit / th.coverage_deficit, surprise)
     elif ev.logs_only and ev.dynamics_explained >= th.explained_logs and offset_ratio >= th.offset_alone_ratio:
         out[Cause.DYNAMICS] = offset_ratio / th.offset_alone_ratio
+    if ev.logs_only and ev.force_noise_z <= -th.force_z:
+        out[Cause.DYNAMICS] = max(out.get(Cause.DYNAMICS, 0.0), -ev.force_noise_z / th.force_z)
     return out
 
 
@@ -992,7 +1029,7 @@ _WHY = {
     Cause.DYNAMICS: "replayed through the ensemble, {coverage:.0%} of the real transitions fall in its two-sigma "
     "band against {expected_coverage:.0%} for held-out members (one-step error {dynamics_error:.2f} vs "
     "{sim_dynamics_error:.2f}), and {dynamics_explained:.0%} of the residual is a constant physical-parameter "
-    "offset{baseline}: the real physics is outside "
+    "offset{baseline}{force}: the real physics is outside "
     "the randomised family",
     Cause.OVERCONFIDENCE: "replayed through the ensemble, {coverage:.0%} of the real transitions fall in its "
     "two-sigma band against {expected_coverage:.0%} for held-out members (one-step error {dynamics_error:.2f} vs "
@@ -1017,6 +1054,10 @@ def _explain(cause: Cause, ev: TransferEvidence, flagged: tuple[Cause, ...]) -> 
     fields = ev.as_dict()
     # from logs, what held-out sim streams get is the bar the fit had to clear
     fields["baseline"] = f" ({ev.sim_dynamics_explained:.0%} for held-out sim streams)" if ev.logs_only else ""
+    fields["force"] = (
+        f"; the velocities answer the commands' noise {ev.force_noise_z:+.1f} held-out spreads from the members'"
+        if ev.logs_only else ""
+    )
     past = (
         f"Past (VFE): the recorded real transitions are {ev.vfe_past:+.1f} nats/step more surprising "
         "to the sim ensemble than its own held-out runs"

@@ -105,6 +105,7 @@ class _Sides:
 
     def __init__(self, sim, real, positions):
         self.sim_episodes, self.real, self.position_channels = sim, real, positions
+        self.sims = [sim]  # one sim stream: no held-out spread to read a force z-score against
 
 
 @pytest.mark.parametrize("extra_position, extra_velocity, sensor, force", [(1, 1, 1, 1), (2, 2, 4, 1), (1, 2, 1, 4)])
@@ -260,6 +261,35 @@ def test_from_logs_a_correlated_inflation_leaves_latency_to_the_lag():
     ev = _evidence(obs_variance_ratio=2.5, observation_error=0.2, obs_whiteness=0.9, latency_delta=2.0, real_latency=3)
     flags = _flags(ev, Thresholds())
     assert next(c for c in _PRECEDENCE if c in flags) is Cause.LATENCY
+
+
+@pytest.mark.parametrize(
+    "z, logs_only, flagged",
+    [
+        (-2.5, True, True),  # velocities far smoother than held-out members': heavier links
+        (-1.9, True, False),  # within two of their spreads
+        (-2.5, False, False),  # with the true state, coverage and the offset decide
+        (3.0, True, False),  # rougher (a random force) is not a dynamics mismatch
+    ],
+)
+def test_from_logs_velocities_that_answer_the_commands_noise_less_are_a_dynamics_mismatch(z, logs_only, flagged):
+    ev = _evidence(force_noise_z=z, logs_only=logs_only)
+    assert (Cause.DYNAMICS in _flags(ev, Thresholds())) == flagged
+
+
+@pytest.mark.parametrize("seed", [8000, 8002])
+def test_a_heavier_hopper_answers_its_commands_noise_less_than_held_out_members(seed):
+    # real MuJoCo: link masses x2.5 on a hopper driven by exploration noise only; its velocities
+    # move less under the same random commands, by more than the members differ among themselves
+    from acset_s2r.sim2real.diagnosis import _observation_evidence_logs
+
+    task = get_task("hopper")
+    policy = zero_policy(task.load_model(), sigma=0.1, task=task)
+    z = {}
+    for fault in (Fault("none"), Fault("dynamics", 1.5)):
+        X, _ = fault_log_experiment(policy, task, fault, seed, steps=150, real_episodes=2)
+        z[fault.kind] = _observation_evidence_logs(_read_policy(X, 0, None, True)).force_noise_z
+    assert z["none"] > -Thresholds().force_z >= z["dynamics"]
 
 
 def test_an_in_support_log_reads_like_one_more_sim_member():
