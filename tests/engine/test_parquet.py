@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import acset_s2r.parquet as parquet_module
 from acset_s2r import ACSet, catalog
 from acset_s2r.errors import SerializationError
 from acset_s2r.parquet import SCHEMA_FILE, read_parquet, write_parquet
@@ -95,6 +96,7 @@ def test_the_layout_other_readers_see(tmp_path):
     assert "DELTA_BINARY_PACKED" in chunks["src"].encodings and chunks["src"].compression == "UNCOMPRESSED"
     assert "BYTE_STREAM_SPLIT" in chunks["weight.list.element"].encodings
     assert chunks["weight.list.element"].compression.startswith("LZ4")
+    assert not any(c.is_stats_set for c in chunks.values())  # no min/max per chunk: a sixth of the write
     tag = pq.ParquetFile(tmp_path / "x" / "V.parquet").metadata.row_group(0).column(1)
     assert tag.path_in_schema == "tag" and tag.compression == "ZSTD"
 
@@ -289,6 +291,26 @@ def test_foreign_keys_are_checked_with_and_without_nulls(written, values, row, s
     rewrite(path, t.set_column(t.column_names.index("src"), "src", pa.array(values, type=pa.int64())))
     with pytest.raises(SerializationError, match=rf"E\.parquet, column src, row {row}: {shown} is not a part of V"):
         read_parquet(written)
+
+
+@pytest.mark.parametrize("ids", [[0, 2, 1], [1, 2, 3], [0, 1, None]])
+def test_ids_out_of_order_are_refused(written, ids):
+    path = written / "E.parquet"
+    t = pq.read_table(path)
+    rewrite(path, t.set_column(0, "_id", pa.array(ids, type=pa.int64())))
+    with pytest.raises(SerializationError, match=r"E\.parquet, column _id: the ids must be 0\.\.2 in order"):
+        read_parquet(written)
+
+
+@pytest.mark.parametrize("n", [0, 1, parquet_module._BLOCK - 1, parquet_module._BLOCK, 2 * parquet_module._BLOCK + 3])
+def test_the_ids_check_across_blocks(n):
+    ids = np.arange(n)
+    assert parquet_module._counts_up(ids, n)
+    assert not parquet_module._counts_up(ids, n + 1)
+    for i in {0, n // 2, n - 1} if n else ():
+        bad = ids.copy()
+        bad[i] += 1
+        assert not parquet_module._counts_up(bad, n)
 
 
 def test_a_schema_file_that_disagrees(written):
