@@ -1024,16 +1024,21 @@ class ACSet:
         >>> X.incident(0, "src")
         array([0])
         """
-        # The hot case, a hom name and a Python int on a built index without overlay, is one
-        # slice: a dict miss (KeyError, or TypeError for a list path), ``fast`` being None or a
-        # value past the last key (IndexError) all fall through to the checked path below.
-        # (Testing path's class first would cost a fifth of the lookup.)
+        # The hot case, a hom name and a part id on a built index without overlay, is one
+        # slice. Everything else falls through to the checked path below, which decides what
+        # is returned or refused: a value that is not a number (TypeError from ``>=``), an
+        # array (ValueError from its truth), a number that is not an integer (TypeError from
+        # the list index), a dict miss (KeyError, or TypeError for a list path), ``fast``
+        # being None, or a value past the last key (IndexError). An integer that passes
+        # (int, bool, numpy integer) indexes the list as operator.index would, so it gets
+        # what the checked path gives. (Testing the value's or the path's class first would
+        # cost a tenth of the lookup each.)
         try:
-            ix = self._hom_index[path]
-            if value.__class__ is int and value >= 0:
+            if value >= 0:
+                ix = self._hom_index[path]
                 starts = ix.fast
                 return ix.order[starts[value] : starts[value + 1]]
-        except (KeyError, TypeError, IndexError):
+        except (KeyError, TypeError, IndexError, ValueError):
             pass
         return self._incident_checked(value, path)
 

@@ -8,6 +8,9 @@ mutations, and on damaged files (where the fast reader must step aside, never de
 
 from __future__ import annotations
 
+from decimal import Decimal
+from fractions import Fraction
+
 import numpy as np
 import orjson
 import pytest
@@ -111,6 +114,21 @@ def test_incident_bad_inputs_keep_their_errors():
     assert np.array_equal(G.incident(1, ("tgt",)), G.incident(1, "tgt"))
     # a value past the last vertex and a negative one find nothing
     assert len(G.incident(99, "src")) == 0 and len(G.incident(-1, "src")) == 0
+
+
+@pytest.mark.parametrize("value", [
+    True, False, np.True_, np.int64(1), np.uint64(1), np.int8(2), np.int32(-1), np.array(1), np.array(-1),
+    np.array([1]), np.array([1, 2]), np.array([]), 1.0, np.float64(1.0), float("nan"), Fraction(1), Decimal(1),
+    -1, -2, 4, 5, 99, 2**70, -(2**70), None, "1", [1], (1,), {1: 2},
+], ids=repr)
+def test_incident_values_of_every_kind_agree_with_the_checked_path(value):
+    """The one-slice lookup tests only ``value >= 0``: every other value must still come back,
+    or be refused, exactly as the checked path does, on a clean index and with an overlay."""
+    G = _graph()
+    G.incident(0, "src")
+    _agrees(G, value, "src")
+    G.set_subpart(0, "src", 4)  # an overlay: the lookup is no longer one slice
+    _agrees(G, value, "src")
 
 
 def test_incident_fast_result_is_read_only():
