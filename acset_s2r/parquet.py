@@ -515,12 +515,16 @@ def _read_table(path: Path, pf, ob: str, schema, specs, nparts) -> dict[str, tup
         arr = _one(table.column(name))
         if schema.is_hom(name):
             m = nparts[schema.codom(name)]
+            # seen as unsigned, a negative id is above every part: one pass tests 0 <= v < m
             if arr.null_count:
                 vals = arr.fill_null(-1).to_numpy()
-                ok = (vals >= 0) & (vals < m) | (vals == -1) & ~arr.is_valid().to_numpy(zero_copy_only=False)
-            else:  # no nulls: the column's least and greatest values decide, without a mask
+                # every null reads -1, outside; the column is good when nothing else is
+                ok = None if np.count_nonzero(vals.view(np.uint64) >= m) == arr.null_count else (
+                    (vals >= 0) & (vals < m) | (vals == -1) & ~arr.is_valid().to_numpy(zero_copy_only=False)
+                )
+            else:  # no nulls: the column's greatest unsigned value decides, without a mask
                 vals = arr.to_numpy()
-                ok = None if not len(vals) or 0 <= vals.min() and vals.max() < m else (vals >= 0) & (vals < m)
+                ok = None if not len(vals) or vals.view(np.uint64).max() < m else (vals >= 0) & (vals < m)
             if ok is not None and not ok.all():
                 i = _first_bad(ok)
                 raise SerializationError(

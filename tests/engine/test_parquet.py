@@ -284,6 +284,10 @@ def test_a_dangling_foreign_key(written):
     ([0, -1, 1], 1, -1),  # -1 stored as a value, not as null, in a column without nulls
     ([0, None, 3], 2, 3),  # a dangling key in a column that has nulls
     ([None, -1, 0], 1, -1),
+    ([0, 1, -(2**63)], 2, -(2**63)),  # the extremes of int64, with and without nulls
+    ([2**63 - 1, 1, 0], 0, 2**63 - 1),
+    ([None, 0, -(2**63)], 2, -(2**63)),
+    ([None, 2**63 - 1, None], 1, 2**63 - 1),
 ])
 def test_foreign_keys_are_checked_with_and_without_nulls(written, values, row, shown):
     path = written / "E.parquet"
