@@ -141,6 +141,10 @@ def _evidence(**kw) -> TransferEvidence:
         dynamics_explained=0.1, coverage=0.95, expected_coverage=0.95, vfe_past=0.0, kl_future=0.0, kl_floor=0.0,
         n_steps=400, logs_only=True,
     )
+    if not kw.get("logs_only", True):
+        # with the true state an offset explains an in-support plant's residual (a tenth
+        # explained would flag overconfidence by itself)
+        base["dynamics_explained"] = 0.95
     return TransferEvidence(**{**base, **kw})
 
 
@@ -223,6 +227,22 @@ def test_a_jittered_logs_replay_error_is_the_jitter_bands(latency_steps):
 def test_the_fault_benches_refuse_a_bad_number_of_real_episodes(experiment, episodes):
     with pytest.raises(SimulationError, match="real_episodes must be a positive integer"):
         experiment(POLICY, TASK, Fault("none"), 0, real_episodes=episodes)
+
+
+@pytest.mark.parametrize(
+    "explained, coverage, cause",
+    [
+        (0.95, 0.95, None),  # an offset explains it: one more member of the family
+        (0.60, 0.95, Cause.OVERCONFIDENCE),  # inside the band, yet no offset explains it: a random force
+        (0.95, 0.60, Cause.DYNAMICS),  # outside the band, and an offset explains it
+        (0.60, 0.60, Cause.OVERCONFIDENCE),  # outside the band, unexplained
+        (float("nan"), 0.95, None),  # no parameter randomised: nothing to explain with
+        (float("nan"), 0.60, Cause.OVERCONFIDENCE),
+    ],
+)
+def test_with_the_true_state_a_residual_no_offset_explains_is_overconfidence(explained, coverage, cause):
+    ev = _evidence(dynamics_explained=explained, coverage=coverage, logs_only=False)
+    assert set(_flags(ev, Thresholds())) == ({cause} if cause else set())
 
 
 @pytest.mark.parametrize(
