@@ -210,7 +210,7 @@ class Thresholds:
       nearly all of its residual. Set on seeds 8000-8002 (quadruped 8000-8001) and on
       in-support plants (cartpole 9100-9119, hopper 9100-9111, quadruped 9100-9107): plants
       without a random force, faulty or not, read 0.82 or above, but for two in-support
-      plants of 40 whose fit does not carry from one half of the episodes to the other
+      plants of 40 whose fit does not converge even on its own half of the episodes
       (hopper 0.16, quadruped 0.68), which this rule calls overconfident; random kicks of 0.2
       of the typical velocity change read 0.64 or below (the quadruped's, which stay inside
       its band, 0.63-0.64). It was 0.4, which let two of the cartpole's kicks (0.43, 0.59)
@@ -1030,7 +1030,7 @@ def _flags(ev: TransferEvidence, th: Thresholds) -> dict[Cause, float]:
         out[Cause.DYNAMICS] = offset_ratio / th.offset_alone_ratio
     if not ev.logs_only and ev.dynamics_explained < th.explained:
         # with the true state an in-support plant is a member of the deterministic family
-        unexplained = (1.0 - ev.dynamics_explained) / (1.0 - th.explained)
+        unexplained = (1.0 - ev.dynamics_explained) / (1.0 - th.explained) if th.explained < 1 else np.inf
         out[Cause.OVERCONFIDENCE] = max(out.get(Cause.OVERCONFIDENCE, 0.0), unexplained)
     if ev.logs_only and ev.force_noise_z <= -th.force_z:
         out[Cause.DYNAMICS] = max(out.get(Cause.DYNAMICS, 0.0), -ev.force_noise_z / th.force_z)

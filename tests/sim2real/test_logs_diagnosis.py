@@ -245,6 +245,13 @@ def test_with_the_true_state_a_residual_no_offset_explains_is_overconfidence(exp
     assert set(_flags(ev, Thresholds())) == ({cause} if cause else set())
 
 
+def test_a_threshold_nothing_may_reach_flags_every_residual_as_unexplained():
+    ev = _evidence(dynamics_explained=0.99, logs_only=False)
+    for explained in (1.0, 1.01):
+        flags = _flags(ev, Thresholds(explained=explained))
+        assert set(flags) == {Cause.OVERCONFIDENCE} and flags[Cause.OVERCONFIDENCE] > 0
+
+
 @pytest.mark.parametrize(
     "explained, sim_explained, vfe, cause",
     [
