@@ -619,20 +619,28 @@ def _observation_evidence(pol: _Policy) -> _ObservationEvidence:
     return _ObservationEvidence(error, ratio, _lag1(r_real_episodes))
 
 
-def _second_differences(episodes: list[_Stream], stride: int) -> np.ndarray:
-    """Per channel, the mean square of o[t+s] - 2·o[t] + o[t-s] inside each episode."""
+def _second_difference_sums(episodes: list[_Stream], stride: int) -> tuple[np.ndarray, int]:
+    """Per channel, the sum of squares of o[t+s] - 2·o[t] + o[t-s] inside each episode, and
+    how many terms it has (so that streams pool by adding)."""
     d = [e.obs[2 * stride :] - 2 * e.obs[stride:-stride] + e.obs[: -2 * stride] for e in episodes if len(e.obs) > 2 * stride]
     if not d:
-        raise InstanceError(f"every episode has at most {2 * stride} steps: too short to read sensor noise from a log")
-    return np.mean(np.concatenate(d) ** 2, axis=0)
+        return np.zeros(episodes[0].obs.shape[1] if episodes else 0), 0
+    return np.sum([np.sum(x**2, axis=0) for x in d], axis=0), sum(len(x) for x in d)
+
+
+def _noise_from_sums(s1: np.ndarray, n1: int, s2: np.ndarray, n2: int) -> np.ndarray:
+    """:func:`_sensor_noise` from the strides' sums and counts."""
+    if not n1 or not n2:
+        most = 2 if not n1 else 4
+        raise InstanceError(f"every episode has at most {most} steps: too short to read sensor noise from a log")
+    return np.maximum((16.0 * s1 / n1 - s2 / n2) / 90.0, 1e-18)
 
 
 def _sensor_noise(episodes: list[_Stream]) -> np.ndarray:
     """Per channel, the white-noise variance of the observations. A second difference of
     stride s holds 6σ² of white noise and about s⁴·S of a smooth signal, so the strides 1 and 2
     together separate them: σ² = (16·V₁ - V₂) / 90."""
-    v1, v2 = _second_differences(episodes, 1), _second_differences(episodes, 2)
-    return np.maximum((16.0 * v1 - v2) / 90.0, 1e-18)
+    return _noise_from_sums(*_second_difference_sums(episodes, 1), *_second_difference_sums(episodes, 2))
 
 
 def _observation_evidence_logs(pol: _Policy) -> _ObservationEvidence:
@@ -669,10 +677,13 @@ def _force_z(pol: _Policy, force: float) -> float:
     members'), in standard deviations of their logarithms."""
     if len(pol.sims) < 3 or force <= 0:
         return 0.0
-    held = []
-    for i, stream in enumerate(pol.sims):
-        others = [e for j, s in enumerate(pol.sims) if j != i for e in s]
-        held.append(_force_ratio(_sensor_noise(stream), _sensor_noise(others), pol.position_channels))
+    # each stream's sums once; the other members' are the total less its own
+    sums = [(*_second_difference_sums(stream, 1), *_second_difference_sums(stream, 2)) for stream in pol.sims]
+    total = [sum(x[k] for x in sums) for k in range(4)]
+    held = [
+        _force_ratio(_noise_from_sums(*own), _noise_from_sums(*(t - o for t, o in zip(total, own))), pol.position_channels)
+        for own in sums
+    ]
     logs = np.log(np.maximum(held, 1e-12))
     spread = float(np.std(logs, ddof=1))
     return float((np.log(force) - logs.mean()) / spread) if spread > 0 else 0.0
