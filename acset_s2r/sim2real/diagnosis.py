@@ -75,7 +75,7 @@ from acset_s2r.acset import ACSet
 from acset_s2r.errors import InstanceError
 from acset_s2r.sim2real.estimate import estimate_states, observer, position_channels
 from acset_s2r.sim2real.judge import measure_gap
-from acset_s2r.sim2real.randomization import apply_parameters
+from acset_s2r.sim2real.randomization import apply_parameter_rows, apply_parameters
 from acset_s2r.sim2real.record import read_setup, resolve_task, stream_steps
 from acset_s2r.sim2real.rollout import install_warning_handler
 from acset_s2r.sim2real.tasks import Task
@@ -555,7 +555,7 @@ def _read_policy(X: ACSet, policy: int, task: Task | None = None, logs_only: boo
     sim_episodes = [e for s in sims for e in s]
     dv_sim = np.concatenate([np.diff(e.next_state[:, base.nq:], axis=0) for e in sim_episodes])
     dscale = np.maximum(np.sqrt(np.mean(dv_sim**2, axis=0)), 1e-9)
-    members = [apply_parameters(base, names, p) for p in params]
+    members = apply_parameter_rows(base, names, params)
     return _Policy(
         base, _Replay(base, task.substeps, task.action_transform(base)), real, sims, params, names, members, dscale,
         observer(task, base),
@@ -902,7 +902,7 @@ def _sysid_fit(pol: _Policy, episodes: list[_Stream], lag, rows: np.ndarray, tar
 
     def replayed(xs: np.ndarray) -> np.ndarray:
         # one rollout for every point asked for at once (finite differences come in batches)
-        return _replay_rows(pol, episodes, lag, rows, [_model_at(pol, center, scale, x) for x in xs])
+        return _replay_rows(pol, episodes, lag, rows, _models_at(pol, center, scale, xs))
 
     def residual_fn(x, params=None):
         x = np.asarray(x, float)
@@ -990,9 +990,10 @@ def _sim_explained(pol: _Policy, lat: _LatencyEvidence, streams: int = 4) -> flo
     return float(np.median(shares))
 
 
-def _model_at(pol: _Policy, center, scale, x) -> mujoco.MjModel:
+def _models_at(pol: _Policy, center, scale, xs) -> list[mujoco.MjModel]:
+    """The model at θ̄ + scale·x for each row x of ``xs``."""
     # an ill-determined offset may step past zero; keep the replayed model physical
-    return apply_parameters(pol.base, pol.names, np.maximum(center + scale * x, 0.05 * np.abs(center)))
+    return apply_parameter_rows(pol.base, pol.names, np.maximum(center + scale * np.atleast_2d(xs), 0.05 * np.abs(center)))
 
 
 def _replay_rows(pol: _Policy, episodes: list[_Stream], lag, rows, models) -> np.ndarray:
@@ -1004,7 +1005,7 @@ def _replay_rows(pol: _Policy, episodes: list[_Stream], lag, rows, models) -> np
 
 
 def _held_residual(pol: _Policy, episodes: list[_Stream], lag, rows, target, center, scale, x) -> np.ndarray:
-    return (target - _replay_rows(pol, episodes, lag, rows, [_model_at(pol, center, scale, x)])[0]).reshape(-1)
+    return (target - _replay_rows(pol, episodes, lag, rows, _models_at(pol, center, scale, x))[0]).reshape(-1)
 
 
 # --------------------------------------------------------------------- the verdict

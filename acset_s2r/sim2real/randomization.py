@@ -393,12 +393,35 @@ def apply_parameters(
     values = np.asarray(values, float)
     if values.shape != (len(names),):
         raise SimulationError(f"{len(names)} parameter names but values of shape {values.shape}")
-    fields = parameter_fields(base, names, values[None])
-    model = copy.deepcopy(base)
-    for name, arr in fields.items():
-        model_array(model, name)[...] = arr[0]
-    mujoco.mj_setConst(model, mujoco.MjData(model))
-    return model
+    return apply_parameter_rows(base, names, values[None])[0]
+
+
+def apply_parameter_rows(
+    base: mujoco.MjModel, names: Sequence[str], values: np.ndarray
+) -> list[mujoco.MjModel]:
+    """One copy of ``base`` per row of ``values`` (n, len(names)), each as
+    :func:`apply_parameters` makes it: the names are resolved and the values checked once for
+    all rows, which is most of the cost of one model (a parameter fit asks for hundreds).
+
+    >>> from acset_s2r.sim2real.models import load_model
+    >>> m = load_model("cartpole")
+    >>> a, b = apply_parameter_rows(m, ["body_mass/pole"], [[0.2], [0.4]])
+    >>> float(a.body_mass[2]), float(b.body_mass[2]), float(m.body_mass[2])
+    (0.2, 0.4, 0.1)
+    """
+    values = np.atleast_2d(np.asarray(values, float))
+    fields = parameter_fields(base, names, values)
+    models = []
+    scratch = None
+    for row in range(len(values)):
+        model = copy.deepcopy(base)
+        for name, arr in fields.items():
+            model_array(model, name)[...] = arr[row]
+        # copies share every size, so one MjData is workspace enough for each mj_setConst
+        scratch = mujoco.MjData(model) if scratch is None else scratch
+        mujoco.mj_setConst(model, scratch)
+        models.append(model)
+    return models
 
 
 @attrs.frozen(eq=False)

@@ -15,7 +15,9 @@ from acset_s2r.sim2real.randomization import (
     PhysicsParams,
     Range,
     RandomizationConfig,
+    apply_parameter_rows,
     apply_parameters,
+    model_array,
     draw_parameters,
     parameter_fields,
     physics_parameters,
@@ -147,6 +149,35 @@ def test_mass_edits_rescale_inertia_and_refresh_derived_constants():
     # the base model is untouched
     for field in EDITED + DERIVED:
         np.testing.assert_array_equal(getattr(HOPPER, field), getattr(base, field))
+
+
+def _model_arrays(model: mujoco.MjModel) -> dict[str, np.ndarray]:
+    out = {f"opt.{n}": np.asarray(getattr(model.opt, n)) for n in dir(model.opt) if not n.startswith("_")}
+    out.update({n: v for n in dir(model) if not n.startswith("_") and isinstance(v := getattr(model, n), np.ndarray)})
+    return out
+
+
+def test_parameter_rows_build_the_models_one_fresh_copy_each_would():
+    quad = load_model("quadruped")
+    config = playground_defaults(quad)
+    _, params = sample_models(quad, config, 5, np.random.default_rng(3))
+    batch = apply_parameter_rows(quad, params.names, params.values)
+    fields = parameter_fields(quad, params.names, params.values)
+    assert len(batch) == 5 and len({id(m) for m in batch}) == 5
+    for row, got in enumerate(batch):
+        # the reference: a fresh copy, the fields written, mj_setConst with its own MjData
+        want = copy.deepcopy(quad)
+        for name, arr in fields.items():
+            model_array(want, name)[...] = arr[row]
+        mujoco.mj_setConst(want, mujoco.MjData(want))
+        got_arrays, want_arrays = _model_arrays(got), _model_arrays(want)
+        assert got_arrays.keys() == want_arrays.keys() and len(got_arrays) > 100
+        for name, value in want_arrays.items():
+            np.testing.assert_array_equal(got_arrays[name], value, err_msg=f"model {row}: {name}")
+    # the rows differ where their parameters do, and the base is untouched
+    assert not np.array_equal(batch[0].body_mass, batch[1].body_mass)
+    np.testing.assert_array_equal(quad.body_mass, load_model("quadruped").body_mass)
+    np.testing.assert_array_equal(apply_parameters(quad, params.names, params.values[2]).actuator_acc0, batch[2].actuator_acc0)
 
 
 def test_position_servo_gain_keeps_its_bias_consistent():
