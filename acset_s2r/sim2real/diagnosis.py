@@ -52,7 +52,12 @@ states are estimated from the observations for the real and the sim streams alik
   share is compared with what held-out sim streams get from the same estimator;
 - overconfidence: the band is wide (the estimated states carry the sensor noise), so a
   random force shows in the surprise (VFE) before it shows in coverage: real transitions
-  more surprising than held-out members by twice those members' own spread count.
+  more surprising than held-out members by twice those members' own spread count. Where a
+  one-step replay errs mostly by the estimate's noise (stiff servos turn a position's noise
+  into force) but the dynamics forget a start state's error (the held-out members' replays
+  over DRIFT_STEPS steps open loop err less than over one), the velocity after DRIFT_STEPS
+  steps is compared the same way: random kicks accumulate there while the noise of the start
+  state has decayed.
 
 :func:`diagnose_transfer_failure` turns the evidence into one :class:`Cause`, and explains
 it with the seed's PAD split: VFE on the past (how surprising the recorded real past is
@@ -151,6 +156,11 @@ class TransferEvidence:
       own (each against the other members), in standard deviations of their logarithms:
       below zero the velocities answer the commands' noise less than the members' do (heavier
       links or weaker actuators); 0 when not measured.
+    - ``drift_z``: from logs only, the real velocities DRIFT_STEPS steps after an estimated
+      state, replayed open loop under the logged commands, against held-out members' own:
+      the log of their mean squared error over theirs, in standard deviations of the held-out
+      members' (each against the others); 0 when not measured (with the true state, or where
+      the dynamics do not forget a start state's error: see :func:`_drift_evidence`).
     """
 
     observation_error: float
@@ -178,6 +188,7 @@ class TransferEvidence:
     force_noise_ratio: float = 0.0
     vfe_spread: float = 0.0
     force_noise_z: float = 0.0
+    drift_z: float = 0.0
 
     def as_dict(self) -> dict:
         return attrs.asdict(self)
@@ -239,6 +250,13 @@ class Thresholds:
       On the tuning seeds in-support plants sat at -1.6 or above (cartpole 9100-9119, hopper
       9100-9111 and 8000-8002); hopper link masses x1.6 read -0.6 to -4.4, the cartpole's -0.4
       to -1.5 (there it separates nothing).
+    - ``drift_z = 2.0``: from logs only, velocities DRIFT_STEPS steps on that err more than
+      held-out members' by two of their spreads count as surprise, like ``vfe_z``. On the
+      quadruped (the only shipped model whose dynamics forget a start state's error within
+      DRIFT_STEPS steps of a one-step replay's noise), seeds 9100-9107: in-support plants
+      -0.60 to 1.44, random kicks of 0.2 / 0.4 / 0.8 of the typical velocity change -0.28 to
+      2.01 / 0.66 to 2.86 / 2.85 to 6.43, link masses x1.6 -0.05 to 3.35, latency faults
+      -1.52 to 0.50.
     """
 
     obs_ratio: float = 2.0
@@ -254,6 +272,7 @@ class Thresholds:
     unexplained_ratio: float = 1.2
     offset_alone_ratio: float = 2.5
     force_z: float = 2.0
+    drift_z: float = 2.0
 
 
 @attrs.frozen
@@ -826,6 +845,70 @@ def _dynamics_evidence(pol: _Policy, lat: _LatencyEvidence) -> _DynamicsEvidence
     )
 
 
+#: Control steps of the open-loop replay behind ``drift_z``: on the quadruped, a position's
+#: noise pulled back by the servos has decayed by then (the held-out members' error is a
+#: tenth of a one-step replay's), while random kicks have accumulated.
+DRIFT_STEPS = 20
+#: Every DRIFT_STRIDE-th state starts a replay: neighbouring starts share most of their path.
+DRIFT_STRIDE = 5
+
+
+def _open_loop(pol: _Policy, episodes: list[_Stream], lag, models: list[mujoco.MjModel], steps: int) -> np.ndarray:
+    """(starts, nv) scaled error of the velocity ``steps`` control steps after every
+    DRIFT_STRIDE-th state of ``episodes``, replayed open loop under the commands acting at
+    ``lag``, against the mean over ``models``."""
+    S, nq, rep = pol.replay.substeps, pol.base.nq, pol.replay
+    lags = np.broadcast_to(np.asarray(lag, float), (len(episodes),))
+    start, control, target = [], [], []
+    for e, k in zip(episodes, lags):
+        u = _lagged(e.action, k, S)
+        u = u[:, None, :] if u.ndim == 2 else u  # (T, S, nu): each physics step's control
+        for t in range(0, len(e.next_state) - steps, DRIFT_STRIDE):
+            start.append(e.next_state[t])
+            control.append(u[t + 1 : t + 1 + steps].reshape(steps * S, -1))
+            target.append(e.next_state[t + steps, nq:])
+    if not start:
+        return np.zeros((0, pol.base.nv))
+    x, u, v = np.array(start), np.array(control), np.array(target)
+    ctrl = u if rep.transform is None else rep.transform[0] + rep.transform[1] * u
+    n = len(x)
+    init = np.repeat(rep.template[None], n * len(models), axis=0)
+    init[:, 1 : 1 + rep.nq + rep.nv] = np.tile(x, (len(models), 1))
+    out, _ = mujoco.rollout.rollout(
+        [m for m in models for _ in range(n)], rep.data, init, np.concatenate([ctrl] * len(models)), nstep=steps * S
+    )
+    pred = out[:, -1, 1 + nq : 1 + rep.nq + rep.nv].reshape(len(models), n, -1).mean(axis=0)
+    return (v - pred) / pol.dscale
+
+
+def _drift_evidence(pol: _Policy, lat: _LatencyEvidence) -> float:
+    """``drift_z`` (see :class:`TransferEvidence`): the real stream's open-loop error after
+    DRIFT_STEPS steps against held-out members', each replayed through the other members.
+    Measured only where the held-out members' median error is smaller after DRIFT_STEPS steps
+    than after one: there a start state's noise decays, and the long replay sees the random
+    part of the dynamics more clearly; elsewhere (an unstable pole) it would see the noise
+    grow. 0 when not measured."""
+    if len(pol.sims) < 3:
+        return 0.0
+    horizon = max(len(e.obs) for e in pol.real)
+    one, far = [], []
+    for i, s in enumerate(pol.sims):
+        others = [m for j, m in enumerate(pol.members) if j != i]
+        w = [_Stream(e.obs[:horizon], e.action[:horizon], e.next_state[:horizon]) for e in s]
+        far.append(np.mean(_open_loop(pol, w, lat.sim_lags[i][: len(w)], others, DRIFT_STEPS) ** 2, axis=0).sum())
+        one.append(np.mean(_open_loop(pol, w, lat.sim_lags[i][: len(w)], others, 1) ** 2, axis=0).sum())
+    far, one = np.array(far), np.array(one)
+    if not (np.all(np.isfinite(far)) and np.median(far) < np.median(one)) or np.any(far <= 0):
+        return 0.0
+    real = np.mean(_open_loop(pol, pol.real, lat.fractional_lag, pol.members, DRIFT_STEPS) ** 2, axis=0).sum()
+    logs = np.log(far)
+    # each held-out member against the others: the spread a new member's value has by chance
+    spread = np.std([logs[i] - np.delete(logs, i).mean() for i in range(len(logs))], ddof=1)
+    if not (np.isfinite(real) and real > 0 and spread > 0):
+        return 0.0
+    return float((np.log(real) - logs.mean()) / spread)
+
+
 def _future_gap(X: ACSet, policy: int) -> tuple[float, float]:
     """(kl_gap, floor): the verdict's own gap when recorded, else measured as the verdict does."""
     if np.isfinite(X.subpart(policy, "kl_gap")):
@@ -851,6 +934,7 @@ def transfer_evidence(
     obs = _observation_evidence(pol)
     lat = _latency_evidence(pol)
     dyn = _dynamics_evidence(pol, lat)
+    drift = _drift_evidence(pol, lat) if pol.logs_only else 0.0
     explained, fitted = _explained(pol, dyn.lags, fit)
     sim_explained = _sim_explained(pol, lat) if pol.logs_only else 0.0
     kl_future, kl_floor = _future_gap(X, policy)
@@ -880,6 +964,7 @@ def transfer_evidence(
         fitted_params=fitted,
         latency_ms=lat.latency_ms,
         logs_only=pol.logs_only,
+        drift_z=drift,
     )
 
 
@@ -1028,6 +1113,8 @@ def _flags(ev: TransferEvidence, th: Thresholds) -> dict[Cause, float]:
     # estimated states (whose band is wide) surprise beyond the held-out members'
     deficit = ev.expected_coverage - ev.coverage
     surprise = ev.vfe_past / (th.vfe_z * ev.vfe_spread) if ev.logs_only and ev.vfe_spread > 0 else 0.0
+    if ev.logs_only:
+        surprise = max(surprise, ev.drift_z / th.drift_z)
     # from logs, an offset must explain the residual better than it explains held-out streams'
     left, sim_left = 1.0 - ev.dynamics_explained, 1.0 - ev.sim_dynamics_explained
     offset_ratio = sim_left / left if left > 0 else np.inf
@@ -1065,7 +1152,7 @@ _WHY = {
     Cause.OVERCONFIDENCE: "replayed through the ensemble, {coverage:.0%} of the real transitions fall in its "
     "two-sigma band against {expected_coverage:.0%} for held-out members (one-step error {dynamics_error:.2f} vs "
     "{sim_dynamics_error:.2f}; surprise {vfe_past:+.2f} nats/step beyond theirs, whose own spread is "
-    "{vfe_spread:.2f}), and no parameter offset explains it ({dynamics_explained:.0%}); or, from a log, the "
+    "{vfe_spread:.2f}{drift}), and no parameter offset explains it ({dynamics_explained:.0%}); or, from a log, the "
     "observations are rougher than the sim's ({obs_variance_ratio:.1f}x) in a way correlated in time "
     "(lag-1 autocorrelation {obs_whiteness:.2f}), as a random force makes them: the "
     "ensemble's spread is too narrow for an unmodelled, random part of reality",
@@ -1085,6 +1172,9 @@ def _explain(cause: Cause, ev: TransferEvidence, flagged: tuple[Cause, ...]) -> 
     fields = ev.as_dict()
     # from logs, what held-out sim streams get is the bar the fit had to clear
     fields["baseline"] = f" ({ev.sim_dynamics_explained:.0%} for held-out sim streams)" if ev.logs_only else ""
+    fields["drift"] = (
+        f"; {DRIFT_STEPS} steps on, open loop, {ev.drift_z:+.1f} held-out spreads beyond theirs" if ev.drift_z else ""
+    )
     fields["force"] = (
         f"; the velocities answer the commands' noise {ev.force_noise_z:+.1f} held-out spreads from the members'"
         if ev.logs_only else ""
