@@ -395,14 +395,15 @@ class _Replay:
         self.nq, self.nv = base.nq, base.nv
 
     def step(self, models: list[mujoco.MjModel], states: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        """(N, nq + nv) states after one control step of ``actions`` from ``states``: (N, nu)
-        held over the step, or (N, substeps, nu) one per physics step."""
+        """(N, nq + nv) states after ``actions`` from ``states``: (N, nu) held over one control
+        step, or (N, k, nu) one per physics step, for k physics steps (an open-loop replay of
+        several control steps when k is a multiple of ``substeps``)."""
         n = len(states)
         ctrl = actions if self.transform is None else self.transform[0] + self.transform[1] * actions
         init = np.repeat(self.template[None], n, axis=0)
         init[:, 1 : 1 + self.nq + self.nv] = states
         control = ctrl if ctrl.ndim == 3 else np.repeat(ctrl[:, None, :], self.substeps, axis=1)
-        out, _ = mujoco.rollout.rollout(models, self.data, init, control, nstep=self.substeps)
+        out, _ = mujoco.rollout.rollout(models, self.data, init, control, nstep=control.shape[1])
         return out[:, -1, 1 : 1 + self.nq + self.nv]
 
 
@@ -799,6 +800,16 @@ class _DynamicsEvidence:
     vfe_spread: float  # std over held-out members of their mean surprise
 
 
+def _held_out(pol: _Policy, lat: _LatencyEvidence):
+    """Per sim stream i: its episodes over the real stream's horizon (early steps, landing and
+    transients, are harder to predict than the long-run ones), their lags, and the other
+    members, which predict it as the whole ensemble predicts the real stream."""
+    horizon = max(len(e.obs) for e in pol.real)
+    for i, s in enumerate(pol.sims):
+        w = [_Stream(e.obs[:horizon], e.action[:horizon], e.next_state[:horizon]) for e in s]
+        yield w, lat.sim_lags[i][: len(w)], [m for j, m in enumerate(pol.members) if j != i]
+
+
 def _dynamics_evidence(pol: _Policy, lat: _LatencyEvidence) -> _DynamicsEvidence:
     """Real transitions replayed through every member, against held-out members' own.
 
@@ -816,14 +827,7 @@ def _dynamics_evidence(pol: _Policy, lat: _LatencyEvidence) -> _DynamicsEvidence
         n = np.floor(np.asarray(lags, float))
         switch = pol.predict(pol.real, n + 1, [pol.mean_model])[0] - pol.predict(pol.real, n, [pol.mean_model])[0]
         sd_real = np.sqrt(sd_real**2 + (pol.jitter * switch) ** 2)
-    # held-out members over the same steps as the real stream: early steps (landing,
-    # transients) are harder to predict than the long-run ones
-    horizon = max(len(e.obs) for e in pol.real)
-    held = []
-    for i, s in enumerate(pol.sims):
-        others = [m for j, m in enumerate(pol.members) if j != i]
-        w = [_Stream(e.obs[:horizon], e.action[:horizon], e.next_state[:horizon]) for e in s]
-        held.append(_band(pol.next_velocity(w), pol.predict(w, lat.sim_lags[i][: len(w)], others)))
+    held = [_band(pol.next_velocity(w), pol.predict(w, k, others)) for w, k, others in _held_out(pol, lat)]
     if pol.logs_only:
         e_all = np.concatenate([e for e, _ in held])
         sd_all = np.concatenate([sd for _, sd in held])
@@ -857,7 +861,7 @@ def _open_loop(pol: _Policy, episodes: list[_Stream], lag, models: list[mujoco.M
     """(starts, nv) scaled error of the velocity ``steps`` control steps after every
     DRIFT_STRIDE-th state of ``episodes``, replayed open loop under the commands acting at
     ``lag``, against the mean over ``models``."""
-    S, nq, rep = pol.replay.substeps, pol.base.nq, pol.replay
+    S, nq = pol.replay.substeps, pol.base.nq
     lags = np.broadcast_to(np.asarray(lag, float), (len(episodes),))
     start, control, target = [], [], []
     for e, k in zip(episodes, lags):
@@ -870,15 +874,9 @@ def _open_loop(pol: _Policy, episodes: list[_Stream], lag, models: list[mujoco.M
     if not start:
         return np.zeros((0, pol.base.nv))
     x, u, v = np.array(start), np.array(control), np.array(target)
-    ctrl = u if rep.transform is None else rep.transform[0] + rep.transform[1] * u
     n = len(x)
-    init = np.repeat(rep.template[None], n * len(models), axis=0)
-    init[:, 1 : 1 + rep.nq + rep.nv] = np.tile(x, (len(models), 1))
-    out, _ = mujoco.rollout.rollout(
-        [m for m in models for _ in range(n)], rep.data, init, np.concatenate([ctrl] * len(models)), nstep=steps * S
-    )
-    pred = out[:, -1, 1 + nq : 1 + rep.nq + rep.nv].reshape(len(models), n, -1).mean(axis=0)
-    return (v - pred) / pol.dscale
+    out = pol.replay.step([m for m in models for _ in range(n)], np.tile(x, (len(models), 1)), np.concatenate([u] * len(models)))
+    return (v - out[:, nq:].reshape(len(models), n, -1).mean(axis=0)) / pol.dscale
 
 
 def _drift_evidence(pol: _Policy, lat: _LatencyEvidence) -> float:
@@ -890,13 +888,10 @@ def _drift_evidence(pol: _Policy, lat: _LatencyEvidence) -> float:
     grow. 0 when not measured."""
     if len(pol.sims) < 3:
         return 0.0
-    horizon = max(len(e.obs) for e in pol.real)
     one, far = [], []
-    for i, s in enumerate(pol.sims):
-        others = [m for j, m in enumerate(pol.members) if j != i]
-        w = [_Stream(e.obs[:horizon], e.action[:horizon], e.next_state[:horizon]) for e in s]
-        far.append(np.mean(_open_loop(pol, w, lat.sim_lags[i][: len(w)], others, DRIFT_STEPS) ** 2, axis=0).sum())
-        one.append(np.mean(_open_loop(pol, w, lat.sim_lags[i][: len(w)], others, 1) ** 2, axis=0).sum())
+    for w, k, others in _held_out(pol, lat):
+        far.append(np.mean(_open_loop(pol, w, k, others, DRIFT_STEPS) ** 2, axis=0).sum())
+        one.append(np.mean(_open_loop(pol, w, k, others, 1) ** 2, axis=0).sum())
     far, one = np.array(far), np.array(one)
     if not (np.all(np.isfinite(far)) and np.median(far) < np.median(one)) or np.any(far <= 0):
         return 0.0
